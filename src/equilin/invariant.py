@@ -1,0 +1,227 @@
+"""Invariant linear maps of bounded rank: the variety ``I^G_{r, m x n}`` (``MATH.md`` section 3).
+
+An ``m x n`` matrix ``M`` is invariant under a permutation group ``G`` (``M P_g = M`` for every
+generator) iff its columns coincide inside every orbit ``A_1, ..., A_k`` of ``G``. Keeping one column
+per orbit is the linear isomorphism ``psi: I^G_{r, m x n} -> M_{rho, m x k}`` with
+``rho = min(r, m, k)``; dim, degree, ED degree and singular locus are those of ``M_{rho, m x k}``.
+``psi`` is not an isometry (``||M||^2 = sum_i |A_i| ||m_{A_i}||^2``), so :meth:`InvariantVariety.nearest`
+scales block ``i`` by ``sqrt(|A_i|)`` before the Eckart-Young truncation.
+
+The autoencoder with weight-shared encoder ``B = W E_P`` (``W`` is ``r x k``) and dense decoder ``A``
+(``m x r``) has exactly this function space; it has ``r k + m r`` parameters instead of ``r n + m r``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike, NDArray
+
+from equilin.determinantal import DeterminantalVariety, Variety, _check_int, _rng
+from equilin.groups import Permutation, PermutationGroup, as_group
+
+__all__ = ["InvariantVariety"]
+
+
+class InvariantVariety(Variety):
+    """Rank-``<= r`` linear maps ``R^n -> R^m`` invariant under a permutation group.
+
+    Parameters
+    ----------
+    group : PermutationGroup or Permutation
+        The group ``G`` (a single permutation stands for the cyclic group it generates).
+    m : int
+        Output dimension.
+    r : int
+        Rank bound, the autoencoder's bottleneck.
+
+    Examples
+    --------
+    The talk's example, ``sigma = (1 3 4)(2 5)`` in ``S_5``, ``m = 2``, ``r = 1``:
+
+    >>> X = InvariantVariety(Permutation.from_cycles("(1 3 4)(2 5)", 5), m=2, r=1)
+    >>> X.partition_1based, X.k, X.model
+    ([[1, 3, 4], [2, 5]], 2, DeterminantalVariety(m=2, n=2, r=1, field='R'))
+    >>> X.dim, X.degree, X.ed_degree, X.singular_locus
+    (3, 2, 2, InvariantVariety(PermutationGroup.from_cycles(['(1 3 4)(2 5)'], n=5), m=2, r=0))
+    """
+
+    def __init__(self, group: PermutationGroup | Permutation, m: int, r: int) -> None:
+        self.group = as_group(group)
+        self.m = _check_int(m, "m", 1)
+        self.r = _check_int(r, "r", 0)
+        if self.group.n == 0:
+            raise ValueError("the group acts on an empty set (n=0); invariant maps need n >= 1")
+        self.partition: tuple[tuple[int, ...], ...] = self.group.orbits
+        self.n = self.group.n
+        self.k = len(self.partition)
+        self.model = DeterminantalVariety(self.m, self.k, self.r)
+        labels = np.empty(self.n, dtype=np.int64)
+        for i, block in enumerate(self.partition):
+            labels[list(block)] = i
+        self._labels = labels
+        self._sizes = np.array([len(b) for b in self.partition], dtype=np.float64)
+        self._representatives = np.array([b[0] for b in self.partition], dtype=np.int64)
+        self._E = sp.csr_matrix((np.ones(self.n), (labels, np.arange(self.n))), shape=(self.k, self.n))
+
+    # -- structure ----------------------------------------------------------------------------
+    @property
+    def rank(self) -> int:
+        """``rho = min(r, m, k)``."""
+        return self.model.rank
+
+    @property
+    def partition_1based(self) -> list[list[int]]:
+        """The orbit partition written 1-based, as in the paper."""
+        return [[i + 1 for i in block] for block in self.partition]
+
+    @property
+    def block_sizes(self) -> NDArray[np.int64]:
+        return self._sizes.astype(np.int64)
+
+    @property
+    def E_P(self) -> NDArray[np.float64]:
+        """The ``k x n`` matrix with ``e_i`` in column ``j`` for every ``j`` in block ``A_i``."""
+        return self._E.toarray()
+
+    # -- geometry -----------------------------------------------------------------------------
+    @property
+    def dim(self) -> int:
+        return self.model.dim
+
+    @property
+    def degree(self) -> int:
+        return self.model.degree
+
+    @property
+    def ed_degree(self) -> int:
+        return self.model.ed_degree
+
+    @property
+    def singular_locus(self) -> InvariantVariety | None:
+        """``I^G_{rho-1}`` when ``0 < rho < min(m, k)``, else ``None`` (the variety is smooth)."""
+        if self.model.singular_locus is None:
+            return None
+        return InvariantVariety(self.group, self.m, self.rank - 1)
+
+    @property
+    def n_params_shared(self) -> int:
+        """Parameters of the invariant autoencoder: ``r k`` (shared encoder) ``+ m r`` (decoder)."""
+        return self.r * self.k + self.m * self.r
+
+    @property
+    def n_params_dense(self) -> int:
+        """Parameters of a dense autoencoder with the same bottleneck: ``r n + m r``."""
+        return self.r * self.n + self.m * self.r
+
+    # -- maps ---------------------------------------------------------------------------------
+    def _check_matrix(self, M: Any, name: str, cols: int | None = None) -> NDArray[np.float64]:
+        cols = self.n if cols is None else cols
+        arr = np.asarray(M)
+        if arr.shape != (self.m, cols):
+            raise ValueError(f"{name} must have shape ({self.m}, {cols}), got {arr.shape}")
+        if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)) \
+                or arr.dtype == bool:
+            raise ValueError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name} contains NaN or infinite entries")
+        return arr.astype(np.float64)
+
+    def _block_means(self, U: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(self._E @ U.T).T / self._sizes
+
+    def project(self, U: ArrayLike) -> NDArray[np.float64]:
+        """Orthogonal projection onto the invariant matrices: average the columns inside each orbit."""
+        return self._block_means(self._check_matrix(U, "U"))[:, self._labels]
+
+    def is_invariant(self, M: ArrayLike, tol: float = 1e-9) -> bool:
+        """Whether ``M P_g = M`` for every generator, up to ``tol`` relative to ``||M||``."""
+        arr = self._check_matrix(M, "M")
+        gap = np.linalg.norm(arr - self._block_means(arr)[:, self._labels])
+        return bool(gap <= tol * max(np.linalg.norm(arr), np.finfo(float).tiny))
+
+    def psi(self, M: ArrayLike, tol: float = 1e-9) -> NDArray[np.float64]:
+        """Keep one column per orbit: ``I^G -> M_{rho, m x k}``; refuses a non-invariant ``M``."""
+        arr = self._check_matrix(M, "M")
+        if not self.is_invariant(arr, tol):
+            raise ValueError("M is not invariant under the group: its columns differ inside an orbit "
+                             "(apply project(M) first)")
+        return arr[:, self._representatives]
+
+    def psi_inverse(self, N: ArrayLike) -> NDArray[np.float64]:
+        """Repeat column ``i`` of the ``m x k`` matrix ``N`` over orbit ``A_i``: ``N E_P``."""
+        return self._check_matrix(N, "N", self.k)[:, self._labels]
+
+    def contains(self, M: ArrayLike, tol: float = 1e-9) -> bool:
+        """Invariant and of rank at most ``r`` (both up to ``tol``)."""
+        arr = self._check_matrix(M, "M")
+        return self.is_invariant(arr, tol) and self.model.contains(arr[:, self._representatives], tol)
+
+    def nearest(self, U: ArrayLike) -> NDArray[np.float64]:
+        """Nearest invariant matrix of rank ``<= r`` (Frobenius norm): average inside orbits, scale
+        block ``i`` by ``sqrt(|A_i|)``, truncate the SVD, scale back, expand."""
+        C = self._block_means(self._check_matrix(U, "U"))
+        root = np.sqrt(self._sizes)
+        return (self.model.nearest(C * root) / root)[:, self._labels]
+
+    def critical_points(self, U: ArrayLike, limit: int = 100_000) -> list[tuple[tuple[int, ...], NDArray[np.float64]]]:
+        """All real critical points of the distance from ``U`` on the variety, ``ed_degree`` of them
+        for generic ``U``, as ``(kept singular triples of the scaled matrix, M)``."""
+        C = self._block_means(self._check_matrix(U, "U"))
+        root = np.sqrt(self._sizes)
+        return [(keep, (X / root)[:, self._labels])
+                for keep, X in self.model.critical_points(C * root, limit)]
+
+    def sample(self, rng: np.random.Generator | int | None = None) -> NDArray[np.float64]:
+        """A random invariant matrix of rank ``rho``."""
+        return self.model.sample(_rng(rng))[:, self._labels]
+
+    # -- parameterization ---------------------------------------------------------------------
+    def encoder_pattern(self) -> NDArray[np.int64]:
+        """Weight-sharing pattern of the encoder ``B = W E_P`` (``r x n``): entry ``(i, j)`` is the
+        0-based index ``i k + (orbit of j)`` of the free weight ``W[i, orbit of j]`` it uses."""
+        return np.arange(self.r)[:, None] * self.k + self._labels[None, :]
+
+    def parameterize(self, M: ArrayLike, tol: float = 1e-9) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Factor an invariant ``M`` of rank ``<= r`` as ``M = A @ (W @ E_P)`` with ``A`` (``m x r``)
+        and ``W`` (``r x k``), from the SVD of ``psi(M)`` (zero columns pad a rank below ``r``).
+
+        Every other factorization with the same inner size is ``(A T^-1, T W)``, see :meth:`fiber`.
+        """
+        N = self.psi(M, tol)
+        if not self.model.contains(N, tol):
+            raise ValueError(f"M has rank above r={self.r}; use nearest(M) to project it first")
+        u, s, vh = np.linalg.svd(N, full_matrices=False)
+        A = np.zeros((self.m, self.r))
+        W = np.zeros((self.r, self.k))
+        keep = min(self.r, s.size)
+        A[:, :keep] = u[:, :keep] * s[:keep]
+        W[:keep] = vh[:keep]
+        return A, W
+
+    def fiber(self, A: ArrayLike, W: ArrayLike, T: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The point ``(A T^-1, T W)`` of the fiber of ``(A, W) -> A W E_P`` through ``(A, W)``."""
+        A = np.asarray(A, dtype=np.float64)
+        W = np.asarray(W, dtype=np.float64)
+        T = np.asarray(T, dtype=np.float64)
+        if T.shape != (self.r, self.r):
+            raise ValueError(f"T must be an invertible {self.r} x {self.r} matrix, got shape {T.shape}")
+        if np.linalg.matrix_rank(T) < self.r:
+            raise ValueError("T is singular; the fiber is parameterized by invertible T")
+        return np.linalg.solve(T.T, A.T).T, T @ W
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, InvariantVariety):
+            return NotImplemented
+        return (self.partition, self.m, self.rank) == (other.partition, other.m, other.rank)
+
+    def __hash__(self) -> int:
+        return hash((self.partition, self.m, self.rank))
+
+    def __repr__(self) -> str:
+        return f"InvariantVariety({self.group!r}, m={self.m}, r={self.r})"
+
+    def __str__(self) -> str:
+        return f"I^G_{{{self.r}, {self.m}x{self.n}}} ~ {self.model}"
