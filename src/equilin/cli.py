@@ -219,7 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2, already printed)
         return int(exc.code or 0)
     if args.command is None:
-        parser.print_help()
+        print(f"{PROG}: error: name a command: {', '.join(sorted(COMMANDS))} "
+              f"(see '{PROG} --help')", file=sys.stderr)
         return 2
     try:
         COMMANDS[args.command](args)

@@ -1,0 +1,32 @@
+"""Shared fixtures and hypothesis strategies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+from equilin import Permutation, PermutationGroup
+
+settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("default")
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded generator: every test run sees the same numbers."""
+    return np.random.default_rng(20240410)
+
+
+@st.composite
+def permutations(draw: st.DrawFn, min_n: int = 1, max_n: int = 12, n: int | None = None) -> Permutation:
+    size = draw(st.integers(min_n, max_n)) if n is None else n
+    return Permutation(draw(st.permutations(range(size))))
+
+
+@st.composite
+def groups(draw: st.DrawFn, min_n: int = 1, max_n: int = 12, max_gens: int = 3) -> PermutationGroup:
+    n = draw(st.integers(min_n, max_n))
+    gens = draw(st.lists(permutations(n=n), min_size=1, max_size=max_gens))
+    return PermutationGroup(gens)
