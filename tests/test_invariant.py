@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from conftest import groups
 from equilin import InvariantVariety, Permutation, PermutationGroup
 from equilin.groups import image_rot90
+from equilin.testing import assert_invariant
 
 
 def _tangent_residuals(X: InvariantVariety, U: np.ndarray, M: np.ndarray) -> tuple[float, float]:
@@ -45,6 +46,7 @@ def test_projection_is_invariant(G: PermutationGroup, m: int, r: int, seed: int)
     P = X.project(U)
     for g in G.generators:
         assert np.abs(P @ g.matrix() - P).max() < 1e-12
+    assert_invariant(P, G, atol=1e-12)
     np.testing.assert_allclose(X.project(P), P, atol=1e-12)
     # orthogonal projection: the residual is orthogonal to every invariant matrix
     assert abs(np.sum((U - P) * X.sample(seed))) < 1e-9 * max(1.0, np.linalg.norm(U)) * 10
