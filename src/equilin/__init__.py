@@ -12,6 +12,7 @@ from equilin.determinantal import (
     derealize,
     realize,
 )
+from equilin.equivariant import Block, EquivariantComponent, EquivariantVariety, count_components
 from equilin.groups import Permutation, PermutationGroup
 from equilin.invariant import InvariantVariety
 
@@ -25,6 +26,10 @@ __all__ = [
     "ProductVariety",
     "VarietyUnion",
     "InvariantVariety",
+    "EquivariantVariety",
+    "EquivariantComponent",
+    "Block",
+    "count_components",
     "realize",
     "derealize",
     "__version__",

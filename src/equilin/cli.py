@@ -6,13 +6,16 @@ Bad input never shows a traceback: one line on stderr, exit status 2.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import math
 import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from equilin.groups import IMAGE_ACTIONS, PermutationGroup, image_action
+from equilin.equivariant import EquivariantVariety, count_components
+from equilin.groups import IMAGE_ACTIONS, PermutationGroup, cycle_type_of_string, image_action
 from equilin.invariant import InvariantVariety
 
 __all__ = ["main", "build_parser"]
@@ -163,6 +166,149 @@ def cmd_invariant(args: argparse.Namespace) -> None:
         print_invariant(report)
 
 
+# -- equivariant and count ---------------------------------------------------------------------
+EQUIVARIANT_MAX_N = 10_000_000
+
+
+def _big(value: int) -> str:
+    """An exact int with thousands separators, or about 4 significant digits and the exponent when it
+    has more than 15 digits (computed from the leading bits: no decimal conversion of huge ints)."""
+    if value < 10**15:
+        return f"{value:,}"
+    shift = max(0, value.bit_length() - 64)
+    log10 = math.log10(value >> shift) + shift * math.log10(2)
+    exponent = math.floor(log10)
+    mantissa = round(10 ** (log10 - exponent), 3)
+    if mantissa >= 10:
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{mantissa:.3f}e{exponent}"
+
+
+def _exact_json(report: dict[str, Any]) -> str:
+    """``json.dumps`` with exact ints of any length (degrees can have more than the 4300 digits that
+    Python converts by default; readers need ``sys.set_int_max_str_digits(0)`` for those)."""
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        return json.dumps(report)
+    finally:
+        sys.set_int_max_str_digits(limit)
+
+
+def _cycle_type_text(cycle_type: dict[int, int]) -> str:
+    return "{" + ", ".join(f"{length}: {count}" for length, count in cycle_type.items()) + "}"
+
+
+def equivariant_report(args: argparse.Namespace) -> dict[str, Any]:
+    check_group_source(args, several=False)
+    r = check_rank(args.r)
+    limit = 20 if args.limit is None else args.limit
+    if limit < 0:
+        raise UsageError(f"--limit must be a non-negative integer, got {limit}")
+    if args.gens and args.n > EQUIVARIANT_MAX_N:
+        raise UsageError(f"--n {args.n} is too large to build sigma (at most {EQUIVARIANT_MAX_N:,}); "
+                         "'equilin count' counts the components from the cycle type alone")
+    group = group_from_args(args, several=False)
+    E = EquivariantVariety(group, r)
+    count = E.count_components()
+    components = []
+    for C in itertools.islice(E.components(), limit):
+        components.append({
+            "ranks": list(C.ranks),
+            "label": C.label(),
+            "kind": C.kind,
+            "max_rank": C.max_rank,
+            "dim": C.dim,
+            "degree": C.degree,
+            "ed_degree": C.ed_degree,
+            "params": C.n_params,
+        })
+    return {
+        "group": group_description(args),
+        "n": E.n,
+        "r": E.r,
+        "cycle_type": {str(length): c for length, c in E.cycle_type.items()},
+        "commutant_dim": E.commutant_dim,
+        "blocks": [{"label": b.label, "l": b.l, "m": b.m, "kind": b.kind, "size": b.size,
+                    "weight": b.weight} for b in E.blocks],
+        "n_components": count.total,
+        "n_components_rank_r": count.rank_r,
+        "dim": E.dim,
+        "degree": E.degree,
+        "ed_degree": E.ed_degree,
+        "components": components,
+    }
+
+
+def print_equivariant(report: dict[str, Any]) -> None:
+    n, r = report["n"], report["r"]
+    cycle_type = {int(k): v for k, v in report["cycle_type"].items()}
+    print(f"Equivariant linear maps R^{n} -> R^{n} of rank <= {r}, group {report['group']}")
+    print(f"  cycle type {_cycle_type_text(cycle_type)}; the commuting matrices form a space of "
+          f"dimension {report['commutant_dim']:,}")
+    print("  blocks of Q_sigma^T M Q_sigma (talk's order; complex blocks count twice towards the rank):")
+    print(f"    {'label':<12} {'l':>5} {'m':>5}  {'kind':<8} {'size':>6} {'weight':>6}")
+    for b in report["blocks"]:
+        print(f"    {b['label']:<12} {b['l']:>5} {b['m']:>5}  {b['kind']:<8} {b['size']:>6} {b['weight']:>6}")
+    total, rank_r = report["n_components"], report["n_components_rank_r"]
+    print(f"  irreducible components: {total:,} ({rank_r:,} contain a matrix of rank {r}, "
+          f"{total - rank_r:,} have maximal rank {r - 1} or less)")
+    print(f"  E_r: dim {report['dim']:,}, degree {_big(report['degree'])} (top-dimensional components), "
+          f"ED degree {_big(report['ed_degree'])} (sum over the real components)")
+    shown = report["components"]
+    if not shown:
+        return
+    print(f"  first {len(shown)} components (lexicographically decreasing ranks in block order):")
+    print(f"    {'kind':<15} {'max rank':>8} {'dim':>10} {'degree':>12} {'ED degree':>12} {'params':>9}  ranks")
+    for c in shown:
+        print(f"    {c['kind']:<15} {c['max_rank']:>8} {c['dim']:>10,} {_big(c['degree']):>12} "
+              f"{_big(c['ed_degree']):>12} {c['params']:>9,}  {c['label']}")
+    if len(shown) < total:
+        print(f"  ... {total - len(shown):,} more (--limit K shows more)")
+
+
+def cmd_equivariant(args: argparse.Namespace) -> None:
+    report = equivariant_report(args)
+    if args.json:
+        print(_exact_json(report))
+    else:
+        print_equivariant(report)
+
+
+def count_report(args: argparse.Namespace) -> dict[str, Any]:
+    """Counts from the cycle type alone: with --gens, sigma is never built (n may be 10**12)."""
+    check_group_source(args, several=False)
+    r = check_rank(args.r)
+    if args.gens:
+        if args.shift is not None:
+            raise UsageError("--shift goes with --image and a shift action, not with --gens")
+        cycle_type = cycle_type_of_string(args.gens[0], args.n)
+    else:
+        cycle_type = group_from_args(args, several=False).generators[0].cycle_type
+    count = count_components(cycle_type, r)
+    return {
+        "group": group_description(args),
+        "n": sum(length * c for length, c in cycle_type.items()),
+        "r": r,
+        "cycle_type": {str(length): c for length, c in cycle_type.items()},
+        "n_components": count.total,
+        "n_components_rank_r": count.rank_r,
+    }
+
+
+def cmd_count(args: argparse.Namespace) -> None:
+    report = count_report(args)
+    if args.json:
+        print(json.dumps(report))
+        return
+    cycle_type = {int(k): v for k, v in report["cycle_type"].items()}
+    print(f"Irreducible components of E^sigma_{{{report['r']}, n x n}}, group {report['group']}, "
+          f"cycle type {_cycle_type_text(cycle_type)}")
+    print(f"  n_components        = {report['n_components']:,}")
+    print(f"  n_components_rank_r = {report['n_components_rank_r']:,}   "
+          f"(those containing a matrix of rank {report['r']}: the talk's count)")
+
+
 # -- demo --------------------------------------------------------------------------------------
 DEMO_STEPS: list[tuple[str, list[str]]] = [
     ("The talk's invariance example: sigma = (1 3 4)(2 5) in S_5, m = 2, r = 1",
@@ -175,6 +321,10 @@ DEMO_STEPS: list[tuple[str, list[str]]] = [
      ["invariant", "--image", "4x4", "--action", "rot90", "-m", "16", "-r", "3"]),
     ("Shift-invariant maps of MNIST-sized images, bottleneck 99",
      ["invariant", "--image", "28x28", "--action", "shift-x", "-m", "784", "-r", "99"]),
+    ("The talk's 3 x 3 rotation: equivariant maps of rank <= 3, sigma = (1 2 3 4)(5 6 7 8) in S_9",
+     ["equivariant", "--gens", "(1 2 3 4)(5 6 7 8)", "--n", "9", "-r", "3"]),
+    ("Components of the shift-equivariant maps of MNIST images, bottleneck 99",
+     ["count", "--image", "28x28", "--action", "shift-x", "-r", "99"]),
 ]
 
 
@@ -204,6 +354,24 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("-r", type=int, required=True, metavar="R", help="rank bound (bottleneck)")
     inv.add_argument("--json", action="store_true", help="print one JSON object")
     COMMANDS["invariant"] = cmd_invariant
+
+    equ = sub.add_parser("equivariant", help="the variety of equivariant maps E^sigma_{r, n x n}",
+                         description="Describe E^sigma_{r, n x n} for a cyclic group <sigma>: blocks of "
+                                     "the real Fourier basis Q_sigma, irreducible components (both "
+                                     "counts), and dim, degree, ED degree, parameters of the first K.")
+    add_group_arguments(equ, several=False)
+    equ.add_argument("-r", type=int, required=True, metavar="R", help="rank bound (bottleneck)")
+    equ.add_argument("--limit", type=int, metavar="K", help="list the first K components (default 20)")
+    equ.add_argument("--json", action="store_true", help="print one JSON object")
+    COMMANDS["equivariant"] = cmd_equivariant
+
+    cnt = sub.add_parser("count", help="count the irreducible components of E^sigma_{r, n x n}",
+                         description="Count the irreducible components of E^sigma_{r, n x n} (all, and "
+                                     "those containing a rank-r matrix) from the cycle type alone.")
+    add_group_arguments(cnt, several=False)
+    cnt.add_argument("-r", type=int, required=True, metavar="R", help="rank bound (bottleneck)")
+    cnt.add_argument("--json", action="store_true", help="print one JSON object")
+    COMMANDS["count"] = cmd_count
 
     demo = sub.add_parser("demo", help="run the talk's worked examples")
     del demo
