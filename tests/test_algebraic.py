@@ -181,3 +181,28 @@ def test_talk_invariant_example_counts() -> None:
     group = PermutationGroup([Permutation.from_cycles("(1 3 4)(2 5)", 5)])
     assert count_degree(2, 5, 1, 3, group=group) == (2, 2)
     assert count_ed_critical_points(2, 5, 1, group=group) == (2, 2)
+
+
+def test_equivariant_component_with_complex_block_degree() -> None:
+    """sigma = (1 2 3)(4 5 6), r = 2: the component r_{1,1}=0, r_{3,2}=1 is R(M_{1, 2x2}(C)), degree
+    deg(M_{1,2x2})^2 = 4. Cut out from the definition only: M P = P M, M kills the fixed vectors of P
+    and so does M^T (the block r_{1,1} is 0), all 3-minors vanish; counted on a random affine space of
+    complementary dimension (the lower-dimensional complex components are missed by it)."""
+    from equilin import EquivariantVariety
+
+    sigma = Permutation.from_cycles("(1 2 3)(4 5 6)", 6)
+    component = EquivariantVariety(sigma, 2).component((0, 1))
+    P = sp.Matrix(sigma.matrix(dtype=int))
+    X = _symbols("x", (6, 6))
+    fixed = (P - sp.eye(6)).nullspace()
+    linear = list(X * P - P * X) + [e for v in fixed for e in list(X * v) + list(v.T * X)]
+    basis = sp.Matrix([[sp.diff(e, x) for x in X] for e in linear if e != 0]).nullspace()
+    c = sp.symbols(f"c0:{len(basis)}")
+    M = sp.Matrix(6, 6, list(sum((ci * b for ci, b in zip(c, basis)), sp.zeros(36, 1))))
+    assert len(basis) == 8  # the commutant's complex block: a complex 2 x 2 matrix
+    rng = np.random.default_rng(SEED)
+    equations = [m for m in _minors(M, 3) if sp.expand(m) != 0]
+    equations += [sum(int(a) * ci for a, ci in zip(row[1:], c)) + int(row[0])
+                  for row in _ints(rng, (component.dim, len(c) + 1))]
+    assert component.dim == 6
+    assert count_solutions(equations, list(c)) == (component.degree, component.degree) == (4, 4)

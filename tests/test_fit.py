@@ -196,6 +196,10 @@ def test_bad_arguments(rng: np.random.Generator) -> None:
         EquivariantAutoencoder(sigma, "worst", r=2).fit(X)
     with pytest.raises(ValueError, match="more than r=1"):
         EquivariantAutoencoder(sigma, (1, 1, 0), r=1).fit(X)
+    with pytest.raises(ValueError, match="3 features, expected 2"):
+        InvariantAutoencoder(Permutation.identity(4), 1, m=2).fit(X, X[:, :3])
+    with pytest.raises(ValueError, match="needs targets Y"):
+        InvariantAutoencoder(Permutation.identity(4), 1, m=2).fit(X[:, :4])
     with pytest.raises(ValueError, match="4 features, expected 5"):
         InvariantAutoencoder(Permutation.identity(5), 1).fit(X)
     with pytest.raises(ValueError, match="only cyclic"):

@@ -267,6 +267,8 @@ class InvariantAutoencoder(_ClosedFormBase):
     group : PermutationGroup or Permutation
     rank : int
         Bottleneck ``r``.
+    m : int, optional
+        Output dimension, checked against the targets ``Y`` (default: ``Y``'s columns, or ``n``).
     batch_size : int
 
     Attributes
@@ -294,11 +296,13 @@ class InvariantAutoencoder(_ClosedFormBase):
     ((1, 2), 4)
     """
 
-    _param_names = ("group", "rank", "batch_size")
+    _param_names = ("group", "rank", "m", "batch_size")
 
-    def __init__(self, group: PermutationGroup | Permutation, rank: int, batch_size: int = 8192) -> None:
+    def __init__(self, group: PermutationGroup | Permutation, rank: int, m: int | None = None,
+                 batch_size: int = 8192) -> None:
         self.group = group
         self.rank = rank
+        self.m = m
         self.batch_size = batch_size
 
     def fit(self, X: ArrayLike, Y: ArrayLike | None = None) -> InvariantAutoencoder:
@@ -307,8 +311,11 @@ class InvariantAutoencoder(_ClosedFormBase):
         rank = _check_positive_int(self.rank, "rank", 0)
         _check_positive_int(self.batch_size, "batch_size")
         arr = _check_data(X, "X", G.n)
-        target = _check_targets(arr, Y)
+        target = _check_targets(arr, Y, None if self.m is None else _check_positive_int(self.m, "m"))
         m = G.n if target is None else target.shape[1]
+        if target is None and self.m not in (None, G.n):
+            raise ValueError(f"m={self.m} needs targets Y with {self.m} columns; without Y the model "
+                             f"reconstructs X (m = n = {G.n})")
         variety = InvariantVariety(G, m, rank)
         E = variety.E_P if variety.k * G.n <= FUNCTION_MATRIX_LIMIT else None
         k = variety.k

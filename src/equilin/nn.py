@@ -203,8 +203,14 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
     Notes
     -----
     A real block ``b`` of size ``d`` and rank ``r_b`` has an encoder ``d x r_b`` and decoder ``r_b x d``
-    (``2 d r_b`` parameters); a complex block has complex ones stored as real/imaginary pairs
-    (``4 d r_b``). MNIST with ``r = (13, 10, 9, 8, 7, 5, 3, 1, 0, ...)`` has 5,544 parameters.
+    (``2 d r_b`` parameters); a complex block has complex ones (``4 d r_b``). MNIST with
+    ``r = (13, 10, 9, 8, 7, 5, 3, 1, 0, ...)`` has 5,544 parameters.
+
+    Implementation: one ``rfft`` per cycle length gives every block coordinate at once; blocks of equal
+    size ``d`` are processed together by one batched complex product, their weights stored as tensors
+    ``(blocks, d, max rank)`` whose entries outside a block's rank (and the imaginary parts of real
+    blocks) are masked to zero. :meth:`n_parameters` counts the free entries only; the stored tensors
+    also hold the masked padding, which never changes the function and gets zero gradient.
 
     Examples
     --------
@@ -226,92 +232,194 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
         self.block_ranks = parsed
         self.n_features = self.n_outputs = self.variety.n
         self.rank = self.component.max_rank
+        blocks = self.variety.blocks
         layout = self.variety.fourier_layout()
+        # flat spectrum: the rfft bins of every cycle, group after group (length L: count x (L//2+1))
         self.lengths = [g.length for g in layout.cycle_groups]
-        for g in layout.cycle_groups:
-            self.register_buffer(f"cycles_{g.length}", torch.from_numpy(g.index), persistent=False)
-        self.sources = layout.block_sources
-        self.encoders = nn.ParameterList()
-        self.decoders = nn.ParameterList()
-        self.kinds = []
-        for block, k in zip(self.variety.blocks, parsed):
-            parts = 2 if block.kind == "complex" else 1
-            bound = 1.0 / math.sqrt(max(block.size, 1))
-            self.encoders.append(nn.Parameter(torch.empty(parts, block.size, k, dtype=dtype).uniform_(-bound, bound)))
-            self.decoders.append(nn.Parameter(torch.empty(parts, k, block.size, dtype=dtype).uniform_(-bound, bound)))
-            self.kinds.append(block.kind)
+        self.counts = [g.index.shape[0] for g in layout.cycle_groups]
+        starts = np.cumsum([0] + [c * (L // 2 + 1) for c, L in zip(self.counts, self.lengths)])
+        positions = np.concatenate([g.index.ravel() for g in layout.cycle_groups])
+        self.register_buffer("positions", torch.from_numpy(positions), persistent=False)
+        self.register_buffer("inverse_positions", torch.from_numpy(np.argsort(positions)), persistent=False)
+        flat_of = {L: int(s) for L, s in zip(self.lengths, starts)}
+
+        def bins(b: int) -> list[int]:  # flat spectrum index of every copy of block b, in copy order
+            out: list[int] = []
+            for L, j in layout.block_sources[b]:
+                count, width = self.counts[self.lengths.index(L)], L // 2 + 1
+                out.extend(flat_of[L] + c * width + j for c in range(count))
+            return out
+
+        # blocks of equal size are batched; the code is the concatenation over blocks in block order
+        self.size_groups: list[tuple[int, ...]] = []
+        for size in sorted({b.size for b in blocks}):
+            self.size_groups.append(tuple(i for i, b in enumerate(blocks) if b.size == size))
+        order = np.concatenate([bins(b) for group in self.size_groups for b in group])
+        self.register_buffer("bin_order", torch.from_numpy(np.argsort(order)), persistent=False)
+        self.encoders_re, self.encoders_im = nn.ParameterList(), nn.ParameterList()
+        self.decoders_re, self.decoders_im = nn.ParameterList(), nn.ParameterList()
+        code_index: dict[int, list[int]] = {}
+        for g, group in enumerate(self.size_groups):
+            d = blocks[group[0]].size
+            width = max(1, max(parsed[b] for b in group))
+            table = torch.tensor([bins(b) for b in group], dtype=torch.int64)
+            mask_re = torch.zeros(len(group), 1, width, dtype=dtype)
+            mask_im = torch.zeros(len(group), 1, width, dtype=dtype)
+            for i, b in enumerate(group):
+                mask_re[i, 0, :parsed[b]] = 1
+                if blocks[b].kind == "complex":
+                    mask_im[i, 0, :parsed[b]] = 1
+                # codes of block b: positions in the flattened (N, blocks, re/im, width) code tensor
+                base = i * width * 2
+                parts = (0, 1) if blocks[b].kind == "complex" else (0,)
+                code_index[b] = [base + p * width + k for k in range(parsed[b]) for p in parts]
+            # block coordinates are sqrt(2) * rfft bins on complex blocks, the bins themselves on real ones
+            scale = torch.tensor([[_SQRT2 if blocks[b].kind == "complex" else 1.0] for b in group], dtype=dtype)
+            self.register_buffer(f"table_{g}", table, persistent=False)
+            self.register_buffer(f"mask_re_{g}", mask_re, persistent=False)
+            self.register_buffer(f"mask_im_{g}", mask_im, persistent=False)
+            self.register_buffer(f"scale_{g}", scale, persistent=False)
+            bound = 1.0 / math.sqrt(d)
+            for plist, shape in [(self.encoders_re, (len(group), d, width)), (self.encoders_im, (len(group), d, width)),
+                                 (self.decoders_re, (len(group), width, d)), (self.decoders_im, (len(group), width, d))]:
+                plist.append(nn.Parameter(torch.empty(shape, dtype=dtype).uniform_(-bound, bound)))
+            with torch.no_grad():  # padding and imaginary parts of real blocks start (and stay) inert
+                self.encoders_re[g].mul_(mask_re)
+                self.encoders_im[g].mul_(mask_im)
+                self.decoders_re[g].mul_(mask_re.transpose(1, 2))
+                self.decoders_im[g].mul_(mask_im.transpose(1, 2))
+        offsets = np.cumsum([0] + [len(g) * 2 * max(1, max(parsed[b] for b in g)) for g in self.size_groups])
+        self.group_offsets = [int(o) for o in offsets]
+        gather = []
+        for b in range(len(blocks)):
+            g = next(i for i, group in enumerate(self.size_groups) if b in group)
+            gather.extend(self.group_offsets[g] + k for k in code_index[b])
+        self.register_buffer("code_gather", torch.tensor(gather, dtype=torch.int64), persistent=False)
+        # Fast path (e.g. image shifts: all cycles of one length, all blocks of one size): block b is
+        # frequency j_b of every cycle, so the coordinates are a transpose of the spectrum, no gather.
+        self.contiguous_positions = bool((positions == np.arange(positions.size)).all())
+        self.uniform = len(self.lengths) == 1 and len(self.size_groups) == 1
+        if self.uniform:
+            width = self.lengths[0] // 2 + 1
+            table = getattr(self, "table_0").numpy()
+            # blocks come by increasing spatial frequency, so block b is frequency b of every cycle
+            expected = np.arange(table.shape[0])[:, None] + width * np.arange(table.shape[1])
+            self.uniform = table.shape[0] == width and bool((table == expected).all())
+
+    def n_parameters(self) -> int:
+        """Number of free real parameters (``2 d r`` per real and ``4 d r`` per complex block)."""
+        total = 0
+        for g in range(len(self.size_groups)):
+            d = self.encoders_re[g].shape[1]
+            masks = getattr(self, f"mask_re_{g}").sum() + getattr(self, f"mask_im_{g}").sum()
+            total += 2 * d * int(masks)
+        return total
 
     # -- Fourier operators ------------------------------------------------------------------------
-    def _cycles(self, length: int) -> torch.Tensor:
-        return getattr(self, f"cycles_{length}")
+    def _spectra(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """rfft (norm="ortho") of every cycle, one ``(N, count, L//2+1)`` tensor per cycle length."""
+        values = x if self.contiguous_positions else x[:, self.positions]
+        pieces, start = [], 0
+        for L, count in zip(self.lengths, self.counts):
+            chunk = values[:, start:start + count * L].reshape(x.shape[0], count, L)
+            pieces.append(torch.fft.rfft(chunk, dim=-1, norm="ortho"))
+            start += count * L
+        return pieces
+
+    def _signal(self, spectra: list[torch.Tensor]) -> torch.Tensor:
+        """Inverse of :meth:`_spectra`."""
+        N = spectra[0].shape[0]
+        pieces = [torch.fft.irfft(chunk, n=L, dim=-1, norm="ortho").reshape(N, -1)
+                  for chunk, L in zip(spectra, self.lengths)]
+        values = pieces[0] if len(pieces) == 1 else torch.cat(pieces, dim=1)
+        return values if self.contiguous_positions else values[:, self.inverse_positions]
+
+    def _bins(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Per size group, the rfft bins of the blocks' copies, ``(N, blocks, d)`` complex (unscaled)."""
+        spectra = self._spectra(x)
+        if self.uniform:
+            return [spectra[0].transpose(1, 2)]
+        flat = torch.cat([s.reshape(x.shape[0], -1) for s in spectra], dim=1)
+        return [flat[:, getattr(self, f"table_{g}")] for g in range(len(self.size_groups))]
+
+    def _from_bins(self, bins: list[torch.Tensor]) -> torch.Tensor:
+        N = bins[0].shape[0]
+        if self.uniform:
+            return self._signal([bins[0].transpose(1, 2)])
+        flat = [b.reshape(N, -1) for b in bins]
+        spectrum = (flat[0] if len(flat) == 1 else torch.cat(flat, dim=1))[:, self.bin_order]
+        spectra, start = [], 0
+        for L, count in zip(self.lengths, self.counts):
+            width = L // 2 + 1
+            spectra.append(spectrum[:, start:start + count * width].reshape(N, count, width))
+            start += count * width
+        return self._signal(spectra)
 
     def to_blocks(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Block coordinates of row vectors, as :meth:`EquivariantVariety.to_blocks` (torch, differentiable)."""
-        spectra = {}
-        for length in self.lengths:
-            idx = self._cycles(length)
-            spectra[length] = torch.fft.rfft(x[:, idx], dim=-1, norm="ortho")
-        out = []
-        for kind, sources in zip(self.kinds, self.sources):
-            pieces = [spectra[length][:, :, j] for length, j in sources]
-            block = pieces[0] if len(pieces) == 1 else torch.cat(pieces, dim=1)
-            out.append(block.real if kind == "real" else block * _SQRT2)
+        """Block coordinates of row vectors, as :meth:`EquivariantVariety.to_blocks` (differentiable)."""
+        bins = self._bins(self._check_input(x))
+        out: list[torch.Tensor] = [torch.empty(0)] * len(self.block_ranks)
+        for g, group in enumerate(self.size_groups):
+            for i, b in enumerate(group):
+                c = bins[g][:, i]
+                out[b] = c * _SQRT2 if self.variety.blocks[b].kind == "complex" else c.real
         return out
 
     def from_blocks(self, blocks: list[torch.Tensor]) -> torch.Tensor:
         """Row vectors with the given block coordinates (inverse of :meth:`to_blocks`)."""
-        N = blocks[0].shape[0]
         ref = self._reference()
-        complex_dtype = torch.complex128 if ref.dtype == torch.float64 else torch.complex64
-        columns: dict[int, list[tuple[int, torch.Tensor]]] = {length: [] for length in self.lengths}
-        for kind, values, sources in zip(self.kinds, blocks, self.sources):
-            start = 0
-            for length, j in sources:
-                count = self._cycles(length).shape[0]
-                piece = values[:, start:start + count]
-                start += count
-                columns[length].append((j, piece.to(complex_dtype) if kind == "real" else piece / _SQRT2))
-        out = torch.zeros(N, self.n_features, dtype=ref.dtype, device=ref.device)
-        for length in self.lengths:
-            idx = self._cycles(length)
-            slots = length // 2 + 1
-            spectrum = torch.zeros(N, idx.shape[0], slots, dtype=complex_dtype, device=ref.device)
-            if columns[length]:
-                freqs = torch.tensor([j for j, _ in columns[length]], device=ref.device)
-                spectrum = spectrum.index_copy(2, freqs, torch.stack([v for _, v in columns[length]], dim=2))
-            values = torch.fft.irfft(spectrum, n=length, dim=-1, norm="ortho")
-            out = out.index_copy(1, idx.reshape(-1), values.reshape(N, -1))
-        return out
+        cdtype = torch.complex128 if ref.dtype == torch.float64 else torch.complex64
+        bins = []
+        for group in self.size_groups:
+            values = [blocks[b].to(cdtype) / (_SQRT2 if self.variety.blocks[b].kind == "complex" else 1.0)
+                      for b in group]
+            bins.append(torch.stack(values, dim=1))
+        return self._from_bins(bins)
 
-    def _weights(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        enc, dec = self.encoders[i], self.decoders[i]
-        if self.kinds[i] == "complex":
-            return torch.complex(enc[0], enc[1]), torch.complex(dec[0], dec[1])
-        return enc[0], dec[0]
+    def _weights(self, g: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Real forms of the complex weights, acting on ``[Re | Im]`` stacked coordinates: the encoder
+        ``[[E_re, E_im], [-E_im, E_re]]`` (``(blocks, 2d, 2 width)``, the coordinate scale folded in)
+        and likewise the decoder."""
+        mask_re, mask_im = getattr(self, f"mask_re_{g}"), getattr(self, f"mask_im_{g}")
+        scale = getattr(self, f"scale_{g}")[:, :, None]
+        e_re, e_im = self.encoders_re[g] * mask_re * scale, self.encoders_im[g] * mask_im * scale
+        mask_re_t, mask_im_t = mask_re.transpose(1, 2), mask_im.transpose(1, 2)
+        d_re, d_im = self.decoders_re[g] * mask_re_t / scale, self.decoders_im[g] * mask_im_t / scale
+        enc = torch.cat([torch.cat([e_re, e_im], dim=2), torch.cat([-e_im, e_re], dim=2)], dim=1)
+        dec = torch.cat([torch.cat([d_re, d_im], dim=2), torch.cat([-d_im, d_re], dim=2)], dim=1)
+        return enc, dec
+
+    def _codes(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Per size group, ``(N, blocks, 2 width)``: real parts of the codes, then imaginary parts."""
+        codes = []
+        for g, bins in enumerate(self._bins(x)):
+            stacked = torch.cat([bins.real, bins.imag], dim=2)
+            codes.append(torch.einsum("nbd,bdr->nbr", stacked, self._weights(g)[0]))
+        return codes
+
+    def _decode_codes(self, codes: list[torch.Tensor]) -> torch.Tensor:
+        bins = []
+        for g, code in enumerate(codes):
+            out = torch.einsum("nbr,brd->nbd", code, self._weights(g)[1])
+            d = out.shape[2] // 2
+            bins.append(torch.complex(out[..., :d], out[..., d:]))
+        return self._from_bins(bins)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._decode_codes(self._codes(self._check_input(x)))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Real codes (``N x max_rank``); complex codes as interleaved ``(Re, Im)`` pairs."""
-        codes = []
-        for i, coords in enumerate(self.to_blocks(x)):
-            enc, _ = self._weights(i)
-            c = coords @ enc
-            if self.kinds[i] == "complex":
-                c = torch.stack([c.real, c.imag], dim=-1).reshape(c.shape[0], -1)
-            codes.append(c)
-        return torch.cat(codes, dim=1)
+        """Real codes (``N x max_rank``): block by block, complex codes as interleaved ``(Re, Im)``."""
+        flat = [c.reshape(x.shape[0], -1) for c in self._codes(x)]
+        return (flat[0] if len(flat) == 1 else torch.cat(flat, dim=1))[:, self.code_gather]
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        blocks, start = [], 0
-        for i, k in enumerate(self.block_ranks):
-            _, dec = self._weights(i)
-            if self.kinds[i] == "complex":
-                part = z[:, start:start + 2 * k].reshape(z.shape[0], k, 2)
-                start += 2 * k
-                blocks.append(torch.complex(part[..., 0], part[..., 1]) @ dec)
-            else:
-                blocks.append(z[:, start:start + k] @ dec)
-                start += k
-        return self.from_blocks(blocks)
+        N = z.shape[0]
+        flat = torch.zeros(N, self.group_offsets[-1], dtype=z.dtype, device=z.device)
+        flat = flat.index_copy(1, self.code_gather, z)
+        codes = [flat[:, self.group_offsets[g]:self.group_offsets[g + 1]].reshape(N, len(group), -1)
+                 for g, group in enumerate(self.size_groups)]
+        return self._decode_codes(codes)
 
     @classmethod
     def from_closed_form(cls, estimator: EquivariantAutoencoder,
@@ -321,13 +429,16 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
             raise ValueError("expected a fitted equilin.fit.EquivariantAutoencoder")
         module = cls(estimator.variety_.sigma, tuple(estimator.ranks_.values()), dtype=dtype)
         with torch.no_grad():
-            for i, (enc, dec) in enumerate(zip(estimator.block_encoders_, estimator.block_decoders_)):
-                if module.kinds[i] == "complex":
-                    module.encoders[i].copy_(torch.from_numpy(np.stack([enc.real, enc.imag])))
-                    module.decoders[i].copy_(torch.from_numpy(np.stack([dec.real, dec.imag])))
-                else:
-                    module.encoders[i].copy_(torch.from_numpy(np.real(enc)[None]))
-                    module.decoders[i].copy_(torch.from_numpy(np.real(dec)[None]))
+            for g, group in enumerate(module.size_groups):
+                for i, b in enumerate(group):
+                    enc = np.asarray(estimator.block_encoders_[b])
+                    dec = np.asarray(estimator.block_decoders_[b])
+                    k = enc.shape[1]
+                    for param, value in [(module.encoders_re[g][i, :, :k], enc.real),
+                                         (module.encoders_im[g][i, :, :k], np.imag(enc)),
+                                         (module.decoders_re[g][i, :k, :], dec.real),
+                                         (module.decoders_im[g][i, :k, :], np.imag(dec))]:
+                        param.copy_(torch.from_numpy(np.array(value, dtype=np.float64)))
         return module
 
 
