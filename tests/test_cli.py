@@ -71,7 +71,7 @@ def test_bad_input_one_line_status_2(capsys: pytest.CaptureFixture[str], argv: l
 
 
 def test_demo_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, err = run(capsys, "demo")
+    status, out, err = run(capsys, "demo", "--geometry")
     assert status == 0, err
     assert "(1 3 4)(2 5)" in out
 

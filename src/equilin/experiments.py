@@ -1,0 +1,816 @@
+"""The MNIST experiment of the talk (``MATH.md`` section 6): five linear autoencoders on shifted digits.
+
+:func:`run_mnist` loads the data (:func:`equilin.data.load`), shifts every training and test image
+horizontally by its own uniform random real offset in ``[-0.2, 0.2] x W`` pixels (bilinear, 'nearest'
+fill; :meth:`equilin.data.ImageDataset.shifted`, seeded), and fits, with the bottleneck ``r``
+(``rank``, 99 for the talk):
+
+* ``dense``: the non-equivariant autoencoder ``R^n -> R^r -> R^n`` (:class:`equilin.fit.DenseAutoencoder`,
+  ``2 r n`` parameters);
+* ``equivariant``: the talk's component ``r = (13, 10, 9, 8, 7, 5, 3, 1, 0, ..., 0)`` of the
+  shift-equivariant maps (:func:`talk_ranks`). The talk's ranks exist only for 28 x 28 images and
+  ``r = 99``; for any other size or rank this row is the *low-pass* fill (:func:`low_pass_ranks`) and
+  its note says ``low-pass fill, the talk's ranks need 28x28 and rank 99``;
+* ``equal-rank``: the same rank ``s`` in every block (:func:`equal_rank_ranks`);
+* ``high-pass``: the talk's ranks on the highest frequencies (:func:`high_pass_ranks`);
+* ``best``: the component chosen from the training data, ``EquivariantAutoencoder(sigma, "best", r=r)``
+  (an exact knapsack over the blocks' PCA gains, ``MATH.md`` section 5).
+
+The group is ``sigma = image_shift(H, W)``: every row shifted cyclically by one pixel to the right.
+Blocks are in the order of :attr:`equilin.equivariant.EquivariantVariety.blocks`: ``r_{1,1}`` (spatial
+frequency 0), the complex blocks by increasing frequency (``r_{28,27}`` is frequency 1, ...,
+``r_{28,15}`` frequency 13 for MNIST), then ``r_{2,1}`` (frequency ``W / 2``, real). A block ``(l, m)``
+has normalized frequency ``(l - m) / l`` in ``[0, 1/2]``; block order is increasing normalized
+frequency.
+
+Definitions the talk does not give (chosen here, and printed with the table):
+
+*equal-rank*
+    every block gets the same rank ``s``, the largest with ``s * (total weight of the blocks) <= r``
+    (and ``s <= d_b`` for every block). The total weight is ``sum_b w_b`` (real blocks 1, complex 2):
+    28 for MNIST, so ``s = 3`` and the weighted rank is ``84 < 99`` -- this component does not use the
+    whole budget. It needs ``r >= total weight`` (28 for 28 x 28 images, 8 for 8 x 8); a smaller ``r``
+    is refused.
+*high-pass*
+    for MNIST with ``r = 99``: the talk's rank list assigned in reverse frequency order, i.e. the
+    talk's tuple reversed: ``r_{2,1}`` (frequency 14, real) gets 13, frequency 13 gets 10, 12 gets 9,
+    11 gets 8, 10 gets 7, 9 gets 5, 8 gets 3, 7 gets 1, frequencies 0..6 (``r_{1,1}`` included) get 0;
+    weighted rank ``13 + 2 * 43 = 99``. For other sizes or ranks: fill greedily from the highest
+    frequency down, every block full (rank ``d_b``) before the next lower frequency; the first block
+    that does not fit gets what fits (``floor(left / w_b)``) and any rank left over (at most 1) goes
+    on to lower frequencies, so the budget is used and the tuple is maximal.
+*low-pass*
+    the same greedy fill from frequency 0 upwards (``r_{1,1}`` first). Used as the ``equivariant``
+    row when the talk's ranks do not exist. For MNIST with ``r = 99`` it would be
+    ``r_{1,1}=28 r_{28,27}=28 r_{14,13}=7 r_{2,1}=1``.
+
+Measurements for every model: parameters, training MSE (closed form: exact, from the Gram
+matrices; Adam: recomputed on all training images), test MSE per pixel on all shifted test images
+(mean over images and pixels), fit time, and the equivariance error of :func:`equivariance_error` on
+the first 1,000 shifted test images. The talk's reported test MSEs (:data:`TALK_TEST_MSE`) stand
+beside ours (only in the talk's setting, 28 x 28 images and ``r = 99``); the authors trained with Adam
+and estimated them on 300 random test images.
+
+Adam training (``train="adam"`` or ``"both"``): :func:`equilin.nn.train`, batch 256, learning rate
+``lr``, ``epochs`` epochs, float32; every module is initialized under ``torch.manual_seed(seed)`` and
+shuffled with ``seed``. After training, the module is converted to float64 for evaluation (so an
+equivariant module's equivariance error is at float64 rounding level, like the closed form's).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from equilin import data as _data
+from equilin.equivariant import EquivariantVariety
+from equilin.fit import DenseAutoencoder, EquivariantAutoencoder
+from equilin.groups import image_shift
+
+__all__ = [
+    "ModelResult",
+    "ExperimentResult",
+    "talk_ranks",
+    "equal_rank_ranks",
+    "high_pass_ranks",
+    "low_pass_ranks",
+    "is_talk_variety",
+    "weighted_rank",
+    "format_ranks",
+    "equivariance_error",
+    "run_mnist",
+    "MODEL_NAMES",
+    "TRAININGS",
+    "TALK_RANKS",
+    "TALK_TEST_MSE",
+    "SHIFT_FRACTION",
+    "EQUIVARIANCE_SHIFTS",
+    "EQUIVARIANCE_IMAGES",
+    "FIGURE_DIGITS",
+    "ADAM_BATCH_SIZE",
+]
+
+MODEL_NAMES: tuple[str, ...] = ("dense", "equivariant", "equal-rank", "high-pass", "best")
+"""The five models, in the order of the table and the JSON."""
+
+TRAININGS: tuple[str, ...] = ("closed-form", "adam")
+"""How a model is trained: the exact optimum (:mod:`equilin.fit`) or Adam (:func:`equilin.nn.train`)."""
+
+TALK_RANKS: tuple[int, ...] = (13, 10, 9, 8, 7, 5, 3, 1, 0, 0, 0, 0, 0, 0, 0)
+"""The talk's component for 28 x 28 images and ``r = 99``, in block order (``r_{1,1}`` first)."""
+
+TALK_TEST_MSE: dict[str, float | None] = {
+    "dense": 0.0057,
+    "equivariant": 0.0082,
+    "equal-rank": 0.0206,
+    "high-pass": 0.1063,
+    "best": None,
+}
+"""The talk's test MSE per model (Adam, 300 random shifted test images); ``best`` is not in the talk."""
+
+SHIFT_FRACTION = 0.2
+"""Largest random shift, as a fraction of the image width (``0.2 x 28 = 5.6`` pixels for MNIST)."""
+
+EQUIVARIANCE_SHIFTS: tuple[int, ...] = (1, 2, 3)
+"""Cyclic shifts (pixels) of the equivariance check."""
+
+EQUIVARIANCE_IMAGES = 1000
+"""Test images used by the equivariance check (all of them when there are fewer)."""
+
+FIGURE_DIGITS = 9
+"""Test digits shown in the reconstruction figure."""
+
+ADAM_BATCH_SIZE = 256
+"""Mini-batch size of Adam training."""
+
+_TALK_CYCLE_TYPE = {28: 28}
+_TALK_R = 99
+_EVAL_CHUNK = 8192
+
+
+# -- the components ----------------------------------------------------------------------------
+def is_talk_variety(variety: EquivariantVariety) -> bool:
+    """Whether the talk's ranks apply: 28 cycles of length 28 (28 x 28 images) and ``r = 99``.
+
+    Examples
+    --------
+    >>> is_talk_variety(EquivariantVariety(image_shift(28, 28), 99))
+    True
+    >>> is_talk_variety(EquivariantVariety(image_shift(28, 28), 98))
+    False
+    """
+    return variety.cycle_type == _TALK_CYCLE_TYPE and variety.r == _TALK_R
+
+
+def weighted_rank(variety: EquivariantVariety, ranks: Sequence[int]) -> int:
+    """``sum_b w_b r_b``: the rank of the component's matrices (complex blocks count twice).
+
+    Examples
+    --------
+    >>> weighted_rank(EquivariantVariety(image_shift(28, 28), 99), TALK_RANKS)
+    99
+    """
+    return sum(b.weight * int(k) for b, k in zip(variety.blocks, ranks, strict=True))
+
+
+def _frequency(block: Any) -> Fraction:
+    """Normalized spatial frequency ``(l - m) / l`` of a block: 0 for ``(1, 1)``, 1/2 for ``(2, 1)``."""
+    return Fraction(block.l - block.m, block.l)
+
+
+def _greedy(variety: EquivariantVariety, order: Sequence[int]) -> tuple[int, ...]:
+    """Fill the blocks in ``order``: each gets ``min(d_b, left // w_b)``; the leftover moves on."""
+    ranks = [0] * len(variety.blocks)
+    left = variety.r
+    for i in order:
+        b = variety.blocks[i]
+        ranks[i] = min(b.size, left // b.weight)
+        left -= b.weight * ranks[i]
+    return tuple(ranks)
+
+
+def talk_ranks(variety: EquivariantVariety) -> tuple[int, ...]:
+    """The talk's component ``(13, 10, 9, 8, 7, 5, 3, 1, 0, ..., 0)`` in block order.
+
+    ``r_{1,1} = 13`` (frequency 0), then frequencies 1..7 get 10, 9, 8, 7, 5, 3, 1 (complex, weight 2),
+    frequencies 8..14 get 0: weighted rank ``13 + 2 * 43 = 99``, 5,544 parameters.
+
+    Raises
+    ------
+    ValueError
+        When the variety is not the talk's (28 cycles of length 28, ``r = 99``).
+
+    Examples
+    --------
+    >>> E = EquivariantVariety(image_shift(28, 28), 99)
+    >>> format_ranks(dict(zip(E.labels, talk_ranks(E))))
+    'r_{1,1}=13 r_{28,27}=10 r_{14,13}=9 r_{28,25}=8 r_{7,6}=7 r_{28,23}=5 r_{14,11}=3 r_{4,3}=1'
+    >>> E.component(talk_ranks(E)).n_params
+    5544
+    """
+    if not is_talk_variety(variety):
+        raise ValueError(f"the talk's ranks need 28 x 28 images (28 cycles of length 28) and r = 99, "
+                         f"got cycle type {variety.cycle_type} and r = {variety.r}")
+    return TALK_RANKS
+
+
+def equal_rank_ranks(variety: EquivariantVariety) -> tuple[int, ...]:
+    """The same rank ``s`` in every block, ``s`` the largest with ``s * sum_b w_b <= r`` and
+    ``s <= d_b`` for every block.
+
+    The component's weighted rank is ``s * sum_b w_b``, which may be below ``r`` (84 for MNIST).
+
+    Raises
+    ------
+    ValueError
+        When ``r < sum_b w_b`` (then ``s`` would be 0: the zero map).
+
+    Examples
+    --------
+    >>> E = EquivariantVariety(image_shift(28, 28), 99)
+    >>> ranks = equal_rank_ranks(E)
+    >>> set(ranks), len(ranks), weighted_rank(E, ranks)
+    ({3}, 15, 84)
+    """
+    total = sum(b.weight for b in variety.blocks)
+    s = min(variety.r // total, min(b.size for b in variety.blocks))
+    if s < 1:
+        raise ValueError(f"the equal-rank model needs rank >= {total} (every one of the "
+                         f"{len(variety.blocks)} blocks gets rank >= 1; complex blocks count twice), "
+                         f"got rank {variety.r}")
+    return (s,) * len(variety.blocks)
+
+
+def low_pass_ranks(variety: EquivariantVariety) -> tuple[int, ...]:
+    """Fill the blocks greedily from frequency 0 upwards, each full before the next.
+
+    Block ``b`` gets ``min(d_b, left // w_b)`` where ``left`` is the budget not yet used; any rank left
+    over goes on to higher frequencies, so the tuple is maximal (a component of ``E_r``).
+
+    Examples
+    --------
+    >>> E = EquivariantVariety(image_shift(28, 28), 99)
+    >>> format_ranks(dict(zip(E.labels, low_pass_ranks(E))))
+    'r_{1,1}=28 r_{28,27}=28 r_{14,13}=7 r_{2,1}=1'
+    >>> low_pass_ranks(EquivariantVariety(image_shift(8, 8), 10))
+    (8, 1, 0, 0, 0)
+    """
+    order = sorted(range(len(variety.blocks)), key=lambda i: _frequency(variety.blocks[i]))
+    return _greedy(variety, order)
+
+
+def high_pass_ranks(variety: EquivariantVariety) -> tuple[int, ...]:
+    """The ranks on the highest spatial frequencies.
+
+    For the talk's variety (28 x 28, ``r = 99``): the talk's tuple reversed -- ``r_{2,1}`` (frequency
+    14) gets 13, frequencies 13, 12, ..., 7 get 10, 9, 8, 7, 5, 3, 1, the rest 0 (weighted rank 99).
+    Otherwise: the greedy fill of :func:`low_pass_ranks` from the highest frequency down.
+
+    Examples
+    --------
+    >>> E = EquivariantVariety(image_shift(28, 28), 99)
+    >>> high_pass_ranks(E)
+    (0, 0, 0, 0, 0, 0, 0, 1, 3, 5, 7, 8, 9, 10, 13)
+    >>> format_ranks(dict(zip(E.labels, high_pass_ranks(E))))
+    'r_{4,3}=1 r_{7,5}=3 r_{28,19}=5 r_{14,9}=7 r_{28,17}=8 r_{7,4}=9 r_{28,15}=10 r_{2,1}=13'
+    >>> weighted_rank(E, high_pass_ranks(E))
+    99
+    >>> high_pass_ranks(EquivariantVariety(image_shift(8, 8), 10))
+    (0, 0, 0, 1, 8)
+    """
+    if is_talk_variety(variety):
+        return tuple(reversed(TALK_RANKS))
+    order = sorted(range(len(variety.blocks)), key=lambda i: _frequency(variety.blocks[i]), reverse=True)
+    return _greedy(variety, order)
+
+
+def format_ranks(ranks: dict[str, int]) -> str:
+    """Compact labelled ranks: the nonzero blocks only, or ``all K blocks s`` when all are equal.
+
+    Examples
+    --------
+    >>> format_ranks({"r": 99})
+    'r=99'
+    >>> format_ranks({"r_{1,1}": 2, "r_{4,3}": 0, "r_{2,1}": 1})
+    'r_{1,1}=2 r_{2,1}=1'
+    >>> format_ranks({"r_{1,1}": 3, "r_{4,3}": 3, "r_{2,1}": 3})
+    'all 3 blocks 3'
+    """
+    values = list(ranks.values())
+    if len(values) > 1 and len(set(values)) == 1 and values[0] > 0:
+        return f"all {len(values)} blocks {values[0]}"
+    shown = " ".join(f"{label}={k}" for label, k in ranks.items() if k)
+    return shown or "all 0"
+
+
+# -- measurements ------------------------------------------------------------------------------
+def equivariance_error(predict: Callable[[NDArray[np.float64]], Any], images: Any,
+                       shifts: Sequence[int] = EQUIVARIANCE_SHIFTS, axis: str = "x") -> float:
+    """How far a model is from commuting with cyclic image shifts.
+
+    For each ``k`` in ``shifts``: ``||f(shift_k X) - shift_k f(X)||_F / ||f(X)||_F`` over the whole
+    batch, where ``shift_k`` is :func:`equilin.data.cyclic_shift` (``k`` pixels along ``axis``) and
+    ``f`` is ``predict`` applied to the flattened (row-major) images; the largest value is returned.
+    An equivariant linear model gives rounding error (about 1e-16 in float64); 0.0 when
+    ``f(X) = 0`` and ``f(shift_k X) = 0``, ``inf`` when only ``f(X)`` vanishes.
+
+    Parameters
+    ----------
+    predict : callable
+        Maps ``(N, H*W)`` float64 rows to ``(N, H*W)`` outputs.
+    images : array_like
+        ``(N, H, W)`` images.
+    shifts : sequence of int
+        Pixels to shift by.
+    axis : {"x", "y"}
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).random((5, 4, 6))
+    >>> equivariance_error(lambda X: 2 * X, x)
+    0.0
+    >>> equivariance_error(lambda X: X * (np.arange(24) % 6 > 0), x) > 0.1
+    True
+    """
+    arr = np.asarray(images, dtype=np.float64)
+    if arr.ndim != 3 or arr.shape[0] == 0:
+        raise ValueError(f"images must be a non-empty (N, H, W) array, got shape {arr.shape}")
+    n, h, w = arr.shape
+    if not shifts:
+        raise ValueError("shifts must name at least one shift")
+
+    def f(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(predict(x.reshape(n, h * w)), dtype=np.float64).reshape(n, h, w)
+
+    fx = f(arr)
+    norm = float(np.linalg.norm(fx))
+    worst = 0.0
+    for k in shifts:
+        diff = float(np.linalg.norm(f(_data.cyclic_shift(arr, k, axis)) - _data.cyclic_shift(fx, k, axis)))
+        worst = max(worst, diff / norm if norm > 0 else (math.inf if diff > 0 else 0.0))
+    return worst
+
+
+def _chunks(n: int, size: int = _EVAL_CHUNK) -> Iterator[slice]:
+    for start in range(0, n, size):
+        yield slice(start, min(start + size, n))
+
+
+def _mse(predict: Callable[[NDArray[Any]], NDArray[np.float64]], X: NDArray[Any]) -> float:
+    """Mean squared error per pixel of ``predict(X)`` against ``X``, chunk by chunk."""
+    total = 0.0
+    for s in _chunks(len(X)):
+        x = X[s].astype(np.float64)
+        total += float(np.sum((predict(x) - x) ** 2))
+    return total / X.size
+
+
+def _torch_predict(module: Any) -> Callable[[NDArray[Any]], NDArray[np.float64]]:
+    import torch
+
+    def predict(X: NDArray[Any]) -> NDArray[np.float64]:
+        out = np.empty((len(X), module.n_outputs))
+        with torch.no_grad():
+            for s in _chunks(len(X)):
+                out[s] = module(torch.from_numpy(np.ascontiguousarray(X[s], dtype=np.float64))).numpy()
+        return out
+
+    return predict
+
+
+# -- results -----------------------------------------------------------------------------------
+@dataclass
+class ModelResult:
+    """One row of the experiment's table.
+
+    Attributes
+    ----------
+    name : str
+        One of :data:`MODEL_NAMES`.
+    training : str
+        ``"closed-form"`` or ``"adam"``.
+    ranks : dict
+        ``{block label: rank}`` in block order; ``{"r": rank}`` for the dense model.
+    params : int
+        Free real parameters of the network.
+    train_mse, test_mse : float
+        Mean squared error per pixel on all shifted training / test images.
+    fit_seconds : float
+        Closed-form fit (Gram matrices and eigenproblems) or Adam training time (for ``best`` trained
+        with Adam, not counting the closed-form choice of its ranks).
+    equivariance_error : float
+        :func:`equivariance_error` on the first test images.
+    talk_test_mse : float or None
+        The talk's reported test MSE for this model; ``None`` for ``best`` (not in the talk) and for
+        every model when the talk's setting (28 x 28 images, ``r = 99``) does not apply.
+    weighted_rank : int
+        Rank of the model's function matrix at most (``sum_b w_b r_b``).
+    note : str
+        What the row is, where it differs from the talk.
+    """
+
+    name: str
+    training: str
+    ranks: dict[str, int]
+    params: int
+    train_mse: float
+    test_mse: float
+    fit_seconds: float
+    equivariance_error: float
+    talk_test_mse: float | None
+    weighted_rank: int
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the fields."""
+        return asdict(self)
+
+
+@dataclass
+class ExperimentResult:
+    """Everything :func:`run_mnist` measured.
+
+    Attributes
+    ----------
+    data : dict
+        The data and the setup: ``name, source, n_train, n_test, shape, shift, seed, rank``, the
+        equivariance check's ``shifts`` and image count, and the Adam settings when Adam ran.
+    models : list of ModelResult
+        In the order of :data:`MODEL_NAMES`, closed form before Adam for each model.
+    stage_seconds : dict
+        Wall time of each stage (loading, shifting, each fit, evaluation, figures).
+    files : dict
+        Paths written (``figure``, ``weight_sharing``, ``json``), when ``out`` was given.
+    """
+
+    data: dict[str, Any]
+    models: list[ModelResult]
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+
+    def model(self, name: str, training: str = "closed-form") -> ModelResult:
+        """The row of one model and training."""
+        for m in self.models:
+            if m.name == name and m.training == training:
+                return m
+        raise KeyError(f"no model {name!r} trained {training!r} in this result")
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"data": ..., "models": [...], "stage_seconds": ..., "files": ...}``."""
+        return {"data": self.data, "models": [m.to_dict() for m in self.models],
+                "stage_seconds": self.stage_seconds, "files": self.files}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def table(self) -> str:
+        """The results as a fixed-width text table with its notes."""
+        d = self.data
+        h, w = d["shape"]
+        shift = d["shift"]
+        lines = [f"{d['name']}: {d['n_train']:,} training and {d['n_test']:,} test images, {h}x{w}, each "
+                 f"shifted horizontally by a uniform random offset in +-{shift['max_pixels']:g} px "
+                 f"(bilinear, seed {d['seed']}); bottleneck r = {d['rank']}"]
+        header = ("model", "training", "rank", "params", "train MSE", "test MSE", "talk", "equiv. err",
+                  "fit s", "ranks")
+        rows = [header]
+        for m in self.models:
+            talk = "-" if m.talk_test_mse is None else f"{m.talk_test_mse:.4f}"
+            rows.append((m.name, m.training, str(m.weighted_rank), f"{m.params:,}", f"{m.train_mse:.5f}",
+                         f"{m.test_mse:.5f}", talk, f"{m.equivariance_error:.1e}", f"{m.fit_seconds:.1f}",
+                         format_ranks(m.ranks)))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
+        left = {0, 1}
+        for r in rows:
+            cells = [c.ljust(wd) if i in left else c.rjust(wd) for i, (c, wd) in enumerate(zip(r, widths))]
+            lines.append("  ".join(cells) + "  " + r[-1])
+        lines.append("")
+        lines.append(f"test MSE: per pixel, all {d['n_test']:,} shifted test images; talk: the talk's "
+                     "test MSE (Adam, 300 random shifted test images).")
+        check = d["equivariance_check"]
+        lines.append(f"equiv. err: max over k in {{{', '.join(map(str, check['shifts']))}}} of "
+                     f"||f(shift_k x) - shift_k f(x)|| / ||f(x)|| on {check['n_images']:,} test images "
+                     "(cyclic shifts by k pixels).")
+        lines.append("rank: weighted rank sum_b w_b r_b (complex blocks count twice); ranks: nonzero "
+                     "blocks, in block order.")
+        if "adam" in d:
+            a = d["adam"]
+            lines.append(f"adam: {a['epochs']} epochs, batch {a['batch_size']}, lr {a['lr']:g}, float32 "
+                         f"training, evaluated in float64; seed {d['seed']}.")
+        notes = {}
+        for m in self.models:
+            if m.note:
+                notes.setdefault(m.name, m.note)
+        for name, note in notes.items():
+            lines.append(f"{name}: {note}")
+        return "\n".join(lines)
+
+
+# -- progress ----------------------------------------------------------------------------------
+class _Stages:
+    """One tqdm bar over the experiment's stages (stderr); records each stage's wall time."""
+
+    def __init__(self, total: int, progress: bool) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, desc="mnist experiment", disable=not progress, leave=False,
+                        file=sys.stderr, bar_format="{desc}: {n}/{total} stages [{elapsed}]")
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        self.bar.set_description_str(f"mnist: {name}")
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = time.perf_counter() - start
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+# -- the experiment ----------------------------------------------------------------------------
+def _check_int(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_models(adam_models: Any) -> tuple[str, ...]:
+    if adam_models is None:
+        return MODEL_NAMES
+    names = (adam_models,) if isinstance(adam_models, str) else tuple(adam_models)
+    for name in names:
+        if name not in MODEL_NAMES:
+            raise ValueError(f"unknown model {name!r} in adam_models; the models are "
+                             f"{', '.join(MODEL_NAMES)}")
+    if not names:
+        raise ValueError("adam_models must name at least one model")
+    return tuple(n for n in MODEL_NAMES if n in names)
+
+
+@dataclass
+class _Spec:
+    name: str
+    ranks: tuple[int, ...] | str | None  # None: dense; "best": chosen from data
+    note: str
+
+
+def _specs(variety: EquivariantVariety) -> list[_Spec]:
+    h_note = ("the talk's ranks reversed: the largest ranks on the highest frequencies"
+              if is_talk_variety(variety) else "greedy fill from the highest frequency down")
+    if is_talk_variety(variety):
+        eq = _Spec("equivariant", talk_ranks(variety), "the talk's component")
+    else:
+        eq = _Spec("equivariant", low_pass_ranks(variety),
+                   "low-pass fill, the talk's ranks need 28x28 and rank 99")
+    equal = equal_rank_ranks(variety)
+    total = sum(b.weight for b in variety.blocks)
+    return [
+        _Spec("dense", None, "not equivariant"),
+        eq,
+        _Spec("equal-rank", equal, f"rank {equal[0]} in every block: {equal[0]} x {total} (total block "
+                                   f"weight) = weighted rank {weighted_rank(variety, equal)} <= {variety.r}"),
+        _Spec("high-pass", high_pass_ranks(variety), h_note),
+        _Spec("best", "best", "component chosen from the training data (exact knapsack over the blocks' "
+                              "PCA gains)"),
+    ]
+
+
+def run_mnist(data: str | os.PathLike[str] = "mnist", rank: int = 99, train: str = "closed-form",
+              epochs: int = 5, seed: int = 0, adam_models: Sequence[str] | None = None,
+              out: str | os.PathLike[str] | None = None, progress: bool = True, lr: float = 1e-3,
+              limit_train: int | None = None, limit_test: int | None = None,
+              threads: int | None = None) -> ExperimentResult:
+    """Run the talk's MNIST experiment (see the module docstring for the models and definitions).
+
+    Parameters
+    ----------
+    data : str or path-like
+        ``"mnist"``, ``"digits"`` or a directory of MNIST IDX files (:func:`equilin.data.load`).
+    rank : int
+        Bottleneck ``r``; ``sum_b w_b <= r <= H * W`` (the lower bound is the equal-rank model's).
+    train : {"closed-form", "adam", "both"}
+        Closed-form optimum, Adam, or both (a model trained both ways appears twice).
+    epochs, lr : int, float
+        Adam epochs and learning rate (batch 256).
+    seed : int
+        Seeds the digits split, the random shifts, the modules' initialization and the shuffling.
+    adam_models : sequence of str, optional
+        Models trained with Adam (default: all five); ignored for ``train="closed-form"``.
+    out : path-like, optional
+        Directory for ``mnist_reconstructions.png`` (nine shifted test digits, then the equivariant
+        and the dense model's outputs), ``mnist_weight_sharing.png`` (the equivariant component's
+        weight sharing) and ``mnist.json``; created when missing. Figures need matplotlib; without it
+        they are skipped with a message on stderr.
+    progress : bool
+        tqdm progress bars on stderr.
+    limit_train, limit_test : int, optional
+        Use only the first images (for quick runs).
+    threads : int, optional
+        Run numpy's BLAS (through ``threadpoolctl``, installed with scikit-learn) and PyTorch with at
+        most this many threads, restored afterwards; ``None`` leaves the libraries' defaults. On a
+        machine whose cores are busy with other work, ``threads=1`` avoids the thread
+        oversubscription that makes the many small BLAS products of the block fits (and Adam's
+        steps) spin: measured on the 2-core development machine with two competing processes, one
+        closed-form equivariant fit took 21.6 s with two BLAS threads and 1.4-2.0 s with one.
+
+    Returns
+    -------
+    ExperimentResult
+
+    Raises
+    ------
+    ValueError
+        A bad argument, or data that cannot be loaded (:class:`equilin.data.DataError`).
+    """
+    rank = _check_int(rank, "rank", 1)
+    if train not in ("closed-form", "adam", "both"):
+        raise ValueError(f"train must be 'closed-form', 'adam' or 'both', got {train!r}")
+    epochs = _check_int(epochs, "epochs", 1)
+    seed = _check_int(seed, "seed", 0)
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    trainings = [t for t in TRAININGS if train in (t, "both")]
+    adam = _check_models(adam_models) if "adam" in trainings else ()
+    if adam:
+        try:
+            import torch  # noqa: F401
+        except ImportError as exc:
+            raise ValueError("Adam training needs PyTorch: pip install 'equilin[torch]'") from exc
+    if threads is not None:
+        threads = _check_int(threads, "threads", 1)
+    out_dir = None if out is None else Path(out)
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"out must be a directory, but {out_dir} is a file")
+
+    n_closed = len(MODEL_NAMES) if "closed-form" in trainings else 0
+    choose = 1 if "best" in adam and not n_closed else 0
+    stages = _Stages(2 + 2 * n_closed + choose + 2 * len(adam) + (2 if out_dir is not None else 0), progress)
+    try:
+        with _limit_threads(threads, torch_too=bool(adam)):
+            return _run(stages, data, rank, trainings, adam, epochs, seed, lr, out_dir, progress,
+                        limit_train, limit_test)
+    finally:
+        stages.close()
+
+
+@contextmanager
+def _limit_threads(threads: int | None, torch_too: bool) -> Iterator[None]:
+    """At most ``threads`` BLAS/OpenMP threads (threadpoolctl, when installed) and PyTorch threads."""
+    if threads is None:
+        yield
+        return
+    with ExitStack() as stack:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # pragma: no cover - scikit-learn brings it
+            pass
+        else:
+            stack.enter_context(threadpool_limits(limits=threads))
+        if torch_too:
+            import torch
+
+            previous = torch.get_num_threads()
+            torch.set_num_threads(threads)
+            stack.callback(torch.set_num_threads, previous)
+        yield
+
+
+def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tuple[str, ...],
+         epochs: int, seed: int, lr: float, out_dir: Path | None, progress: bool,
+         limit_train: int | None, limit_test: int | None) -> ExperimentResult:
+    with stages.step("load"):
+        raw = _data.load(source, seed=seed, limit_train=limit_train, limit_test=limit_test)
+    h, w = raw.shape
+    n = h * w
+    name = raw.name
+    if rank > n:
+        raise ValueError(f"rank must be at most {n} ({h} x {w} pixels), got {rank}")
+    sigma = image_shift(h, w)
+    variety = EquivariantVariety(sigma, rank)
+    specs = _specs(variety)  # validates rank >= total block weight
+    with stages.step("shift"):
+        ds = raw.shifted(SHIFT_FRACTION, axis="x", seed=seed)
+    del raw
+    X = ds.x_train.reshape(ds.n_train, n)
+    X_test = ds.x_test.reshape(ds.n_test, n)
+    check = ds.x_test[:EQUIVARIANCE_IMAGES]
+    info: dict[str, Any] = {
+        "name": name, "source": str(source), "n_train": ds.n_train,
+        "n_test": ds.n_test, "shape": [h, w],
+        "shift": {"axis": "x", "max_fraction": SHIFT_FRACTION, "max_pixels": SHIFT_FRACTION * w,
+                  "interpolation": "bilinear (order 1)", "fill": "nearest", "seed": seed},
+        "seed": seed, "rank": rank, "group": f"image_shift({h}, {w}): every row shifted cyclically by 1",
+        "blocks": list(variety.labels),
+        "equivariance_check": {"shifts": list(EQUIVARIANCE_SHIFTS), "n_images": len(check),
+                               "kind": "cyclic shift of the shifted test images"},
+    }
+    if adam:
+        info["adam"] = {"models": list(adam), "epochs": epochs, "lr": lr, "batch_size": ADAM_BATCH_SIZE,
+                        "dtype": "float32 (evaluated in float64)"}
+    results: dict[tuple[str, str], ModelResult] = {}
+    predictors: dict[tuple[str, str], Callable[[NDArray[Any]], NDArray[np.float64]]] = {}
+    best_ranks: tuple[int, ...] | None = None
+    labels = variety.labels
+    talk = TALK_TEST_MSE if is_talk_variety(variety) else dict.fromkeys(MODEL_NAMES)
+
+    def ranks_of(spec: _Spec, chosen: tuple[int, ...] | None) -> dict[str, int]:
+        if spec.ranks is None:
+            return {"r": rank}
+        return dict(zip(labels, chosen, strict=True)) if chosen is not None else {}
+
+    if "closed-form" in trainings:
+        for spec in specs:
+            with stages.step(f"fit {spec.name} (closed form)"):
+                start = time.perf_counter()
+                if spec.ranks is None:
+                    model: Any = DenseAutoencoder(rank).fit(X)
+                elif spec.ranks == "best":
+                    model = EquivariantAutoencoder(sigma, "best", r=rank).fit(X)
+                else:
+                    model = EquivariantAutoencoder(sigma, spec.ranks).fit(X)
+                seconds = time.perf_counter() - start
+            with stages.step(f"evaluate {spec.name} (closed form)"):
+                chosen = None if spec.ranks is None else tuple(model.ranks_.values())
+                if spec.ranks == "best":
+                    best_ranks = chosen
+                predict = model.predict
+                results[spec.name, "closed-form"] = ModelResult(
+                    spec.name, "closed-form", ranks_of(spec, chosen), int(model.n_params_),
+                    float(model.train_loss_), _mse(predict, X_test), seconds,
+                    equivariance_error(predict, check), talk[spec.name],
+                    rank if chosen is None else weighted_rank(variety, chosen), spec.note)
+                predictors[spec.name, "closed-form"] = predict
+    for spec in specs:
+        if spec.name not in adam:
+            continue
+        chosen = spec.ranks if isinstance(spec.ranks, tuple) else None
+        if spec.ranks == "best":
+            if best_ranks is None:
+                with stages.step("choose the best component (closed form)"):
+                    best_ranks = tuple(EquivariantAutoencoder(sigma, "best", r=rank).fit(X).ranks_.values())
+            chosen = best_ranks
+        module, seconds = _train_adam(stages, spec, n, rank, sigma, chosen, X, epochs, lr, seed, progress)
+        with stages.step(f"evaluate {spec.name} (adam)"):
+            predict = _torch_predict(module)
+            results[spec.name, "adam"] = ModelResult(
+                spec.name, "adam", ranks_of(spec, chosen), int(module.n_parameters()), _mse(predict, X),
+                _mse(predict, X_test), seconds, equivariance_error(predict, check),
+                talk[spec.name], rank if chosen is None else weighted_rank(variety, chosen),
+                spec.note)
+            predictors[spec.name, "adam"] = predict
+    order = [(s.name, t) for s in specs for t in TRAININGS if (s.name, t) in results]
+    result = ExperimentResult(info, [results[k] for k in order], stages.seconds)
+    if out_dir is not None:
+        _write_outputs(stages, result, predictors, variety, specs, ds.x_test[:FIGURE_DIGITS], out_dir,
+                       progress)
+    return result
+
+
+def _train_adam(stages: _Stages, spec: _Spec, n: int, rank: int, sigma: Any, chosen: tuple[int, ...] | None,
+                X: NDArray[Any], epochs: int, lr: float, seed: int, progress: bool) -> tuple[Any, float]:
+    import torch
+
+    from equilin import nn as enn
+
+    with stages.step(f"train {spec.name} (adam)"):
+        torch.manual_seed(seed)
+        if chosen is None:
+            module: Any = enn.DenseLinearAutoencoder(n, rank, dtype=torch.float32)
+        else:
+            module = enn.EquivariantLinearAutoencoder(sigma, chosen, dtype=torch.float32)
+        start = time.perf_counter()
+        enn.train(module, X, epochs=epochs, batch_size=ADAM_BATCH_SIZE, lr=lr, seed=seed, progress=progress)
+        seconds = time.perf_counter() - start
+    return module.double().eval(), seconds
+
+
+def _write_outputs(stages: _Stages, result: ExperimentResult, predictors: dict[Any, Any],
+                   variety: EquivariantVariety, specs: list[_Spec], digits: NDArray[Any], out_dir: Path,
+                   progress: bool) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with stages.step("figures"):
+        try:
+            from equilin import plots
+
+            rows = []
+            for name in ("equivariant", "dense"):
+                training = "closed-form" if (name, "closed-form") in predictors else "adam"
+                if (name, training) not in predictors:
+                    continue
+                label = name
+                if name == "equivariant":
+                    label += "\n(talk)" if is_talk_variety(variety) else "\n(low-pass)"
+                flat = digits.reshape(len(digits), -1)
+                rows.append((f"{label}\n{training}", predictors[name, training](flat)))
+            path = out_dir / "mnist_reconstructions.png"
+            plots.reconstructions(digits, rows, path, title=f"{result.data['name']}, shifted test digits "
+                                  f"(top) and reconstructions, r = {result.data['rank']}")
+            result.files["figure"] = str(path)
+            eq = next(s for s in specs if s.name == "equivariant")
+            assert isinstance(eq.ranks, tuple)
+            component = EquivariantVariety.for_ranks(variety.sigma, eq.ranks).component(eq.ranks)
+            path = out_dir / "mnist_weight_sharing.png"
+            plots.weight_sharing(component, path)
+            result.files["weight_sharing"] = str(path)
+        except ImportError as exc:
+            if progress:
+                print(f"equilin: figures skipped ({exc})", file=sys.stderr)
+    with stages.step("json"):
+        path = out_dir / "mnist.json"
+        result.files["json"] = str(path)
+        path.write_text(result.to_json() + "\n")

@@ -1,0 +1,70 @@
+"""equilin.plots: the reconstruction figure and the weight-sharing picture are written as valid PNGs."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib")
+
+from equilin import EquivariantVariety, Permutation  # noqa: E402
+from equilin.groups import image_shift  # noqa: E402
+from equilin.plots import reconstructions, weight_sharing  # noqa: E402
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR chunk, after checking the signature."""
+    raw = path.read_bytes()
+    assert raw[:8] == PNG_SIGNATURE
+    assert raw[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", raw[16:24])
+    return width, height
+
+
+def test_reconstructions_writes_a_png(tmp_path: Path, rng: np.random.Generator) -> None:
+    images = rng.random((9, 28, 28))
+    path = tmp_path / "sub" / "figure.png"
+    fig = reconstructions(images, [("equivariant", images * 0.5), ("dense", images.reshape(9, 784))],
+                          path, title="test")
+    assert len(fig.axes) == 27
+    width, height = png_size(path)
+    assert 600 <= width <= 2000 and 200 <= height <= 1000
+    assert width > 2 * height  # three rows of nine digits
+    assert path.stat().st_size > 5_000
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([("short", np.zeros((8, 28, 28)))], "expected 9"),
+    ([("wrong size", np.zeros((9, 27, 27)))], "size"),
+    ([("flat", np.zeros((9, 100)))], "(N, H, W)"),
+])
+def test_reconstructions_rejects_mismatched_outputs(rows: list, message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        reconstructions(np.zeros((9, 28, 28)), rows)
+
+
+def test_weight_sharing_small_component(tmp_path: Path) -> None:
+    E = EquivariantVariety(Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9), 3)
+    path = tmp_path / "ws.png"
+    fig = weight_sharing(E.component((1, 1, 0)), path)
+    assert [ax.get_title() for ax in fig.axes] == ["encoder (3 x 9)", "decoder, transposed (3 x 9)"]
+    # the complex block's "-b" entries are drawn as markers: one per negated entry in each panel
+    W = E.component((1, 1, 0)).weight_sharing()
+    offsets = [len(ax.collections[0].get_offsets()) for ax in fig.axes]
+    assert offsets == [int((W.encoder_signs < 0).sum()), int((W.decoder_signs < 0).sum())]
+    width, height = png_size(path)
+    assert width >= 400 and height >= 150
+
+
+def test_weight_sharing_mnist_component(tmp_path: Path) -> None:
+    E = EquivariantVariety(image_shift(28, 28), 99)
+    path = tmp_path / "mnist_ws.png"
+    weight_sharing(E.component((13, 10, 9, 8, 7, 5, 3, 1) + (0,) * 7), path)
+    width, height = png_size(path)
+    assert width >= 1000 and height >= 300
+    assert path.stat().st_size > 20_000
