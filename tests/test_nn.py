@@ -57,6 +57,23 @@ def test_torch_block_coordinates_match_numpy(sigma: Permutation, seed: int) -> N
     np.testing.assert_allclose(model.from_blocks(got).numpy(), X, atol=1e-12)
 
 
+@pytest.mark.parametrize("cycles", ["(1 2 3)(4 5 6 7)", None])
+def test_fft_path_for_long_cycles_matches_dft_path(cycles: str | None) -> None:
+    """Cycles longer than DFT_MATRIX_MAX_LENGTH use FFTs; both paths agree with numpy."""
+    from equilin.nn import DFT_MATRIX_MAX_LENGTH
+
+    n = DFT_MATRIX_MAX_LENGTH + 44
+    sigma = Permutation.from_cycles("(" + " ".join(map(str, range(1, n + 1))) + ")" if cycles is None
+                                    else cycles, n)
+    rng = np.random.default_rng(0)
+    ranks = _random_component(sigma, rng)
+    model = EquivariantLinearAutoencoder(sigma, ranks, dtype=torch.float64)
+    X = rng.standard_normal((3, n))
+    for e, g in zip(model.variety.to_blocks(X), model.to_blocks(torch.from_numpy(X))):
+        np.testing.assert_allclose(g.numpy(), e, atol=1e-11)
+    assert_equivariant(lambda V: model(torch.from_numpy(V)).detach().numpy(), sigma, atol=1e-10)
+
+
 @settings(max_examples=20)
 @given(permutations(min_n=1, max_n=20), st.integers(1, 5), st.integers(0, 2**32))
 def test_invariant_module_is_exactly_invariant(sigma: Permutation, r: int, seed: int) -> None:

@@ -40,6 +40,8 @@ __all__ = [
 ]
 
 _SQRT2 = math.sqrt(2.0)
+DFT_MATRIX_MAX_LENGTH = 256
+"""Cycles up to this length are transformed by real DFT matrices, longer ones by FFTs."""
 
 
 def _check_int(value: Any, name: str, minimum: int) -> int:
@@ -295,6 +297,7 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
             g = next(i for i, group in enumerate(self.size_groups) if b in group)
             gather.extend(self.group_offsets[g] + k for k in code_index[b])
         self.register_buffer("code_gather", torch.tensor(gather, dtype=torch.int64), persistent=False)
+        self._dft_cache: dict[tuple[int, torch.dtype, torch.device], tuple[torch.Tensor, torch.Tensor]] = {}
         # Fast path (e.g. image shifts: all cycles of one length, all blocks of one size): block b is
         # frequency j_b of every cycle, so the coordinates are a transpose of the spectrum, no gather.
         self.contiguous_positions = bool((positions == np.arange(positions.size)).all())
@@ -316,42 +319,79 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
         return total
 
     # -- Fourier operators ------------------------------------------------------------------------
+    def _dft(self, L: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """For short cycles, the rfft (``L x 2F``) and irfft (``2F x L``) as real matrices: a small
+        matrix product is faster than an FFT on the CPU. ``None`` (use FFTs) for long cycles."""
+        if L > DFT_MATRIX_MAX_LENGTH:
+            return None
+        ref = self._reference()
+        key = (L, ref.dtype, ref.device)
+        if key not in self._dft_cache:
+            eye = torch.eye(L, dtype=ref.dtype, device=ref.device)
+            forward = torch.view_as_real(torch.fft.rfft(eye, dim=-1, norm="ortho")).reshape(L, -1)
+            F = L // 2 + 1
+            unit = torch.eye(2 * F, dtype=ref.dtype, device=ref.device).reshape(2 * F, F, 2)
+            inverse = torch.fft.irfft(torch.view_as_complex(unit), n=L, dim=-1, norm="ortho")
+            self._dft_cache[key] = (forward, inverse)
+        return self._dft_cache[key]
+
     def _spectra(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """rfft (norm="ortho") of every cycle, one ``(N, count, L//2+1)`` tensor per cycle length."""
+        """rfft (norm="ortho") of every cycle as real pairs: one ``(N, count, L//2+1, 2)`` tensor per
+        cycle length (``[..., 0]`` real, ``[..., 1]`` imaginary parts)."""
         values = x if self.contiguous_positions else x[:, self.positions]
         pieces, start = [], 0
         for L, count in zip(self.lengths, self.counts):
             chunk = values[:, start:start + count * L].reshape(x.shape[0], count, L)
-            pieces.append(torch.fft.rfft(chunk, dim=-1, norm="ortho"))
+            dft = self._dft(L)
+            if dft is None:
+                pieces.append(torch.view_as_real(torch.fft.rfft(chunk, dim=-1, norm="ortho")))
+            else:
+                pieces.append((chunk @ dft[0]).reshape(x.shape[0], count, L // 2 + 1, 2))
             start += count * L
         return pieces
 
     def _signal(self, spectra: list[torch.Tensor]) -> torch.Tensor:
-        """Inverse of :meth:`_spectra`."""
+        """Inverse of :meth:`_spectra` (imaginary parts of the real bins 0 and L/2 are ignored, as by
+        ``irfft``)."""
         N = spectra[0].shape[0]
-        pieces = [torch.fft.irfft(chunk, n=L, dim=-1, norm="ortho").reshape(N, -1)
-                  for chunk, L in zip(spectra, self.lengths)]
+        pieces = []
+        for chunk, L in zip(spectra, self.lengths):
+            dft = self._dft(L)
+            if dft is None:
+                values = torch.fft.irfft(torch.view_as_complex(chunk.contiguous()), n=L, dim=-1, norm="ortho")
+            else:
+                values = chunk.reshape(N, chunk.shape[1], -1) @ dft[1]
+            pieces.append(values.reshape(N, -1))
         values = pieces[0] if len(pieces) == 1 else torch.cat(pieces, dim=1)
         return values if self.contiguous_positions else values[:, self.inverse_positions]
 
     def _bins(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Per size group, the rfft bins of the blocks' copies, ``(N, blocks, d)`` complex (unscaled)."""
+        """Per size group, the rfft bins of the blocks' copies as ``(blocks, N, 2d)`` real tensors:
+        real parts of the ``d`` copies, then imaginary parts (unscaled). Blocks lead, so the batched
+        products need no further copies."""
+        N = x.shape[0]
         spectra = self._spectra(x)
-        if self.uniform:
-            return [spectra[0].transpose(1, 2)]
-        flat = torch.cat([s.reshape(x.shape[0], -1) for s in spectra], dim=1)
-        return [flat[:, getattr(self, f"table_{g}")] for g in range(len(self.size_groups))]
+        if self.uniform:  # (N, count, F, 2) -> (F, N, 2, count): block b is frequency b
+            return [spectra[0].permute(2, 0, 3, 1).reshape(spectra[0].shape[2], N, -1)]
+        flat = torch.cat([s.reshape(N, -1, 2) for s in spectra], dim=1)
+        out = []
+        for g in range(len(self.size_groups)):
+            table = getattr(self, f"table_{g}")
+            out.append(flat[:, table].permute(1, 0, 3, 2).reshape(table.shape[0], N, -1))
+        return out
 
     def _from_bins(self, bins: list[torch.Tensor]) -> torch.Tensor:
-        N = bins[0].shape[0]
+        """Inverse of :meth:`_bins`."""
+        N = bins[0].shape[1]
         if self.uniform:
-            return self._signal([bins[0].transpose(1, 2)])
-        flat = [b.reshape(N, -1) for b in bins]
+            F = bins[0].shape[0]
+            return self._signal([bins[0].reshape(F, N, 2, -1).permute(1, 3, 0, 2)])
+        flat = [b.reshape(b.shape[0], N, 2, -1).permute(1, 0, 3, 2).reshape(N, -1, 2) for b in bins]
         spectrum = (flat[0] if len(flat) == 1 else torch.cat(flat, dim=1))[:, self.bin_order]
         spectra, start = [], 0
         for L, count in zip(self.lengths, self.counts):
             width = L // 2 + 1
-            spectra.append(spectrum[:, start:start + count * width].reshape(N, count, width))
+            spectra.append(spectrum[:, start:start + count * width].reshape(N, count, width, 2))
             start += count * width
         return self._signal(spectra)
 
@@ -360,20 +400,25 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
         bins = self._bins(self._check_input(x))
         out: list[torch.Tensor] = [torch.empty(0)] * len(self.block_ranks)
         for g, group in enumerate(self.size_groups):
+            d = bins[g].shape[2] // 2
             for i, b in enumerate(group):
-                c = bins[g][:, i]
-                out[b] = c * _SQRT2 if self.variety.blocks[b].kind == "complex" else c.real
+                re, im = bins[g][i, :, :d], bins[g][i, :, d:]
+                out[b] = torch.complex(re, im) * _SQRT2 if self.variety.blocks[b].kind == "complex" else re
         return out
 
     def from_blocks(self, blocks: list[torch.Tensor]) -> torch.Tensor:
         """Row vectors with the given block coordinates (inverse of :meth:`to_blocks`)."""
-        ref = self._reference()
-        cdtype = torch.complex128 if ref.dtype == torch.float64 else torch.complex64
+        dtype = self._reference().dtype
         bins = []
         for group in self.size_groups:
-            values = [blocks[b].to(cdtype) / (_SQRT2 if self.variety.blocks[b].kind == "complex" else 1.0)
-                      for b in group]
-            bins.append(torch.stack(values, dim=1))
+            values = []
+            for b in group:
+                if self.variety.blocks[b].kind == "complex":
+                    c = blocks[b] / _SQRT2
+                    values.append(torch.cat([c.real, c.imag], dim=1).to(dtype))
+                else:
+                    values.append(torch.cat([blocks[b].real, torch.zeros_like(blocks[b].real)], dim=1).to(dtype))
+            bins.append(torch.stack(values, dim=0))
         return self._from_bins(bins)
 
     def _weights(self, g: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -390,27 +435,18 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
         return enc, dec
 
     def _codes(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Per size group, ``(N, blocks, 2 width)``: real parts of the codes, then imaginary parts."""
-        codes = []
-        for g, bins in enumerate(self._bins(x)):
-            stacked = torch.cat([bins.real, bins.imag], dim=2)
-            codes.append(torch.einsum("nbd,bdr->nbr", stacked, self._weights(g)[0]))
-        return codes
+        """Per size group, ``(blocks, N, 2 width)``: real parts of the codes, then imaginary parts."""
+        return [torch.bmm(bins, self._weights(g)[0]) for g, bins in enumerate(self._bins(x))]
 
     def _decode_codes(self, codes: list[torch.Tensor]) -> torch.Tensor:
-        bins = []
-        for g, code in enumerate(codes):
-            out = torch.einsum("nbr,brd->nbd", code, self._weights(g)[1])
-            d = out.shape[2] // 2
-            bins.append(torch.complex(out[..., :d], out[..., d:]))
-        return self._from_bins(bins)
+        return self._from_bins([torch.bmm(code, self._weights(g)[1]) for g, code in enumerate(codes)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._decode_codes(self._codes(self._check_input(x)))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Real codes (``N x max_rank``): block by block, complex codes as interleaved ``(Re, Im)``."""
-        flat = [c.reshape(x.shape[0], -1) for c in self._codes(x)]
+        flat = [c.transpose(0, 1).reshape(x.shape[0], -1) for c in self._codes(x)]
         return (flat[0] if len(flat) == 1 else torch.cat(flat, dim=1))[:, self.code_gather]
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -418,7 +454,7 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
         flat = torch.zeros(N, self.group_offsets[-1], dtype=z.dtype, device=z.device)
         flat = flat.index_copy(1, self.code_gather, z)
         codes = [flat[:, self.group_offsets[g]:self.group_offsets[g + 1]].reshape(N, len(group), -1)
-                 for g, group in enumerate(self.size_groups)]
+                 .transpose(0, 1) for g, group in enumerate(self.size_groups)]
         return self._decode_codes(codes)
 
     @classmethod
