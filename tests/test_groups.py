@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy.combinatorics as sc
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import groups, permutations

@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from equilin.validation import as_generator, check_int
+
 __all__ = [
     "Variety",
     "DeterminantalVariety",
@@ -43,15 +45,6 @@ __all__ = [
 FIELDS = ("R", "C")
 
 
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r} "
-                         f"of type {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
-    return int(value)
-
-
 def determinantal_degree(m: int, n: int, r: int) -> int:
     """Degree of ``M_{r, m x n}`` over C (exact), with ``r`` clipped to ``min(m, n)``.
 
@@ -60,8 +53,8 @@ def determinantal_degree(m: int, n: int, r: int) -> int:
     >>> [determinantal_degree(2, 2, 1), determinantal_degree(3, 3, 1), determinantal_degree(3, 3, 2)]
     [2, 6, 3]
     """
-    m, n = _check_int(m, "m", 1), _check_int(n, "n", 1)
-    rho = min(_check_int(r, "r", 0), m, n)
+    m, n = check_int(m, "m", 1), check_int(n, "n", 1)
+    rho = min(check_int(r, "r", 0), m, n)
     if rho == min(m, n):
         return 1
     f = math.factorial
@@ -150,10 +143,6 @@ class Variety(ABC):
         return ProductVariety(left + right)
 
 
-def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-
 class DeterminantalVariety(Variety):
     """The variety ``M_{r, m x n}`` of ``m x n`` matrices of rank at most ``r``, real or complex.
 
@@ -177,9 +166,9 @@ class DeterminantalVariety(Variety):
     """
 
     def __init__(self, m: int, n: int, r: int, field: str = "R") -> None:
-        self.m = _check_int(m, "m", 1)
-        self.n = _check_int(n, "n", 1)
-        self.r = _check_int(r, "r", 0)
+        self.m = check_int(m, "m", 1)
+        self.n = check_int(n, "n", 1)
+        self.r = check_int(r, "r", 0)
         if field not in FIELDS:
             raise ValueError(f"field must be 'R' or 'C', got {field!r}")
         self.field = field
@@ -293,7 +282,7 @@ class DeterminantalVariety(Variety):
 
     def sample(self, rng: np.random.Generator | int | None = None) -> NDArray[Any]:
         """A random point of rank exactly ``rho`` (Gaussian factors)."""
-        g = _rng(rng)
+        g = as_generator(rng)
         k = self.rank
         A = g.standard_normal((self.m, k))
         B = g.standard_normal((k, self.n))
@@ -380,7 +369,7 @@ class ProductVariety(Variety):
         return tuple(f.nearest(p) for f, p in zip(self.factors, self._check_points(points)))
 
     def sample(self, rng: np.random.Generator | int | None = None) -> tuple[Any, ...]:
-        g = _rng(rng)
+        g = as_generator(rng)
         return tuple(f.sample(g) for f in self.factors)
 
     def __eq__(self, other: object) -> bool:

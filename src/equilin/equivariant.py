@@ -71,12 +71,11 @@ from equilin.determinantal import (
     ProductVariety,
     Variety,
     VarietyUnion,
-    _check_int,
-    _rng,
     determinantal_degree,
     realize,
 )
 from equilin.groups import Permutation, PermutationGroup
+from equilin.validation import as_generator, check_int
 
 __all__ = [
     "Block",
@@ -130,7 +129,7 @@ class Block:
 
     def __post_init__(self) -> None:
         for name in ("l", "m", "size", "weight"):
-            _check_int(getattr(self, name), name, 1)
+            check_int(getattr(self, name), name, 1)
         if self.kind not in ("real", "complex"):
             raise ValueError(f"kind must be 'real' or 'complex', got {self.kind!r}")
         if self.kind == "real":
@@ -197,8 +196,8 @@ def _check_cycle_type(cycle_type: Mapping[int, int]) -> dict[int, int]:
         raise ValueError(f"cycle type must be a mapping {{length: count}}, got {type(cycle_type).__name__}")
     out: dict[int, int] = {}
     for length, count in cycle_type.items():
-        length = _check_int(length, "cycle length", 1)
-        count = _check_int(count, f"number of cycles of length {length}", 0)
+        length = check_int(length, "cycle length", 1)
+        count = check_int(count, f"number of cycles of length {length}", 0)
         if count:
             out[length] = out.get(length, 0) + count
     if not out:
@@ -327,7 +326,7 @@ def count_components(cycle_type_or_blocks: Mapping[int, int] | Sequence[Block], 
     ComponentCount(total=2, rank_r=2)
     """
     blocks = _as_blocks(cycle_type_or_blocks)
-    r = _check_int(r, "r", 0)
+    r = check_int(r, "r", 0)
     total_weight = sum(b.weight * b.size for b in blocks)
     if r >= total_weight:
         return ComponentCount(1, int(r == total_weight))
@@ -517,7 +516,7 @@ class EquivariantVariety:
             raise ValueError("sigma acts on an empty set (n = 0); equivariant maps need n >= 1")
         self.sigma: Permutation = group
         self.n: int = group.n
-        self.r: int = _check_int(r, "r", 0)
+        self.r: int = check_int(r, "r", 0)
         self.cycle_type: dict[int, int] = dict(group.cycle_type)
         self.spectrum: dict[int, int] = spectrum(self.cycle_type)
         self.blocks: tuple[Block, ...] = _blocks_from_spectrum(self.spectrum)
@@ -881,7 +880,7 @@ class EquivariantVariety:
                              f"({', '.join(self.labels)}), got {len(ranks)}")
         out = []
         for b, k in zip(self.blocks, ranks):
-            k = _check_int(k, f"rank {b.label}", 0)
+            k = check_int(k, f"rank {b.label}", 0)
             if k > b.size:
                 raise ValueError(f"rank {b.label}={k} exceeds the block size d_{b.l}={b.size}")
             out.append(k)
@@ -1177,7 +1176,7 @@ def best_ranks(blocks: Sequence[Block], gains: Sequence[ArrayLike], r: int) -> t
     blocks = tuple(blocks)
     if len(gains) != len(blocks):
         raise ValueError(f"gains must have one array per block: expected {len(blocks)}, got {len(gains)}")
-    r = _check_int(r, "r", 0)
+    r = check_int(r, "r", 0)
     arrays = [np.asarray(g, dtype=np.float64)[:b.size + 1] for b, g in zip(blocks, gains)]
     for b, g in zip(blocks, arrays):
         if g.ndim != 1 or g.size == 0 or not np.isfinite(g).all():
@@ -1366,7 +1365,7 @@ class EquivariantComponent(Variety):
                        ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """A random generic point as an autoencoder: ``(decoder n x r', encoder r' x n)``,
         ``r' = max_rank``, Gaussian block factors (no ``n x n`` matrix)."""
-        g = _rng(rng)
+        g = as_generator(rng)
         lefts, rights = [], []
         for b, k in zip(self.blocks, self.ranks):
             shape = (b.size, k)

@@ -78,6 +78,7 @@ from equilin import data as _data
 from equilin.equivariant import EquivariantVariety
 from equilin.fit import DenseAutoencoder, EquivariantAutoencoder
 from equilin.groups import image_shift
+from equilin.validation import check_int
 
 __all__ = [
     "ModelResult",
@@ -523,12 +524,6 @@ class _Stages:
 
 
 # -- the experiment ----------------------------------------------------------------------------
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _check_models(adam_models: Any) -> tuple[str, ...]:
     if adam_models is None:
         return MODEL_NAMES
@@ -617,11 +612,11 @@ def run_mnist(data: str | os.PathLike[str] = "mnist", rank: int = 99, train: str
     ValueError
         A bad argument, or data that cannot be loaded (:class:`equilin.data.DataError`).
     """
-    rank = _check_int(rank, "rank", 1)
+    rank = check_int(rank, "rank", 1)
     if train not in ("closed-form", "adam", "both"):
         raise ValueError(f"train must be 'closed-form', 'adam' or 'both', got {train!r}")
-    epochs = _check_int(epochs, "epochs", 1)
-    seed = _check_int(seed, "seed", 0)
+    epochs = check_int(epochs, "epochs", 1)
+    seed = check_int(seed, "seed", 0)
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     trainings = [t for t in TRAININGS if train in (t, "both")]
@@ -632,7 +627,7 @@ def run_mnist(data: str | os.PathLike[str] = "mnist", rank: int = 99, train: str
         except ImportError as exc:
             raise ValueError("Adam training needs PyTorch: pip install 'equilin[torch]'") from exc
     if threads is not None:
-        threads = _check_int(threads, "threads", 1)
+        threads = check_int(threads, "threads", 1)
     out_dir = None if out is None else Path(out)
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"out must be a directory, but {out_dir} is a file")

@@ -24,15 +24,15 @@ the conjugation trap of ``MATH.md`` section 5 is avoided by construction and che
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from equilin.equivariant import EquivariantComponent, EquivariantVariety, best_ranks
+from equilin.equivariant import EquivariantVariety, best_ranks
 from equilin.groups import Permutation, PermutationGroup, as_group
+from equilin.validation import check_int
 from equilin.invariant import InvariantVariety
 
 __all__ = ["DenseAutoencoder", "InvariantAutoencoder", "EquivariantAutoencoder", "FUNCTION_MATRIX_LIMIT"]
@@ -66,12 +66,6 @@ def _check_targets(X: NDArray[Any], Y: Any, m: int | None = None) -> NDArray[Any
     if arr.shape[0] != X.shape[0]:
         raise ValueError(f"X and Y must have the same number of samples, got {X.shape[0]} and {arr.shape[0]}")
     return arr
-
-
-def _check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _chunks(N: int, size: int) -> Iterator[slice]:
@@ -211,8 +205,8 @@ class DenseAutoencoder(_ClosedFormBase):
 
     def fit(self, X: ArrayLike, Y: ArrayLike | None = None) -> DenseAutoencoder:
         """Fit on row samples ``X`` (targets ``Y``; ``None`` = autoencoder)."""
-        rank = _check_positive_int(self.rank, "rank", 0)
-        _check_positive_int(self.batch_size, "batch_size")
+        rank = check_int(self.rank, "rank", 0)
+        check_int(self.batch_size, "batch_size", 1)
         arr = _check_data(X, "X")
         target = _check_targets(arr, Y)
         n = arr.shape[1]
@@ -308,10 +302,10 @@ class InvariantAutoencoder(_ClosedFormBase):
     def fit(self, X: ArrayLike, Y: ArrayLike | None = None) -> InvariantAutoencoder:
         """Fit on row samples ``X`` with targets ``Y`` (``None``: reconstruct ``X``)."""
         G = as_group(self.group)
-        rank = _check_positive_int(self.rank, "rank", 0)
-        _check_positive_int(self.batch_size, "batch_size")
+        rank = check_int(self.rank, "rank", 0)
+        check_int(self.batch_size, "batch_size", 1)
         arr = _check_data(X, "X", G.n)
-        target = _check_targets(arr, Y, None if self.m is None else _check_positive_int(self.m, "m"))
+        target = _check_targets(arr, Y, None if self.m is None else check_int(self.m, "m", 1))
         m = G.n if target is None else target.shape[1]
         if target is None and self.m not in (None, G.n):
             raise ValueError(f"m={self.m} needs targets Y with {self.m} columns; without Y the model "
@@ -423,12 +417,12 @@ class EquivariantAutoencoder(_ClosedFormBase):
                 raise ValueError(f"ranks must be a rank tuple, a mapping or 'best', got {self.ranks!r}")
             if self.r is None:
                 raise ValueError("ranks='best' needs the rank budget r")
-            return EquivariantVariety(self.sigma, _check_positive_int(self.r, "r", 0))
+            return EquivariantVariety(self.sigma, check_int(self.r, "r", 0))
         # explicit ranks: the budget is their weighted sum unless r is given
         fitted = EquivariantVariety.for_ranks(self.sigma, self.ranks)
         if self.r is None:
             return fitted
-        r = _check_positive_int(self.r, "r", 0)
+        r = check_int(self.r, "r", 0)
         if fitted.r > r:
             raise ValueError(f"the ranks use a weighted rank of {fitted.r}, more than r={r}")
         return EquivariantVariety(self.sigma, r)
@@ -436,7 +430,7 @@ class EquivariantAutoencoder(_ClosedFormBase):
     def fit(self, X: ArrayLike, Y: ArrayLike | None = None) -> EquivariantAutoencoder:
         """Fit on row samples ``X`` (targets ``Y`` in ``R^n`` too; ``None`` = autoencoder)."""
         variety = self._variety()
-        _check_positive_int(self.batch_size, "batch_size")
+        check_int(self.batch_size, "batch_size", 1)
         arr = _check_data(X, "X", variety.n)
         target = _check_targets(arr, Y, variety.n)
         blocks = variety.blocks

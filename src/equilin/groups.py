@@ -292,11 +292,11 @@ class Permutation:
     def __pow__(self, k: int) -> Permutation:
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
             raise ValueError(f"exponent must be an integer, got {k!r}")
-        base = self if k >= 0 else self.inverse()
-        result = Permutation.identity(self.n)
-        for _ in range(abs(int(k)) % self.order if self.order else 0):
-            result = base * result
-        return result
+        images = np.empty_like(self._array)
+        for cycle in self.cycles:  # sigma^k moves every element k steps along its cycle
+            shift = int(k) % len(cycle)
+            images[list(cycle)] = np.roll(cycle, -shift)
+        return Permutation(images)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Permutation):

@@ -19,8 +19,9 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from equilin.determinantal import DeterminantalVariety, Variety, _check_int, _rng
+from equilin.determinantal import DeterminantalVariety, Variety
 from equilin.groups import Permutation, PermutationGroup, as_group
+from equilin.validation import as_generator, check_int
 
 __all__ = ["InvariantVariety"]
 
@@ -50,8 +51,8 @@ class InvariantVariety(Variety):
 
     def __init__(self, group: PermutationGroup | Permutation, m: int, r: int) -> None:
         self.group = as_group(group)
-        self.m = _check_int(m, "m", 1)
-        self.r = _check_int(r, "r", 0)
+        self.m = check_int(m, "m", 1)
+        self.r = check_int(r, "r", 0)
         if self.group.n == 0:
             raise ValueError("the group acts on an empty set (n=0); invariant maps need n >= 1")
         self.partition: tuple[tuple[int, ...], ...] = self.group.orbits
@@ -176,7 +177,7 @@ class InvariantVariety(Variety):
 
     def sample(self, rng: np.random.Generator | int | None = None) -> NDArray[np.float64]:
         """A random invariant matrix of rank ``rho``."""
-        return self.model.sample(_rng(rng))[:, self._labels]
+        return self.model.sample(as_generator(rng))[:, self._labels]
 
     # -- parameterization ---------------------------------------------------------------------
     def encoder_pattern(self) -> NDArray[np.int64]:

@@ -29,6 +29,7 @@ from torch import nn
 from equilin.equivariant import EquivariantVariety
 from equilin.fit import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
 from equilin.groups import Permutation, PermutationGroup, as_group
+from equilin.validation import check_int
 from equilin.invariant import InvariantVariety
 
 __all__ = [
@@ -42,12 +43,6 @@ __all__ = [
 _SQRT2 = math.sqrt(2.0)
 DFT_MATRIX_MAX_LENGTH = 256
 """Cycles up to this length are transformed by real DFT matrices, longer ones by FFTs."""
-
-
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 class _LinearAutoencoder(nn.Module):
@@ -116,9 +111,9 @@ class DenseLinearAutoencoder(_LinearAutoencoder):
 
     def __init__(self, n: int, r: int, m: int | None = None, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
-        self.n_features = _check_int(n, "n", 1)
-        self.rank = _check_int(r, "r", 1)
-        self.n_outputs = self.n_features if m is None else _check_int(m, "m", 1)
+        self.n_features = check_int(n, "n", 1)
+        self.rank = check_int(r, "r", 1)
+        self.n_outputs = self.n_features if m is None else check_int(m, "m", 1)
         self.encoder = nn.Linear(self.n_features, self.rank, bias=False, dtype=dtype)
         self.decoder = nn.Linear(self.rank, self.n_outputs, bias=False, dtype=dtype)
 
@@ -158,8 +153,8 @@ class InvariantLinearAutoencoder(_LinearAutoencoder):
         G = as_group(group)
         self.group = G
         self.n_features = G.n
-        self.rank = _check_int(r, "r", 1)
-        self.n_outputs = G.n if m is None else _check_int(m, "m", 1)
+        self.rank = check_int(r, "r", 1)
+        self.n_outputs = G.n if m is None else check_int(m, "m", 1)
         variety = InvariantVariety(G, self.n_outputs, self.rank)
         self.k = variety.k
         labels = np.empty(G.n, dtype=np.int64)
@@ -525,12 +520,12 @@ def train(model: nn.Module, X: Any, Y: Any = None, *, epochs: int = 20, batch_si
     """
     from tqdm.auto import tqdm
 
-    epochs = _check_int(epochs, "epochs", 1)
-    batch_size = _check_int(batch_size, "batch_size", 1)
+    epochs = check_int(epochs, "epochs", 1)
+    batch_size = check_int(batch_size, "batch_size", 1)
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if patience is not None:
-        patience = _check_int(patience, "patience", 1)
+        patience = check_int(patience, "patience", 1)
         if validation is None:
             raise ValueError("patience (early stopping) needs validation data")
     ref = next(model.parameters())
