@@ -5,7 +5,8 @@
   orbit), dense decoder: function space ``I^G_{r, m x n}`` (``MATH.md`` section 3).
 * :class:`EquivariantLinearAutoencoder` -- one irreducible component of ``E^sigma_r``: block-diagonal
   encoder and decoder in the basis ``Q_sigma`` (real blocks real, complex blocks complex, stored as real
-  and imaginary parameter pairs); the forward pass runs FFTs along the cycles and never builds an
+  and imaginary parameter pairs); the forward pass transforms along the cycles (real DFT matrices
+  for cycles of length <= DFT_MATRIX_MAX_LENGTH, FFTs for longer ones) and never builds an
   ``n x n`` matrix (``MATH.md`` section 4).
 
 Every module maps a batch of row vectors ``(N, n)`` to ``(N, m)``, works in float32 or float64 and on any
@@ -187,7 +188,7 @@ class InvariantLinearAutoencoder(_LinearAutoencoder):
 
 class EquivariantLinearAutoencoder(_LinearAutoencoder):
     """One component of ``E^sigma_r`` as a network: block-diagonal encoder/decoder in the ``Q_sigma``
-    basis, FFT-based forward.
+    basis, Fourier transforms along the cycles in the forward pass.
 
     Parameters
     ----------
@@ -203,8 +204,10 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
     (``2 d r_b`` parameters); a complex block has complex ones (``4 d r_b``). MNIST with
     ``r = (13, 10, 9, 8, 7, 5, 3, 1, 0, ...)`` has 5,544 parameters.
 
-    Implementation: one ``rfft`` per cycle length gives every block coordinate at once; blocks of equal
-    size ``d`` are processed together by one batched complex product, their weights stored as tensors
+    Implementation: one real DFT (a small matrix product, or an ``rfft`` for long cycles) per cycle
+    length gives every block coordinate at once; blocks of equal size ``d`` are processed together by
+    one batched real product (a complex weight acts on ``[Re | Im]`` as ``[[E_re, E_im], [-E_im, E_re]]``),
+    their weights stored as tensors
     ``(blocks, d, max rank)`` whose entries outside a block's rank (and the imaginary parts of real
     blocks) are masked to zero. :meth:`n_parameters` counts the free entries only; the stored tensors
     also hold the masked padding, which never changes the function and gets zero gradient.
