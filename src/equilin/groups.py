@@ -193,8 +193,6 @@ class Permutation:
     Permutation.from_cycles('(1 3 4)(2 5)', n=5)
     """
 
-    __slots__ = ("_array", "__dict__")
-
     def __init__(self, images: ArrayLike) -> None:
         self._array = _as_index_array(images, "images")
 
