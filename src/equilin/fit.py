@@ -311,12 +311,11 @@ class InvariantAutoencoder(_ClosedFormBase):
             raise ValueError(f"m={self.m} needs targets Y with {self.m} columns; without Y the model "
                              f"reconstructs X (m = n = {G.n})")
         variety = InvariantVariety(G, m, rank)
-        E = variety.E_P if variety.k * G.n <= FUNCTION_MATRIX_LIMIT else None
         k = variety.k
         ZtZ, ZtY, YtY = np.zeros((k, k)), np.zeros((k, m)), 0.0
         for s in _chunks(len(arr), self.batch_size):
             x = arr[s].astype(np.float64)
-            z = self._orbit_sums(variety, x, E)
+            z = variety.orbit_sums(x)
             y = x if target is None else target[s].astype(np.float64)
             ZtZ += z.T @ z
             ZtY += z.T @ y
@@ -335,21 +334,11 @@ class InvariantAutoencoder(_ClosedFormBase):
         self._set_train_loss(YtY, float(solution.gains[kept]), arr.shape[0])
         return self
 
-    @staticmethod
-    def _orbit_sums(variety: InvariantVariety, x: NDArray[np.float64],
-                    E: NDArray[np.float64] | None) -> NDArray[np.float64]:
-        if E is not None:
-            return x @ E.T
-        z = np.zeros((x.shape[0], variety.k))
-        for i, block in enumerate(variety.partition):
-            z[:, i] = x[:, list(block)].sum(axis=1)
-        return z
-
     def transform(self, X: ArrayLike) -> NDArray[np.float64]:
         """Codes ``X E_P^T W^T`` (``N x r``)."""
         self._check_fitted()
         x = _check_data(X, "X", self.n_features_in_).astype(np.float64)
-        return self._orbit_sums(self.variety_, x, None) @ self.weights_.T
+        return self.variety_.orbit_sums(x) @ self.weights_.T
 
     def inverse_transform(self, Z: ArrayLike) -> NDArray[np.float64]:
         self._check_fitted()

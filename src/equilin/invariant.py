@@ -79,6 +79,11 @@ class InvariantVariety(Variety):
         return [[i + 1 for i in block] for block in self.partition]
 
     @property
+    def orbit_of(self) -> NDArray[np.int64]:
+        """For every point ``j``, the index of its orbit (block) in :attr:`partition`."""
+        return self._labels.copy()
+
+    @property
     def block_sizes(self) -> NDArray[np.int64]:
         return self._sizes.astype(np.int64)
 
@@ -130,8 +135,23 @@ class InvariantVariety(Variety):
             raise ValueError(f"{name} contains NaN or infinite entries")
         return arr.astype(np.float64)
 
+    def orbit_sums(self, X: ArrayLike) -> NDArray[np.float64]:
+        """``X E_P^T``: for row vectors ``X`` (``N x n``), the sum of the entries in every orbit
+        (``N x k``), computed with the sparse ``E_P``.
+
+        Examples
+        --------
+        >>> X = InvariantVariety(Permutation.from_cycles("(1 3 4)(2 5)", 5), m=1, r=1)
+        >>> X.orbit_sums([[1.0, 2.0, 3.0, 4.0, 5.0]]).tolist()
+        [[8.0, 7.0]]
+        """
+        arr = np.asarray(X)
+        if arr.ndim != 2 or arr.shape[1] != self.n:
+            raise ValueError(f"X must be an N x {self.n} array of row vectors, got shape {arr.shape}")
+        return np.asarray(self._E @ arr.T).T
+
     def _block_means(self, U: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.asarray(self._E @ U.T).T / self._sizes
+        return self.orbit_sums(U) / self._sizes
 
     def project(self, U: ArrayLike) -> NDArray[np.float64]:
         """Orthogonal projection onto the invariant matrices: average the columns inside each orbit."""

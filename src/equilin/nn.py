@@ -158,10 +158,7 @@ class InvariantLinearAutoencoder(_LinearAutoencoder):
         self.n_outputs = G.n if m is None else check_int(m, "m", 1)
         variety = InvariantVariety(G, self.n_outputs, self.rank)
         self.k = variety.k
-        labels = np.empty(G.n, dtype=np.int64)
-        for i, block in enumerate(variety.partition):
-            labels[list(block)] = i
-        self.register_buffer("orbit_of", torch.from_numpy(labels), persistent=False)
+        self.register_buffer("orbit_of", torch.from_numpy(variety.orbit_of), persistent=False)
         bound = 1.0 / math.sqrt(G.n)
         self.weight = nn.Parameter(torch.empty(self.rank, self.k, dtype=dtype).uniform_(-bound, bound))
         self.decoder = nn.Linear(self.rank, self.n_outputs, bias=False, dtype=dtype)
