@@ -77,8 +77,15 @@ def main() -> None:
     print(f"| baseline: rfft of 60,000 x 784 + 15 per-frequency Gram matrices (numpy) | {b * 1e3:.0f} ms | 1 |")
     print(f"| `EquivariantAutoencoder(shift-x, talk ranks).fit`, 60,000 x 784 | {c * 1e3:.0f} ms | "
           f"**{ratio:.2f}x** |")
+    for threads in (2, 1):
+        forward_backward(threads)
+
+
+def forward_backward(threads: int, batch_size: int = 256) -> None:
+    """The nn rows: dense and equivariant modules alternated in one process, ``threads`` torch threads."""
+    torch.set_num_threads(threads)
     torch.manual_seed(0)
-    batch = torch.rand(256, 784)
+    batch = torch.rand(batch_size, 784)
     dense = DenseLinearAutoencoder(784, 99)
     equi = EquivariantLinearAutoencoder(image_shift(28, 28), TALK_RANKS)
     for _ in range(20):  # warm-up
@@ -89,8 +96,8 @@ def main() -> None:
         return lambda: [step(model, batch) for _ in range(20)]
 
     b, c, ratio = interleaved(many(dense), many(equi), repeats=15)
-    print(f"| baseline: `DenseLinearAutoencoder(784, 99)` forward+backward, batch 256, float32 | "
-          f"{b / 20 * 1e3:.2f} ms | 1 |")
+    print(f"| baseline: `DenseLinearAutoencoder(784, 99)` forward+backward, batch {batch_size}, float32, "
+          f"{threads} thread(s) | {b / 20 * 1e3:.2f} ms | 1 |")
     print(f"| `EquivariantLinearAutoencoder` (talk component, 5,544 params), same | {c / 20 * 1e3:.2f} ms | "
           f"**{ratio:.2f}x** |")
 
@@ -119,4 +126,11 @@ def test_bench_forward_backward(benchmark: pytest.FixtureRequest, kind: str) -> 
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if sys.argv[1:2] == ["nn"]:  # only the nn rows: bench_fit.py nn [batch sizes...]
+        for size in [int(v) for v in sys.argv[2:]] or [256]:
+            for threads in (2, 1):
+                forward_backward(threads, size)
+    else:
+        main()

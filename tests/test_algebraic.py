@@ -206,3 +206,32 @@ def test_equivariant_component_with_complex_block_degree() -> None:
                   for row in _ints(rng, (component.dim, len(c) + 1))]
     assert component.dim == 6
     assert count_solutions(equations, list(c)) == (component.degree, component.degree) == (4, 4)
+
+
+def _qmul(p: list[sp.Expr], q: list[sp.Expr]) -> list[sp.Expr]:
+    a1, b1, c1, d1 = p
+    a2, b2, c2, d2 = q
+    return [a1 * a2 - b1 * b2 - c1 * c2 - d1 * d2, a1 * b2 + b1 * a2 + c1 * d2 - d1 * c2,
+            a1 * c2 - b1 * d2 + c1 * a2 + d1 * b2, a1 * d2 + b1 * c2 - c1 * b2 + d1 * a2]
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_quaternionic_ed_degree_by_critical_points(n: int) -> None:
+    """ED degree of M_{1, 2 x n}(H) (quaternionic rank <= 1, real dimension 4 (n + 1)) in R^{8n}: complex
+    critical points of the squared distance from random integer data, in the chart Z = a b with
+    a = (1, a_2)^T (a_2 in H) and b in H^{1 x n} (quaternion products written out), which parameterizes
+    the rank-one matrices with a nonzero first row bijectively. Equals binom(min(2, n), 1) = 2, the
+    closed form of docs/equivariance.md, independently of that derivation."""
+    rng = np.random.default_rng(SEED)
+    a2 = list(sp.symbols("a0:4"))
+    b = [list(sp.symbols(f"b{j}_0:4")) for j in range(n)]
+    one = [sp.Integer(1), 0, 0, 0]
+    U = _ints(rng, (2, n, 4))
+    objective = sum((x - int(u)) ** 2
+                    for i, a in enumerate([one, a2]) for j in range(n)
+                    for x, u in zip(_qmul(a, b[j]), U[i, j]))
+    variables = a2 + [v for row in b for v in row]
+    equations = [sp.diff(objective, v) for v in variables]
+    X = DeterminantalVariety(2, n, 1, field="H")
+    assert X.dim == len(variables)
+    assert count_solutions(equations, variables) == (X.ed_degree, X.ed_degree) == (2, 2)

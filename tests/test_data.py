@@ -559,3 +559,24 @@ def test_cyclic_shift_hand_example_and_errors() -> None:
         cyclic_shift(x, 1, axis="w")
     with pytest.raises(ValueError, match="images must be a 3-D array"):
         cyclic_shift(x[0], 1)
+
+
+def test_dihedral_images_are_the_d4_group_action() -> None:
+    from equilin.data import dihedral_images
+    from equilin.groups import image_group
+
+    rng = np.random.default_rng(3)
+    x = rng.random((40, 5, 5))
+    moved, elements = dihedral_images(x, seed=7)
+    assert set(elements.tolist()) == set(range(8))
+    group = [g for g in image_group("d4", 5, 5).elements()]
+    assert len(group) == 8
+    flat, moved_flat = x.reshape(40, 25), moved.reshape(40, 25)
+    for e in range(8):
+        rows = np.flatnonzero(elements == e)
+        # one group element moves all images with this label, and it is a pixel permutation of D_4
+        assert sum(np.array_equal(g.act(flat[rows], axis=1), moved_flat[rows]) for g in group) == 1
+    again, same = dihedral_images(x, seed=7)
+    assert np.array_equal(again, moved) and np.array_equal(same, elements)
+    with pytest.raises(ValueError, match="square"):
+        dihedral_images(np.zeros((2, 3, 4)))

@@ -322,8 +322,9 @@ def test_components_every_cycle_type_up_to_7(parts: tuple[int, ...], rng: np.ran
         count = E.count_components()
         assert count == ComponentCount(len(brute), sum(1 for _, s in brute if s == 0))
         assert count == count_components(sigma.cycle_type, r)
-        assert [c.kind for c in comps] == [{0: "rank r", 1: "rank r-1"}.get(s, "whole commutant")
-                                           for _, s in brute]
+        full = tuple(b.size for b in E.blocks)
+        assert [c.kind for c in comps] == ["rank r" if s == 0 else "whole commutant" if ranks == full
+                                           else "rank r-1" for ranks, s in brute]
         assert E.dim == max(c.dim for c in comps)
         assert E.degree == sum(c.degree for c in comps if c.dim == E.dim)
         assert E.ed_degree == sum(c.ed_degree for c in comps)
@@ -459,8 +460,10 @@ def test_component_validation() -> None:
     assert EquivariantComponent(E, {"r_{1,1}": 1, "r_{4,3}": 1}) == E.component((1, 1, 0))
     with pytest.raises(ValueError, match="order must be 'lex'"):
         next(E.components(order="dim"))
-    with pytest.raises(ValueError, match="only cyclic groups"):
-        EquivariantVariety(PermutationGroup.from_cycles(["(1 2)", "(2 3)"], 3), 1)
+    S3 = EquivariantVariety(PermutationGroup.from_cycles(["(1 2)", "(2 3)"], 3), 1)  # non-cyclic:
+    assert S3.method == "generic" and S3.sigma is None                              # the generic path
+    with pytest.raises(ValueError, match="method='fourier' needs a cyclic group"):
+        EquivariantVariety(PermutationGroup.from_cycles(["(1 2)", "(2 3)"], 3), 1, method="fourier")
     assert EquivariantVariety(PermutationGroup.from_cycles(["(1 2)"], 3), 1).sigma == \
         Permutation.from_cycles("(1 2)", 3)
     with pytest.raises(ValueError, match="r must be"):
@@ -684,7 +687,8 @@ def test_cli_equivariant_json(capsys: pytest.CaptureFixture[str]) -> None:
     report = json.loads(capsys.readouterr().out)
     assert {"n", "r", "blocks", "n_components", "n_components_rank_r", "components"} <= set(report)
     assert report["n"] == 9 and report["r"] == 3
-    assert report["blocks"][1] == {"label": "r_{4,3}", "l": 4, "m": 3, "kind": "complex", "size": 2, "weight": 2}
+    assert report["blocks"][1] == {"label": "r_{4,3}", "l": 4, "m": 3, "kind": "complex", "field": "C", "size": 2,
+                                   "weight": 2}
     assert (report["n_components"], report["n_components_rank_r"]) == (5, 5)
     talk = report["components"][2]
     assert {"ranks", "max_rank", "dim", "degree", "ed_degree", "params"} <= set(talk)
@@ -719,7 +723,7 @@ def test_cli_count(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize("argv", [
     ["count", "--gens", "(1 2", "--n", "3", "-r", "1"],
     ["count", "--gens", "(1 2)", "--n", "3", "-r", "-1"],
-    ["count", "--gens", "(1 2)", "--gens", "(2 3)", "--n", "3", "-r", "1"],
+    ["count", "--gens", "(1 2)", "--gens", "(2 3)", "--n", "5000", "-r", "1"],  # several: n <= 4096
     ["count", "--gens", "(1 2)", "-r", "1"],
     ["count", "--gens", "(1 2)", "--n", "3", "--shift", "2", "-r", "1"],
     ["equivariant", "--gens", "(1 2)", "--n", "1000000000000", "-r", "1"],
@@ -734,3 +738,37 @@ def test_cli_bad_input(argv: list[str], capsys: pytest.CaptureFixture[str]) -> N
     assert captured.out == ""
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and "error" in lines[0] and "Traceback" not in captured.err
+
+
+def _volume_shift_x(p: int) -> Permutation:
+    """Cyclic shift by one voxel along the last axis of a ``p x p x p`` volume (row-major): the same
+    permutation as the x-shift of a ``p^2 x p`` image."""
+    return image_shift(p * p, p)
+
+
+@pytest.mark.parametrize(("sigma", "r"), [(image_shift(64, 64), 200), (_volume_shift_x(32), 300)],
+                         ids=["64x64-image", "32^3-volume"])
+def test_large_n_geometry_and_transforms_without_n_by_n(sigma: Permutation, r: int,
+                                                        rng: np.random.Generator) -> None:
+    """n = 4,096 and n = 32,768: blocks, counts, a component's invariants and the block transforms
+    allocate O(n max d_b) at most, never an n x n array (134 MB and 8.6 GB in float64)."""
+    n = sigma.n
+    X = rng.standard_normal((8, n))
+    tracemalloc.start()
+    E = EquivariantVariety(sigma, r)
+    count = E.count_components()
+    C = next(E.components())
+    values = (C.dim, C.n_params, C.degree, C.ed_degree)
+    coords = E.to_blocks(X)
+    back = E.from_blocks(coords)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    largest = max(b.size for b in E.blocks)
+    assert peak < max(8 * n * largest, 2**22) < n * n * 8 // 16
+    assert largest == (64 if n == 4096 else 1024)
+    assert count.total >= count.rank_r > 0 and all(v > 0 for v in values)
+    np.testing.assert_allclose(back, X, atol=1e-12)
+    assert sum(np.sum(np.abs(c) ** 2) for c in coords) == pytest.approx(np.sum(X**2))  # Q is orthogonal
+    # x-shift of the volume (row-major) = rolling the last axis
+    assert np.array_equal(_volume_shift_x(4).act(np.arange(64.0)),
+                          np.roll(np.arange(64.0).reshape(4, 4, 4), 1, axis=2).ravel())

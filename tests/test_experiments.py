@@ -302,8 +302,8 @@ def test_cli_table(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     (["--lr", "0", "--train", "adam"], "--lr must be a positive number"),
     (["--seed", "-1"], "--seed must be a non-negative integer"),
     (["--limit-train", "0"], "--limit-train must be at least 1"),
-    (["--data", "nosuch"], "source must be one of"),
-    (["--data", "./no/such/dir"], "does not exist"),
+    (["--data", "nosuch"], "--data must be one of mnist, digits or a directory"),
+    (["--data", "./no/such/dir"], "--data must be one of mnist, digits or a directory"),
     (["--train", "sgd"], "invalid choice"),
     (["--adam-models", "dense"], "--adam-models needs --train adam or --train both"),
     (["--train", "both", "--adam-models", "dense,wide"], "--adam-models must be a comma-separated list"),
@@ -337,3 +337,61 @@ def test_demo_runs_the_mnist_experiment(capsys: pytest.CaptureFixture[str], monk
     assert tuple(call["adam_models"]) == ("equivariant", "dense") and call["epochs"] >= 1
     assert call["threads"] == 1
     assert "equilin demo --geometry" in out and "equal-rank" in out
+
+
+# -- critical points of training (issue #9) ---------------------------------------------------------
+def test_run_critical_counts_and_json() -> None:
+    from equilin.critical import OUTCOMES
+    from equilin.experiments import CriticalExperimentResult, run_critical
+
+    result = run_critical(n_init=4, seed=0)
+    assert isinstance(result, CriticalExperimentResult)
+    assert [c.name for c in result.cases] == ["(a)", "(b)", "(c)"]
+    for case in result.cases:
+        assert list(case.counts) == list(OUTCOMES) and sum(case.counts.values()) == 4 == len(case.trials)
+    assert result.case("(a)").n_samples == 21 and result.case("(b)").n_samples == 10
+    assert result.case("(a)").counts["spurious"] == 0  # the talk's claim for strides > 1
+    data = json.loads(result.to_json())
+    assert data["settings"]["seed"] == 0 and data["cases"][2]["dim"] == 16
+    assert "pure regular" in result.table()
+    with pytest.raises(KeyError, match="no case"):
+        result.case("(d)")
+
+
+def test_run_critical_is_reproducible_and_validates() -> None:
+    from equilin.critical import Parameterization
+    from equilin.experiments import run_critical
+    from equilin.lcn import LCN
+
+    cases = [("(x)", "stride one", Parameterization.lcn(LCN(6, (2, 2))), 10)]
+    first = run_critical(n_init=3, seed=5, cases=cases)
+    second = run_critical(n_init=3, seed=5, cases=cases)
+    assert [t["outcome"] for t in first.cases[0].trials] == [t["outcome"] for t in second.cases[0].trials]
+    assert first.cases[0].trials[0]["seed"] == [5, 0, 0]
+    saddles = run_critical(n_init=2, seed=5, cases=cases, search="critical", max_iter=100)
+    assert saddles.settings["search"] == "critical" and sum(saddles.cases[0].counts.values()) == 2
+    for kwargs, message in [({"n_init": 0}, "n_init must be"), ({"search": "adam"}, "search must be one of"),
+                            ({"tol": 2.0}, "tol must be a number"), ({"max_iter": 0}, "max_iter must be")]:
+        with pytest.raises(ValueError, match=message):
+            run_critical(**kwargs)
+
+
+@pytest.mark.parametrize("group", ["shift-xy", "d4"])
+def test_other_groups_on_digits(group: str) -> None:
+    """--group shift-xy / d4: dense, equal-rank (when r allows) and best, in closed form; the
+    equivariant models commute with every generator of the group."""
+    from equilin.experiments import run_mnist
+
+    result = run_mnist("digits", rank=20, group=group, progress=False, limit_train=400, limit_test=100)
+    names = [m.name for m in result.models]
+    assert names == (["dense", "best"] if group == "shift-xy" else ["dense", "equal-rank", "best"])
+    for m in result.models:
+        assert (m.equivariance_error < 1e-10) == (m.name != "dense")
+        assert m.weighted_rank <= 20 and m.params > 0
+    best = result.model("best")
+    assert all(best.train_mse <= m.train_mse + 1e-12 for m in result.models if m.name != "dense")
+    assert group in result.data["group"] and "moved by" in result.table()
+    with pytest.raises(ValueError, match="closed form only"):
+        run_mnist("digits", rank=20, group=group, train="adam", progress=False)
+    with pytest.raises(ValueError, match="group must be one of"):
+        run_mnist("digits", rank=20, group="rot45", progress=False)

@@ -174,3 +174,158 @@ def test_bad_inputs() -> None:
         EquivariantLinearAutoencoder(image_shift(2, 2), (5, 0))
     with pytest.raises(ValueError, match="one entry per block"):
         EquivariantLinearAutoencoder(image_shift(2, 2), (1, 0, 0))
+
+
+class _LargestTensor(torch.overrides.TorchFunctionMode):
+    """Records the largest tensor any torch function returns while active."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.largest = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for value in out if isinstance(out, (tuple, list)) else (out,):
+            if isinstance(value, torch.Tensor):
+                self.largest = max(self.largest, value.numel())
+        return out
+
+
+@pytest.mark.parametrize("sigma", [image_shift(64, 64), image_shift(32 * 32, 32)],
+                         ids=["64x64-image", "32^3-volume-shift-x"])
+def test_large_n_module_without_n_by_n(sigma: Permutation) -> None:
+    """n = 4,096 and n = 32,768: building the module (numpy, traced by tracemalloc), its parameters
+    and every tensor of a forward pass stay far below n x n; training steps and export of the closed
+    form work."""
+    import tracemalloc
+
+    n = sigma.n
+    blocks = EquivariantVariety(sigma, 0).blocks
+    ranks = (3,) + (1,) * (len(blocks) - 2) + (2,)
+    X = np.random.default_rng(0).standard_normal((6, n))
+    tracemalloc.start()
+    module = EquivariantLinearAutoencoder(sigma, ranks, dtype=torch.float64)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < n * n * 8 // 64
+    assert sum(p.numel() for p in module.parameters()) < n * n // 64
+    guard = _LargestTensor()
+    with guard:
+        out = module(torch.from_numpy(X))
+    assert out.shape == (6, n) and guard.largest < n * n // 64
+    history = train(module, X, epochs=2, batch_size=3, lr=1e-3, progress=False)
+    assert len(history["train_loss"]) == 2 and np.isfinite(history["train_loss"]).all()
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with threadpoolctl.threadpool_limits(1):  # 17 eigh of 1024 x 1024: slow with a contended BLAS pool
+        closed = EquivariantAutoencoder(sigma, ranks).fit(X)
+    with _LargestTensor() as guard:
+        pred = EquivariantLinearAutoencoder.from_closed_form(closed)(torch.from_numpy(X)).detach().numpy()
+    np.testing.assert_allclose(pred, closed.predict(X), atol=1e-9)
+    assert guard.largest < n * n // 64
+
+
+@pytest.mark.parametrize("cycles", ["(1 2 3 4 5 6)(7 8 9)(10 11)(12 13 14 15)", "(1 2 3 4)(5 6 7 8)", None])
+def test_hand_written_backward_passes_gradcheck(cycles: str | None) -> None:
+    """The custom autograd functions (mixed cycle lengths with concatenated block coordinates, the
+    uniform fast path, the FFT path for a long cycle) against finite differences in float64; entries
+    beyond a block's rank, even when set to nonzero values, neither change the function nor get gradient."""
+    from equilin.nn import DFT_MATRIX_MAX_LENGTH
+
+    if cycles is None:
+        n = DFT_MATRIX_MAX_LENGTH + 8
+        cycles = "(" + " ".join(map(str, range(1, n - 2))) + f")({n - 2} {n - 1} {n})"
+    n = max(int(v) for v in cycles.replace("(", " ").replace(")", " ").split())
+    sigma = Permutation.from_cycles(cycles, n)
+    rng = np.random.default_rng(3)
+    blocks = EquivariantVariety(sigma, n).blocks
+    torch.manual_seed(0)
+    for _ in range(50):  # some zero ranks, and if possible a batch of unequal ranks (padded weights)
+        ranks = tuple(int(rng.integers(0, b.size + 1)) for b in blocks)
+        model = EquivariantLinearAutoencoder(sigma, ranks, dtype=torch.float64)
+        padding = [p.detach() == 0 for p in model.parameters()]  # random initial weights are never 0
+        if 0 in ranks and any(bool(pad.any()) for pad in padding):
+            break
+    before = model.function_matrix()
+    with torch.no_grad():
+        for p, pad in zip(model.parameters(), padding):
+            p.add_(pad * torch.rand_like(p))
+    torch.testing.assert_close(model.function_matrix(), before, rtol=0, atol=0)
+    x = torch.randn(3, n, dtype=torch.float64, requires_grad=True)
+    params = tuple(model.parameters())
+    checked = params if sum(p.numel() for p in params) <= 400 else ()  # finite differences per entry
+    assert torch.autograd.gradcheck(lambda x, *_: model(x), (x, *checked))
+    z = torch.randn(2, model.rank, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda z, *_: model.decode(z), (z, *checked))
+    assert torch.autograd.gradcheck(lambda x, *_: model.encode(x), (x, *checked))
+    torch.testing.assert_close(model.decode(model.encode(x)), model(x), rtol=0, atol=1e-12)
+    model.zero_grad()
+    model(x).square().sum().backward()
+    for p, pad in zip(params, padding):
+        assert torch.all(p.grad[pad] == 0) and torch.any(p.grad != 0)
+    assert np.linalg.matrix_rank(model.function_matrix().numpy(), tol=1e-9) <= model.rank
+
+
+def test_mnist_component_takes_the_uniform_path() -> None:
+    """28 cycles of length 28 in row order: the signal is a view of the input (no gather), the zero
+    ranks cost nothing, and the two batches (the real block, the seven complex ones) need 15 spectrum
+    rows per cycle, not 29."""
+    model = EquivariantLinearAutoencoder(image_shift(28, 28), MNIST_RANKS)
+    assert model.in_place and model.n_rows == [15]
+    assert [(batch.complex, len(batch.blocks)) for batch in model.batches] == [(False, 1), (True, 7)]
+    assert model.n_parameters() == 5_544
+    x = torch.rand(4, 784)
+    shifted = x.reshape(4, 28, 28).roll(1, dims=2).reshape(4, 784)
+    torch.testing.assert_close(model(shifted), model(x).reshape(4, 28, 28).roll(1, dims=2).reshape(4, 784))
+    assert model(torch.zeros(0, 784)).shape == (0, 784)
+
+
+# -- any permutation group: IsotypicLinearAutoencoder ----------------------------------------------
+def _isotypic_groups() -> list[PermutationGroup]:
+    from equilin.groups import image_group
+
+    q8 = PermutationGroup.from_cycles(["(1 3 2 4)(5 8 6 7)", "(1 5 2 6)(3 7 4 8)"], 8)  # quaternionic block
+    a4 = PermutationGroup.from_cycles(["(1 2 3)", "(2 3 4)"], 4)
+    return [q8, a4, image_group("d4", 3, 3), image_group("shift-xy", 3, 4)]
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_isotypic_module_every_component_and_closed_form(index: int) -> None:
+    from equilin.equivariant import EquivariantVariety
+    from equilin.nn import IsotypicLinearAutoencoder
+
+    group = _isotypic_groups()[index]
+    rng = np.random.default_rng(index)
+    torch.manual_seed(index)
+    X = rng.standard_normal((150, group.n)) @ rng.standard_normal((group.n, group.n))
+    for r in range(1, group.n + 1):
+        E = EquivariantVariety(group, r)
+        for component in E.components():
+            module = IsotypicLinearAutoencoder(group, component.ranks, dtype=torch.float64)
+            M = module.function_matrix().numpy()
+            assert E.is_equivariant(M, 1e-10)
+            assert np.linalg.matrix_rank(M, 1e-8) == component.max_rank == module.rank
+            assert module.n_parameters() == component.n_params
+        estimator = EquivariantAutoencoder(group, "best", r=r).fit(X)
+        module = IsotypicLinearAutoencoder.from_closed_form(estimator)
+        np.testing.assert_allclose(module.function_matrix().numpy(), estimator.function_matrix(), atol=1e-10)
+
+
+def test_isotypic_module_trains_saves_and_stays_equivariant(tmp_path) -> None:
+    from equilin.equivariant import EquivariantVariety
+    from equilin.nn import IsotypicLinearAutoencoder
+
+    group = _isotypic_groups()[0]
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((256, 8)) @ rng.standard_normal((8, 8))
+    torch.manual_seed(0)
+    module = IsotypicLinearAutoencoder(group, {"r_{V5}": 1}, dtype=torch.float64)
+    history = train(module, X, epochs=200, batch_size=64, lr=1e-2, seed=0, progress=False)
+    closed = EquivariantAutoencoder(group, {"r_{V5}": 1}).fit(X)
+    assert history["train_loss"][-1] <= 1.01 * closed.train_loss_   # reaches the global optimum
+    assert EquivariantVariety(group, 4).is_equivariant(module.function_matrix().numpy(), 1e-10)
+    again = IsotypicLinearAutoencoder.load(module.save(tmp_path / "q8.npz"))
+    x = torch.from_numpy(X[:5])
+    assert torch.equal(again(x), module(x))
+    with pytest.raises(ValueError, match="generic path"):
+        IsotypicLinearAutoencoder.from_closed_form(EquivariantAutoencoder(Permutation.from_cycles("(1 2 3)", 3),
+                                                                          (1, 0)).fit(X[:, :3]))

@@ -15,6 +15,7 @@ from equilin.determinantal import (
 from equilin.equivariant import Block, EquivariantComponent, EquivariantVariety, count_components
 from equilin.groups import Permutation, PermutationGroup
 from equilin.invariant import InvariantVariety
+from equilin.persistence import PersistenceError, load, save
 
 __version__ = "0.1.0"
 
@@ -32,5 +33,8 @@ __all__ = [
     "count_components",
     "realize",
     "derealize",
+    "save",
+    "load",
+    "PersistenceError",
     "__version__",
 ]

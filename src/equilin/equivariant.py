@@ -74,7 +74,14 @@ from equilin.determinantal import (
     determinantal_degree,
     realize,
 )
-from equilin.groups import Permutation, PermutationGroup
+from equilin.groups import Permutation, PermutationGroup, as_group
+from equilin.isotypic import (
+    IsotypicBlock,
+    IsotypicDecomposition,
+    adjoint_basis,
+    quaternion_to_complex,
+    quaternion_units,
+)
 from equilin.validation import as_generator, check_int
 
 __all__ = [
@@ -90,6 +97,7 @@ __all__ = [
     "EquivariantVariety",
     "EquivariantComponent",
     "DENSE_Q_LIMIT",
+    "COUNT_MAX_R",
 ]
 
 DENSE_Q_LIMIT = 4096
@@ -160,6 +168,48 @@ class Block:
     def angle(self) -> float:
         """Rotation angle ``2 pi m / l`` of ``P_sigma`` on this block (``pi`` for ``(2, 1)``)."""
         return 2 * math.pi * self.m / self.l
+
+    # -- the interface shared with :class:`equilin.isotypic.IsotypicBlock` ----------------------
+    @property
+    def field_dim(self) -> int:
+        """``dim_R`` of the block's field: 1 (real) or 2 (complex); equal to :attr:`weight` here."""
+        return self.weight
+
+    @property
+    def copies(self) -> int:
+        """Rows per sample in :meth:`EquivariantVariety.to_blocks`: always 1 for a cyclic group."""
+        return 1
+
+    @property
+    def vector_size(self) -> int:
+        """Length of a row of block coordinates: ``d_l``."""
+        return self.size
+
+    @property
+    def rank_step(self) -> int:
+        """Rank of the block operator per unit of block rank: 1."""
+        return 1
+
+    @property
+    def frobenius_weight(self) -> int:
+        """``f`` with ``||M_block||_F^2 = f ||Z||_F^2``: 1 (real), 2 (complex, ``||R(Z)||^2 = 2||Z||^2``)."""
+        return self.weight
+
+    def dim_of(self, k: int) -> int:
+        """Real dimension of the block's factor of rank ``k``: ``w k (2 d - k)``."""
+        return self.weight * k * (2 * self.size - k)
+
+    def degree_of(self, k: int) -> int:
+        """Degree of the block's factor of rank ``k``: ``deg(M_{k, d x d})^w``."""
+        return square_degree(self.size, k) ** self.weight
+
+    def ed_degree_of(self, k: int) -> int:
+        """ED degree of the block's factor of rank ``k``: ``binom(d, k)``."""
+        return math.comb(self.size, k)
+
+    def n_params_of(self, k: int) -> int:
+        """Encoder and decoder weights of rank ``k``: ``2 w d k``."""
+        return 2 * self.weight * self.size * k
 
     def frequency(self, length: int) -> int:
         """Spatial frequency ``j = (l - m) L / l`` of this block on a cycle of length ``L`` (``l | L``)."""
@@ -287,8 +337,9 @@ def _as_blocks(cycle_type_or_blocks: Mapping[int, int] | Sequence[Block]) -> tup
     if isinstance(cycle_type_or_blocks, Mapping):
         return blocks_of(cycle_type_or_blocks)
     blocks = tuple(cycle_type_or_blocks)
-    if not blocks or not all(isinstance(b, Block) for b in blocks):
-        raise ValueError("expected a cycle type {length: count} or a non-empty sequence of Block")
+    if not blocks or not all(isinstance(b, (Block, IsotypicBlock)) for b in blocks):
+        raise ValueError("expected a cycle type {length: count} or a non-empty sequence of Block or "
+                         "IsotypicBlock")
     return blocks
 
 
@@ -297,6 +348,18 @@ def _group_sizes(blocks: Iterable[Block]) -> list[tuple[int, int]]:
     for b in blocks:
         sizes[b.size] = sizes.get(b.size, 0) + 1
     return sorted(sizes.items())
+
+
+COUNT_MAX_R = 10_000
+"""Largest rank bound ``r`` (below the total weight ``n``) of the exact counts: their dynamic programmes
+take ``O(r^2)`` time and ``O(r)`` memory (about 3 s at ``r = 10,000``), so larger ``r`` is refused."""
+
+
+def _check_count_budget(r: int, total_weight: int) -> None:
+    if r > COUNT_MAX_R:
+        raise ValueError(f"r = {r:,} is too large for the exact component counts (their dynamic programme takes "
+                         f"O(r^2) time): at most {COUNT_MAX_R:,}, or r >= the total weight {total_weight:,} "
+                         "(the whole commutant, one component)")
 
 
 def count_components(cycle_type_or_blocks: Mapping[int, int] | Sequence[Block], r: int) -> ComponentCount:
@@ -330,14 +393,60 @@ def count_components(cycle_type_or_blocks: Mapping[int, int] | Sequence[Block], 
     total_weight = sum(b.weight * b.size for b in blocks)
     if r >= total_weight:
         return ComponentCount(1, int(r == total_weight))
-    real = [b for b in blocks if b.weight == 1]
-    real_full = sum(b.size for b in real)
-    half = _bounded_sums(_group_sizes(b for b in blocks if b.weight == 2), r // 2)
-    reals = _bounded_sums(_group_sizes(real), min(r, real_full))
-    rank_r = sum(half[t] * reals[r - 2 * t] for t in range(r // 2 + 1) if r - 2 * t <= real_full)
-    spare = r - 1 - real_full
-    rank_r_minus_1 = half[spare // 2] if spare >= 0 and spare % 2 == 0 else 0
-    return ComponentCount(rank_r + rank_r_minus_1, rank_r)
+    _check_count_budget(r, total_weight)
+    classes = []
+    for w in sorted({b.weight for b in blocks}):
+        members = [b for b in blocks if b.weight == w]
+        classes.append((w, _bounded_sums(_group_sizes(members), r // w), sum(b.size for b in members)))
+    total, rank_r = _maximal_sums(classes, r)
+    return ComponentCount(total, rank_r)
+
+
+def _maximal_sums(classes: Sequence[tuple[int, list[int], int]], r: int) -> tuple[int, int]:
+    """Sums over the maximal rank tuples, by weight class (``r`` below the total weight).
+
+    ``classes`` holds ``(w, f, full)`` by increasing weight ``w``: ``f[t]`` sums a multiplicative
+    quantity over the rank tuples of the class's blocks with ``sum r_b = t`` (``t <= r // w``), and
+    ``full = sum d_b``, where the single all-full tuple contributes 1. A tuple is maximal iff its slack
+    ``r - sum w_b r_b`` is below the weight of every block that is not full; the first non-full class
+    (by weight) decides. Returns ``(sum over maximal tuples, sum over tuples of weighted sum r)``."""
+    def spread(w: int, f: list[int]) -> list[int]:  # as a polynomial in the weighted budget
+        out = [0] * (r + 1)
+        for t, value in enumerate(f[:r // w + 1]):
+            out[w * t] = value
+        return out
+
+    def times(a: list[int], b: list[int]) -> list[int]:
+        out = [0] * (r + 1)
+        for i, x in enumerate(a):
+            if x:
+                for j in range(r + 1 - i):
+                    if b[j]:
+                        out[i + j] += x * b[j]
+        return out
+
+    polys = [spread(w, f) for w, f, _ in classes]
+    suffix = [[1] + [0] * r]
+    for poly in reversed(polys):
+        suffix.append(times(poly, suffix[-1]))
+    suffix.reverse()  # suffix[j]: the classes j, j+1, ...
+    exact = suffix[0][r]
+    total = exact
+    used = 0  # weighted sum of the full classes before j
+    for j, ((w, _, full), poly) in enumerate(zip(classes, polys)):
+        not_full = poly[:]
+        if w * full <= r:
+            not_full[w * full] -= 1
+        rest = suffix[j + 1]
+        for slack in range(1, w):
+            target = r - slack - used
+            if target < 0:
+                break
+            total += sum(not_full[t] * rest[target - t] for t in range(target + 1))
+        used += w * full
+        if used > r:
+            break
+    return total, exact
 
 
 @lru_cache(maxsize=None)
@@ -431,15 +540,15 @@ def _check_block_array(X: Any, name: str, block: Block, shape: tuple[int, ...],
     if arr.shape != shape:
         raise ValueError(f"{name} (block {block.label}) must have shape {shape}, got {arr.shape}")
     ok = np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    if block.kind == "complex":
+    if block.kind != "real":
         ok = ok or np.issubdtype(arr.dtype, np.complexfloating)
     if arr.dtype == bool or not ok:
-        expected = "numeric (real or complex)" if block.kind == "complex" else "real"
+        expected = "numeric (real or complex)" if block.kind != "real" else "real"
         raise ValueError(f"{name} (block {block.label}, {block.kind}) must be {expected}, "
                          f"got dtype {arr.dtype}")
     if finite and not np.isfinite(arr).all():
         raise ValueError(f"{name} (block {block.label}) contains NaN or infinite entries")
-    return np.asarray(arr, dtype=np.complex128 if block.kind == "complex" else np.float64)
+    return np.asarray(arr, dtype=np.complex128 if block.kind != "real" else np.float64)
 
 
 class _Layout:
@@ -479,15 +588,28 @@ class _Layout:
         self.offsets = [int(o) for o in offsets]
 
 
+@lru_cache(maxsize=16)
+def _decompose(group: PermutationGroup, seed: int) -> IsotypicDecomposition:
+    return IsotypicDecomposition(group, seed=seed)
+
+
 class EquivariantVariety:
-    """``E^sigma_{r, n x n}``: ``n x n`` matrices of rank ``<= r`` commuting with ``P_sigma``.
+    """``E^G_{r, n x n}``: ``n x n`` matrices of rank ``<= r`` commuting with every ``P_g``, ``g in G``.
 
     Parameters
     ----------
     group : Permutation or PermutationGroup
-        ``sigma``, or a group with exactly one generator (only cyclic groups are handled for now).
+        ``sigma`` (the cyclic group it generates), or any permutation group given by generators.
     r : int
         Rank bound (the autoencoder's bottleneck).
+    method : {"auto", "fourier", "generic"}
+        ``"fourier"``: the cyclic-group path of this module (FFTs along the cycles, any ``n``, blocks
+        ``r_{l,m}``); ``"generic"``: the isotypic decomposition of :mod:`equilin.isotypic` (any group,
+        ``n <= 4096``, blocks ``r_{Vi}`` of real, complex or quaternionic type). ``"auto"`` takes the
+        Fourier path for one generator and the generic path otherwise.
+    seed : int
+        Seed of the generic decomposition's random commuting matrices (see
+        :class:`~equilin.isotypic.IsotypicDecomposition`); ignored on the Fourier path.
 
     Examples
     --------
@@ -502,28 +624,61 @@ class EquivariantVariety:
     ['r_{1,1}=3 r_{4,3}=0 r_{2,1}=0', 'r_{1,1}=2 r_{4,3}=0 r_{2,1}=1']
     >>> E.dim, E.degree, E.ed_degree
     (11, 30, 20)
+
+    Rotations and flips of a 3 x 3 image (the dihedral group of order 8, not cyclic):
+
+    >>> from equilin.groups import image_flip, image_rot90
+    >>> D4 = PermutationGroup([image_rot90(3), image_flip(3, 3)])
+    >>> E = EquivariantVariety(D4, 2)
+    >>> [(b.label, b.kind, b.size, b.weight) for b in E.blocks]   # doctest: +NORMALIZE_WHITESPACE
+    [('r_{V1}', 'real', 3, 1), ('r_{V2}', 'real', 1, 1), ('r_{V3}', 'real', 1, 1),
+     ('r_{V4}', 'real', 2, 2)]
+    >>> E.commutant_dim, E.count_components(), E.dim, E.degree, E.ed_degree
+    (15, ComponentCount(total=5, rank_r=5), 8, 3, 12)
     """
 
-    def __init__(self, group: Permutation | PermutationGroup, r: int) -> None:
-        if isinstance(group, PermutationGroup):
-            if len(group.generators) != 1:
-                raise ValueError(f"the group has {len(group.generators)} generators; only cyclic groups "
-                                 "<sigma> (one generator) are handled for now")
-            group = group.generators[0]
-        if not isinstance(group, Permutation):
+    def __init__(self, group: Permutation | PermutationGroup, r: int, *, method: str = "auto",
+                 seed: int = 0) -> None:
+        if not isinstance(group, (Permutation, PermutationGroup)):
             raise ValueError(f"expected a Permutation or a PermutationGroup, got {type(group).__name__}")
-        if group.n == 0:
-            raise ValueError("sigma acts on an empty set (n = 0); equivariant maps need n >= 1")
-        self.sigma: Permutation = group
-        self.n: int = group.n
+        if method not in ("auto", "fourier", "generic"):
+            raise ValueError(f"method must be 'auto', 'fourier' or 'generic', got {method!r}")
+        self.group: PermutationGroup = as_group(group)
+        if self.group.n == 0:
+            raise ValueError("the group acts on an empty set (n = 0); equivariant maps need n >= 1")
+        gens = self.group.generators
+        if method == "fourier" and len(gens) != 1:
+            raise ValueError(f"method='fourier' needs a cyclic group <sigma> given by one generator, got "
+                             f"{len(gens)} generators; use method='generic' (or 'auto')")
+        self.n: int = self.group.n
         self.r: int = check_int(r, "r", 0)
-        self.cycle_type: dict[int, int] = dict(group.cycle_type)
-        self.spectrum: dict[int, int] = spectrum(self.cycle_type)
-        self.blocks: tuple[Block, ...] = _blocks_from_spectrum(self.spectrum)
+        self.method: str = "fourier" if method == "auto" and len(gens) == 1 else (
+            "generic" if method == "auto" else method)
+        self.sigma: Permutation | None = gens[0] if len(gens) == 1 else None
+        self.cycle_type: dict[int, int] | None = None
+        self.spectrum: dict[int, int] | None = None
+        self._decomposition: IsotypicDecomposition | None = None
+        self.blocks: tuple[Block, ...] | tuple[IsotypicBlock, ...]
+        if self.method == "fourier":
+            assert self.sigma is not None
+            self.cycle_type = dict(self.sigma.cycle_type)
+            self.spectrum = spectrum(self.cycle_type)
+            self.blocks = _blocks_from_spectrum(self.spectrum)
+        else:
+            self._decomposition = _decompose(self.group, check_int(seed, "seed", 0))
+            self.blocks = self._decomposition.blocks
+
+    @property
+    def decomposition(self) -> IsotypicDecomposition:
+        """The isotypic decomposition behind the generic path (refused on the Fourier path)."""
+        if self._decomposition is None:
+            raise ValueError("this variety uses the Fourier path (a cyclic group); build it with "
+                             "method='generic' for the isotypic decomposition")
+        return self._decomposition
 
     @classmethod
-    def for_ranks(cls, group: Permutation | PermutationGroup,
-                  ranks: Sequence[int] | Mapping[Any, int]) -> EquivariantVariety:
+    def for_ranks(cls, group: Permutation | PermutationGroup, ranks: Sequence[int] | Mapping[Any, int],
+                  *, method: str = "auto", seed: int = 0) -> EquivariantVariety:
         """The variety whose budget ``r`` is the weighted sum of ``ranks`` (so ``ranks`` is maximal).
 
         Examples
@@ -531,24 +686,31 @@ class EquivariantVariety:
         >>> EquivariantVariety.for_ranks(Permutation.from_cycles("(1 2 3)", 3), {"r_{3,2}": 1}).r
         2
         """
-        probe = cls(group, 0)
-        probe.r = probe.n
+        probe = cls(group, 0, method=method, seed=seed)
+        probe.r = sum(b.weight * b.size for b in probe.blocks)
         parsed = probe.parse_ranks(ranks)
-        return cls(group, sum(b.weight * k for b, k in zip(probe.blocks, parsed)))
+        return cls(group, sum(b.weight * k for b, k in zip(probe.blocks, parsed)), method=method, seed=seed)
 
     @cached_property
     def _layout(self) -> _Layout:
-        return _Layout(self.sigma, self.blocks)
+        assert self.sigma is not None and self.method == "fourier"
+        return _Layout(self.sigma, self.blocks)  # type: ignore[arg-type]
+
+    @property
+    def _offsets(self) -> list[int]:
+        if self._decomposition is not None:
+            return self._decomposition.offsets
+        return self._layout.offsets
 
     @property
     def labels(self) -> tuple[str, ...]:
-        """Block labels ``r_{l,m}`` in block order."""
+        """Block labels (``r_{l,m}`` or ``r_{Vi}``) in block order."""
         return tuple(b.label for b in self.blocks)
 
     @property
     def commutant_dim(self) -> int:
-        """Dimension of the space of all matrices commuting with ``P_sigma``: ``sum_b w_b d_b^2``."""
-        return sum(b.weight * b.size ** 2 for b in self.blocks)
+        """Dimension of the space of all commuting matrices: ``sum_b dim_R(D_b) d_b^2``."""
+        return sum(b.field_dim * b.size ** 2 for b in self.blocks)
 
     # -- the basis Q ----------------------------------------------------------------------------
     def Q(self) -> NDArray[np.float64]:
@@ -562,6 +724,8 @@ class EquivariantVariety:
         >>> bool(np.allclose(Q.T @ Q, np.eye(3))), np.round(Q.T @ P @ Q, 3).tolist()
         (True, [[1.0, 0.0, 0.0], [0.0, -0.5, 0.866], [0.0, -0.866, -0.5]])
         """
+        if self._decomposition is not None:
+            return self._decomposition.Q
         if self.n > DENSE_Q_LIMIT:
             raise ValueError(f"Q() builds a dense {self.n} x {self.n} matrix; refused for n > "
                              f"{DENSE_Q_LIMIT}. Use to_blocks / from_blocks (FFT, no n x n matrix)")
@@ -645,6 +809,10 @@ class EquivariantVariety:
         [[0.5], [(0.707107+0j)], [0.5]]
         """
         arr, single = self._check_vectors(X, "X")
+        if self._decomposition is not None:
+            _check_finite(arr, "X")
+            blocks = self._decomposition.to_blocks(arr)
+            return blocks if not single else [a[:b.copies] for a, b in zip(blocks, self.blocks)]
         spectra = self._spectra(arr, "X")
         out: list[NDArray[Any]] = []
         for b, sources in zip(self.blocks, self._layout.sources):
@@ -663,8 +831,18 @@ class EquivariantVariety:
             raise ValueError(f"{name} must have one array per block: expected {len(self.blocks)} "
                              f"({', '.join(self.labels)}), got {len(blocks)}")
         if square:
-            return [_check_block_array(a, name, b, (b.size, b.size)) for a, b in zip(blocks, self.blocks)], None
+            return [_check_block_array(a, name, b, (b.vector_size, b.vector_size))
+                    for a, b in zip(blocks, self.blocks)], None
         first = np.asarray(blocks[0])
+        if self._decomposition is not None:  # folded rows: N * copies_b rows per block
+            b0 = self.blocks[0]
+            if first.ndim != 2 or first.shape[0] % b0.copies:
+                raise ValueError(f"{name}: block arrays must have shape (N * copies_b, vector_size_b) "
+                                 f"(block {b0.label}: copies {b0.copies}), got {first.shape}")
+            N = first.shape[0] // b0.copies
+            out = [_check_block_array(a, name, b, (N * b.copies, b.vector_size))
+                   for a, b in zip(blocks, self.blocks)]
+            return out, N
         if first.ndim not in (1, 2):
             raise ValueError(f"{name}: block arrays must have shape (N, d_b) or (d_b,), got {first.shape}")
         N = None if first.ndim == 1 else first.shape[0]
@@ -692,6 +870,10 @@ class EquivariantVariety:
         >>> E.from_blocks([[0.5], [np.sqrt(0.5)], [0.5]]).round(12).tolist()
         [1.0, 0.0, 0.0, 0.0]
         """
+        if self._decomposition is not None:
+            arrays, N = self._check_blocks(blocks, "blocks")
+            assert N is not None
+            return self._decomposition.from_blocks(arrays, N)
         arrays, N = self._check_blocks(blocks, "blocks")
         single = N is None
         if single:
@@ -739,13 +921,21 @@ class EquivariantVariety:
         """``X Q`` as one real ``(N, n)`` array in the column order of :meth:`Q` (complex blocks
         interleaved ``Re w, Im w`` per copy)."""
         arr, single = self._check_vectors(X, "X")
-        out = self._assemble(self.to_blocks(arr))
+        if self._decomposition is not None:
+            _check_finite(arr, "X")
+            out = arr @ self._decomposition.Q
+        else:
+            out = self._assemble(self.to_blocks(arr))
         return out[0] if single else out
 
     def from_coordinates(self, Y: ArrayLike) -> NDArray[np.float64]:
         """``Y Q^T`` for real coordinates ``Y`` (N x n) in the column order of :meth:`Q`."""
         arr, single = self._check_vectors(Y, "Y")
-        out = self.from_blocks(self._split(arr))
+        if self._decomposition is not None:
+            _check_finite(arr, "Y")
+            out = arr @ self._decomposition.Q.T
+        else:
+            out = self.from_blocks(self._split(arr))
         return out[0] if single else out
 
     def _assemble(self, blocks: list[NDArray[Any]]) -> NDArray[np.float64]:
@@ -775,6 +965,8 @@ class EquivariantVariety:
         return _check_real_array(arr, name)
 
     def _matrix_blocks(self, M: NDArray[np.float64]) -> list[NDArray[Any]]:
+        if self._decomposition is not None:
+            return self._decomposition.matrix_to_blocks(M)
         D = self.to_coordinates(self.to_coordinates(M.T).T)  # Q^T M Q
         out = []
         for b, offset in zip(self.blocks, self._layout.offsets):
@@ -805,6 +997,8 @@ class EquivariantVariety:
         return self._matrix_from_checked(arrays)
 
     def _matrix_from_checked(self, arrays: list[NDArray[Any]]) -> NDArray[np.float64]:
+        if self._decomposition is not None:
+            return self._decomposition.matrix_from_blocks(arrays)
         D = np.zeros((self.n, self.n))
         for b, a, offset in zip(self.blocks, arrays, self._layout.offsets):
             sl = slice(offset, offset + b.real_dim)
@@ -826,22 +1020,24 @@ class EquivariantVariety:
     def is_equivariant(self, M: ArrayLike, tol: float = 1e-9) -> bool:
         """Whether ``M P_sigma = P_sigma M`` up to ``tol`` relative to ``||M||_F`` (no dense ``P``)."""
         arr = self._check_matrix(M, "M")
-        P_M = self.sigma.act(arr, axis=0)
-        M_P = self.sigma.inverse().act(arr, axis=1)
-        gap = np.linalg.norm(P_M - M_P)
-        return bool(gap <= tol * max(np.linalg.norm(arr), np.finfo(float).tiny))
+        scale = max(float(np.linalg.norm(arr)), np.finfo(float).tiny)
+        for g in self.group.generators:
+            gap = np.linalg.norm(g.act(arr, axis=0) - g.inverse().act(arr, axis=1))
+            if gap > tol * scale:
+                return False
+        return True
 
     def block_ranks(self, M: ArrayLike, tol: float = 1e-9) -> dict[str, int]:
         """Numerical rank of every block of the commutant part of ``M`` (singular values above ``tol``
         times the largest one), labelled ``{"r_{l,m}": rank}`` in block order."""
-        return dict(zip(self.labels, _block_ranks(self.matrix_to_blocks(M), tol)))
+        return dict(zip(self.labels, _block_ranks(self.matrix_to_blocks(M), tol, self.blocks)))
 
     def contains(self, M: ArrayLike, tol: float = 1e-9) -> bool:
         """Whether ``M`` commutes with ``P_sigma`` and has rank ``<= r`` (both up to ``tol``)."""
         arr = self._check_matrix(M, "M")
         if not self.is_equivariant(arr, tol):
             return False
-        ranks = _block_ranks(self._matrix_blocks(arr), tol)
+        ranks = _block_ranks(self._matrix_blocks(arr), tol, self.blocks)
         return sum(b.weight * k for b, k in zip(self.blocks, ranks)) <= self.r
 
     # -- components -----------------------------------------------------------------------------
@@ -863,7 +1059,9 @@ class EquivariantVariety:
         if isinstance(ranks, Mapping):
             keys = {}
             for i, b in enumerate(self.blocks):
-                keys[b.label] = keys[(b.l, b.m)] = keys[b] = i
+                keys[b.label] = keys[b] = i
+                if isinstance(b, Block):
+                    keys[(b.l, b.m)] = i
             values = [0] * len(self.blocks)
             for key, value in ranks.items():
                 if key not in keys:
@@ -882,12 +1080,13 @@ class EquivariantVariety:
         for b, k in zip(self.blocks, ranks):
             k = check_int(k, f"rank {b.label}", 0)
             if k > b.size:
-                raise ValueError(f"rank {b.label}={k} exceeds the block size d_{b.l}={b.size}")
+                raise ValueError(f"rank {b.label}={k} exceeds the block size (multiplicity) {b.size}")
             out.append(k)
         used = sum(b.weight * k for b, k in zip(self.blocks, out))
         if used > self.r:
             raise ValueError(f"weighted rank {used} of {_label(self.blocks, out)} exceeds r={self.r} "
-                             "(complex blocks count twice)")
+                             "(a block's rank counts with its weight: 2 for complex blocks of a cyclic "
+                             "group, the irreducible's dimension in general)")
         return tuple(out)
 
     def component(self, ranks: Sequence[int] | Mapping[Any, int]) -> EquivariantComponent:
@@ -921,20 +1120,24 @@ class EquivariantVariety:
                              "matrices lie in a larger component")
         return EquivariantComponent(self, values, _checked=True)
 
-    def _reachable(self, force_real_full: bool) -> list[int]:
-        """Bitsets of the weighted sums (``<= r``) reachable by the blocks ``i..`` (suffixes)."""
-        mask = (1 << (self.r + 1)) - 1
-        reach = [1]
-        for b in reversed(self.blocks):
-            current = reach[-1]
-            if force_real_full and b.kind == "real":
-                new = current << b.size
-            else:
-                new = 0
-                for k in range(min(b.size, self.r // b.weight) + 1):
-                    new |= current << (b.weight * k)
-            reach.append(new & mask)
-        return reach[::-1]
+    def _completable(self) -> dict[int, list[int]]:
+        """``table[mu][i]``: bitset of the budgets ``b`` with which the blocks ``i..`` can complete a
+        maximal tuple when the lightest non-full block so far has weight ``mu`` (``r + 1``: none)."""
+        r, blocks = self.r, self.blocks
+        mask = (1 << (r + 1)) - 1
+        mus = sorted({b.weight for b in blocks if b.weight <= r} | {r + 1})
+        table = {mu: [0] * len(blocks) + [(1 << min(mu, r + 1)) - 1] for mu in mus}
+        for i in range(len(blocks) - 1, -1, -1):
+            b = blocks[i]
+            for mu in mus:
+                lighter = table[min(mu, b.weight, r + 1)][i + 1]
+                bits = 0
+                for k in range(min(b.size - 1, r // b.weight) + 1):
+                    bits |= lighter << (b.weight * k)
+                if b.weight * b.size <= r:
+                    bits |= table[mu][i + 1] << (b.weight * b.size)
+                table[mu][i] = bits & mask
+        return table
 
     def components(self, order: str = "lex") -> Iterator[EquivariantComponent]:
         """All irreducible components, lazily.
@@ -961,19 +1164,20 @@ class EquivariantVariety:
         if r >= sum(b.weight * b.size for b in blocks):
             yield EquivariantComponent(self, tuple(b.size for b in blocks), _checked=True)
             return
-        free, full = self._reachable(False), self._reachable(True)
+        table = self._completable()
         nb = len(blocks)
         ranks: list[int] = []
         stack: list[Iterator[int]] = []
-        flags = [True]  # flags[i]: every real block among the first i is full
         budgets = [r]
+        mus = [r + 1]  # mus[i]: weight of the lightest non-full block among the first i
+
+        def after(i: int, k: int) -> int:
+            return mus[i] if k == blocks[i].size else min(mus[i], blocks[i].weight, r + 1)
 
         def options(i: int) -> Iterator[int]:
-            b, budget, flag = blocks[i], budgets[i], flags[i]
+            b, budget = blocks[i], budgets[i]
             for k in range(min(b.size, budget // b.weight), -1, -1):
-                rest = budget - b.weight * k
-                still = flag and (b.kind == "complex" or k == b.size)
-                if (free[i + 1] >> rest) & 1 or (still and rest >= 1 and (full[i + 1] >> (rest - 1)) & 1):
+                if (table[after(i, k)][i + 1] >> (budget - b.weight * k)) & 1:
                     yield k
 
         stack.append(options(0))
@@ -982,16 +1186,12 @@ class EquivariantVariety:
             k = next(stack[-1], None)
             if k is None:
                 stack.pop()
-                del ranks[i:], flags[i + 1:], budgets[i + 1:]
+                del ranks[i:], budgets[i + 1:], mus[i + 1:]
                 continue
-            if len(ranks) > i:
-                ranks[i] = k
-                flags[i + 1] = flags[i] and (blocks[i].kind == "complex" or k == blocks[i].size)
-                budgets[i + 1] = budgets[i] - blocks[i].weight * k
-            else:
-                ranks.append(k)
-                flags.append(flags[i] and (blocks[i].kind == "complex" or k == blocks[i].size))
-                budgets.append(budgets[i] - blocks[i].weight * k)
+            del ranks[i:], budgets[i + 1:], mus[i + 1:]
+            ranks.append(k)
+            budgets.append(budgets[i] - blocks[i].weight * k)
+            mus.append(after(i, k))
             if i + 1 == nb:
                 yield EquivariantComponent(self, tuple(ranks), _checked=True)
             else:
@@ -999,10 +1199,13 @@ class EquivariantVariety:
 
     # -- geometry of the union ------------------------------------------------------------------
     def _dim_tables(self) -> tuple[NDArray[np.int64], NDArray[np.int64], list[NDArray[np.int64]]]:
-        r = self.r
-        gains = [np.array([b.weight * k * (2 * b.size - k) for k in range(min(b.size, r // b.weight) + 1)],
-                          dtype=np.int64) for b in self.blocks]
+        r = min(self.r, sum(b.weight * b.size for b in self.blocks))  # tables of size r + 1: clip huge r
+        gains = [np.array([b.dim_of(k) for k in range(min(b.size, r // b.weight) + 1)], dtype=np.int64)
+                 for b in self.blocks]
         nb = len(self.blocks)
+        if (nb + 1) * (r + 1) > 10**8:  # two int64 tables of this size
+            raise ValueError(f"dim and degree of E_r need two {nb + 1} x {r + 1} tables (more than 10**8 entries); "
+                             f"use a smaller r, or the components' own dim and degree")
         neg = np.iinfo(np.int64).min // 4
         pre = np.full((nb + 1, r + 1), neg, dtype=np.int64)
         pre[0, 0] = 0
@@ -1024,7 +1227,7 @@ class EquivariantVariety:
         """(dim, degree) of the union: max dimension, sum of the degrees of the top-dimensional
         components, by a DP that only multiplies degrees along optimal ("tight") transitions."""
         pre, suf, gains = self._dim_tables()
-        r = self.r
+        r = pre.shape[1] - 1  # r clipped to the total weight
         top = int(pre[-1].max())
         layer = {0: 1}
         for i, (b, g) in enumerate(zip(self.blocks, gains)):
@@ -1036,7 +1239,7 @@ class EquivariantVariety:
                       & (pre[i + 1, targets] + suf[i + 1, r - targets] == top))
                 for k in np.flatnonzero(ok).tolist():
                     t2 = t + b.weight * k
-                    nxt[t2] = nxt.get(t2, 0) + value * square_degree(b.size, k) ** b.weight
+                    nxt[t2] = nxt.get(t2, 0) + value * b.degree_of(k)
             layer = nxt
         return top, sum(layer.values())
 
@@ -1052,20 +1255,20 @@ class EquivariantVariety:
 
     @property
     def ed_degree(self) -> int:
-        """Sum of the ED degrees of all real components (both kinds): the ED degree of the real
+        """Sum of the ED degrees of all real components (every kind): the ED degree of the real
         algebraic set's Zariski closure, following the talk (MATH.md section 4). Closed form: the
-        generating function of ``prod_b binom(d_b, r_b)`` is ``(1+x)^{D_R} (1+x^2)^{D_C}``."""
-        real = sum(b.size for b in self.blocks if b.kind == "real")
-        cplx = sum(b.size for b in self.blocks if b.kind == "complex")
+        generating function of ``prod_b binom(d_b, r_b)`` over the blocks of weight ``w`` is
+        ``(1 + x^w)^{D_w}`` with ``D_w`` their total size (for a cyclic group
+        ``(1+x)^{D_R} (1+x^2)^{D_C}``); the maximal tuples are summed as in :func:`count_components`."""
         r = self.r
-        if r >= real + 2 * cplx:
+        if r >= sum(b.weight * b.size for b in self.blocks):
             return 1
-        total = sum(math.comb(real, r - 2 * j) * math.comb(cplx, j)
-                    for j in range(max(0, -((real - r) // 2)), min(cplx, r // 2) + 1))
-        spare = r - 1 - real
-        if spare >= 0 and spare % 2 == 0:
-            total += math.comb(cplx, spare // 2)
-        return total
+        _check_count_budget(r, sum(b.weight * b.size for b in self.blocks))
+        classes = []
+        for w in sorted({b.weight for b in self.blocks}):
+            D = sum(b.size for b in self.blocks if b.weight == w)
+            classes.append((w, [math.comb(D, t) for t in range(min(D, r // w) + 1)], D))
+        return _maximal_sums(classes, r)[0]
 
     # -- nearest point ----------------------------------------------------------------------------
     def nearest_component(self, U: ArrayLike) -> EquivariantComponent:
@@ -1081,8 +1284,9 @@ class EquivariantVariety:
 
         Project ``U`` onto the commutant, take the SVD of every block, and choose the block ranks by an
         exact knapsack: keeping rank ``k`` in block ``b`` gains the sum of its top ``k`` squared singular
-        values (twice that for complex blocks, ``||R(Z)||_F^2 = 2 ||Z||_F^2``), under the budget
-        ``sum_b w_b r_b <= r``. The ranks are then raised to a maximal tuple (this keeps the point).
+        values times :attr:`~Block.frobenius_weight` (2 for cyclic complex blocks,
+        ``||R(Z)||_F^2 = 2 ||Z||_F^2``; pairs of singular values of a quaternionic block's complex
+        adjoint), under the budget ``sum_b w_b r_b <= r``. The ranks are then raised to a maximal tuple (this keeps the point).
         """
         comp, svds = self._nearest(self._check_matrix(U, "U"))
         return self._matrix_from_checked(comp._truncate(svds))
@@ -1092,7 +1296,8 @@ class EquivariantVariety:
         gains = []
         for b, (_, s, _) in zip(self.blocks, svds):
             kmax = min(b.size, self.r // b.weight)
-            gains.append(b.weight * np.concatenate([[0.0], np.cumsum(s[:kmax] ** 2)]))
+            cumulative = np.concatenate([[0.0], np.cumsum(s[:kmax * b.rank_step] ** 2)])
+            gains.append(b.frobenius_weight * cumulative[::b.rank_step])
         ranks = best_ranks(self.blocks, gains, self.r)
         return EquivariantComponent(self, ranks, _checked=True), svds
 
@@ -1112,6 +1317,9 @@ class EquivariantVariety:
         >>> layout.block_sources
         [[(2, 0), (3, 0)], [(3, 1)], [(2, 1)]]
         """
+        if self.method != "fourier":
+            raise ValueError("fourier_layout() describes the Fourier path of a cyclic group; this variety "
+                             "uses the generic decomposition (see .decomposition)")
         lay = self._layout
         groups = [CycleGroup(length, lay.index[length].copy()) for length in lay.lengths]
         return FourierLayout(groups, [list(src) for src in lay.sources])
@@ -1120,22 +1328,28 @@ class EquivariantVariety:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, EquivariantVariety):
             return NotImplemented
-        return (self.sigma, self.r) == (other.sigma, other.r)
+        return (self.group, self.r, self.method) == (other.group, other.r, other.method)
 
     def __hash__(self) -> int:
-        return hash((self.sigma, self.r))
+        return hash((self.group, self.r, self.method))
 
     def _sigma_repr(self) -> str:
+        if self.sigma is None:
+            return repr(self.group) if self.n <= 64 else f"<PermutationGroup n={self.n}, " \
+                f"{len(self.group.generators)} generators>"
         if self.n <= 64:
             return repr(self.sigma)
-        return f"<Permutation n={self.n}, cycle type {self.cycle_type}>"
+        return f"<Permutation n={self.n}, cycle type {self.sigma.cycle_type}>"
 
     def __repr__(self) -> str:
-        return f"EquivariantVariety({self._sigma_repr()}, r={self.r})"
+        method = "" if self.method == "fourier" or self.sigma is None else ", method='generic'"
+        return f"EquivariantVariety({self._sigma_repr()}, r={self.r}{method})"
 
     def __str__(self) -> str:
-        blocks = " (+) ".join(f"{b.label}:{b.size}{'C' if b.kind == 'complex' else ''}" for b in self.blocks)
-        return f"E^sigma_{{{self.r}, {self.n}x{self.n}}}, blocks {blocks}"
+        marks = {"real": "", "complex": "C", "quaternionic": "H"}
+        blocks = " (+) ".join(f"{b.label}:{b.size}{marks[b.kind]}" for b in self.blocks)
+        name = "sigma" if self.sigma is not None else "G"
+        return f"E^{name}_{{{self.r}, {self.n}x{self.n}}}, blocks {blocks}"
 
 
 def _label(blocks: Sequence[Block], ranks: Sequence[int]) -> str:
@@ -1181,7 +1395,8 @@ def best_ranks(blocks: Sequence[Block], gains: Sequence[ArrayLike], r: int) -> t
     for b, g in zip(blocks, arrays):
         if g.ndim != 1 or g.size == 0 or not np.isfinite(g).all():
             raise ValueError(f"gains for {b.label} must be a non-empty 1-D array of finite numbers")
-    ranks = _knapsack(arrays, [b.weight for b in blocks], r)
+    full = sum(b.weight * b.size for b in blocks)  # a budget above it buys nothing: no r-sized tables
+    ranks = _knapsack(arrays, [b.weight for b in blocks], min(r, full))
     return tuple(_complete(blocks, ranks, r))
 
 
@@ -1213,11 +1428,12 @@ def _knapsack(gains: list[NDArray[np.float64]], weights: list[int], r: int) -> l
     return ranks[::-1]
 
 
-def _block_ranks(blocks: Sequence[NDArray[Any]], tol: float) -> list[int]:
-    singular = [np.linalg.svd(a, compute_uv=False) for a in blocks]
+def _block_ranks(arrays: Sequence[NDArray[Any]], tol: float, blocks: Sequence[Any]) -> list[int]:
+    """Numerical ranks of block operators, over the block's field (a complex adjoint's rank halved)."""
+    singular = [np.linalg.svd(a, compute_uv=False) for a in arrays]
     scale = max((float(s[0]) for s in singular if s.size), default=0.0)
     threshold = tol * max(scale, np.finfo(float).tiny)
-    return [int((s > threshold).sum()) for s in singular]
+    return [-(-int((s > threshold).sum()) // b.rank_step) for s, b in zip(singular, blocks)]
 
 
 # -- one component -------------------------------------------------------------------------------
@@ -1276,10 +1492,15 @@ class EquivariantComponent(Variety):
 
     @property
     def kind(self) -> str:
-        """``"rank r"`` (weighted sum ``r``, the talk's components), ``"rank r-1"`` (every real block
-        full, one unit of budget left), or ``"whole commutant"`` (``r`` exceeds ``n`` by 2 or more)."""
+        """``"rank r"`` (weighted sum ``r``, the talk's components), ``"whole commutant"`` (every block
+        full, ``r > n``), otherwise ``"rank r-s"`` with ``s`` the unused budget, below the weight of every
+        block that is not full (for a cyclic group ``"rank r-1"``: every real block full)."""
         slack = self.variety.r - self.max_rank
-        return {0: "rank r", 1: "rank r-1"}.get(slack, "whole commutant")
+        if slack == 0:
+            return "rank r"
+        if all(k == b.size for b, k in zip(self.blocks, self.ranks)):
+            return "whole commutant"
+        return f"rank r-{slack}"
 
     @property
     def labelled_ranks(self) -> dict[str, int]:
@@ -1298,15 +1519,15 @@ class EquivariantComponent(Variety):
 
     @property
     def dim(self) -> int:
-        return sum(b.weight * k * (2 * b.size - k) for b, k in zip(self.blocks, self.ranks))
+        return sum(b.dim_of(k) for b, k in zip(self.blocks, self.ranks))
 
     @property
     def degree(self) -> int:
-        return math.prod(square_degree(b.size, k) ** b.weight for b, k in zip(self.blocks, self.ranks))
+        return math.prod(b.degree_of(k) for b, k in zip(self.blocks, self.ranks))
 
     @property
     def ed_degree(self) -> int:
-        return math.prod(math.comb(b.size, k) for b, k in zip(self.blocks, self.ranks))
+        return math.prod(b.ed_degree_of(k) for b, k in zip(self.blocks, self.ranks))
 
     @property
     def singular_locus(self) -> VarietyUnion | None:
@@ -1319,11 +1540,15 @@ class EquivariantComponent(Variety):
     def n_params(self) -> int:
         """Parameters of the autoencoder that parameterizes this component: ``2 d r`` per real block,
         ``4 d r`` per complex block."""
-        return sum(2 * b.weight * b.size * k for b, k in zip(self.blocks, self.ranks))
+        return sum(b.n_params_of(k) for b, k in zip(self.blocks, self.ranks))
 
     # -- points -------------------------------------------------------------------------------------
     def _truncate(self, svds: list[Any]) -> list[NDArray[Any]]:
-        return [(u[:, :k] * s[:k]) @ vh[:k] for (u, s, vh), k in zip(svds, self.ranks)]
+        out = []
+        for (u, s, vh), k, b in zip(svds, self.ranks, self.blocks):
+            kk = k * b.rank_step
+            out.append((u[:, :kk] * s[:kk]) @ vh[:kk])
+        return out
 
     def nearest_blocks(self, blocks: Sequence[ArrayLike]) -> list[NDArray[Any]]:
         """Per-block Eckart-Young on blocks given as by :meth:`EquivariantVariety.matrix_to_blocks`
@@ -1342,6 +1567,17 @@ class EquivariantComponent(Variety):
         ``Z_b = L_b R_b^H`` (``d_b x r_b``), through one inverse FFT for each side."""
         E = self.variety
         width = self.max_rank
+        if not width:
+            return np.zeros((E.n, 0)), np.zeros((0, E.n))
+        if E.method == "generic":
+            D = E.decomposition
+            decs, encs = [], []
+            for i, k in enumerate(self.ranks):
+                if k:
+                    C = D.columns(i)
+                    decs.append(C @ D.realize(i, lefts[i]))
+                    encs.append((C @ D.realize(i, rights[i])).T)
+            return np.concatenate(decs, axis=1), np.concatenate(encs, axis=0)
         dec = [np.zeros((width, b.size), dtype=np.complex128 if b.kind == "complex" else np.float64)
                for b in self.blocks]
         enc = [a.copy() for a in dec]
@@ -1357,8 +1593,6 @@ class EquivariantComponent(Variety):
                 dec[i][row:row + 2 * k:2], dec[i][row + 1:row + 2 * k:2] = L.T, 1j * L.T
                 enc[i][row:row + 2 * k:2], enc[i][row + 1:row + 2 * k:2] = R.T, 1j * R.T
             row += b.weight * k
-        if not width:
-            return np.zeros((E.n, 0)), np.zeros((0, E.n))
         return E.from_blocks(dec).T, E.from_blocks(enc)
 
     def sample_factors(self, rng: np.random.Generator | int | None = None
@@ -1369,12 +1603,13 @@ class EquivariantComponent(Variety):
         lefts, rights = [], []
         for b, k in zip(self.blocks, self.ranks):
             shape = (b.size, k)
-            if b.kind == "real":
-                lefts.append(g.standard_normal(shape))
-                rights.append(g.standard_normal(shape))
-            else:
-                lefts.append(g.standard_normal(shape) + 1j * g.standard_normal(shape))
-                rights.append(g.standard_normal(shape) + 1j * g.standard_normal(shape))
+            for side in (lefts, rights):
+                if b.kind == "real":
+                    side.append(g.standard_normal(shape))
+                elif b.kind == "complex":
+                    side.append(g.standard_normal(shape) + 1j * g.standard_normal(shape))
+                else:
+                    side.append(quaternion_to_complex(g.standard_normal((4,) + shape)))
         return self._factor_vectors(lefts, rights)
 
     def sample(self, rng: np.random.Generator | int | None = None) -> NDArray[np.float64]:
@@ -1393,6 +1628,8 @@ class EquivariantComponent(Variety):
         if A_.ndim != 2 or A_.shape[0] != E.n or B_.shape != (A_.shape[1], E.n):
             raise ValueError(f"A must be n x k and B k x n with n={E.n}, got shapes {A_.shape} and "
                              f"{np.shape(B)}")
+        if E.method == "generic":  # n <= GENERIC_LIMIT: the dense product is affordable
+            return self._generic_factors(E.decomposition.matrix_to_blocks(A_ @ B_))
         left_blocks = E.to_blocks(A_.T)  # (k, d_b): rows w(a_j)
         right_blocks = E.to_blocks(B_)
         lefts, rights = [], []
@@ -1413,13 +1650,27 @@ class EquivariantComponent(Variety):
             rights.append(R)
         return self._factor_vectors(lefts, rights)
 
+    def _generic_factors(self, operators: list[NDArray[Any]]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Autoencoder factors of the nearest point to block operators (generic path): per block an
+        orthonormal basis ``L`` of the kept left singular space (for a quaternionic block, one in complex
+        adjoint form) and ``R = Z_k^H L``."""
+        lefts, rights = [], []
+        for Z, k, b in zip(operators, self.ranks, self.blocks):
+            kk = k * b.rank_step
+            u, s, vh = np.linalg.svd(Z)
+            Zk = (u[:, :kk] * s[:kk]) @ vh[:kk]
+            L = adjoint_basis(u[:, :kk]) if b.kind == "quaternionic" else u[:, :kk]
+            lefts.append(L)
+            rights.append(Zk.conj().T @ L)
+        return self._factor_vectors(lefts, rights)
+
     def contains(self, M: ArrayLike, tol: float = 1e-9) -> bool:
         """Whether ``M`` commutes with ``P_sigma`` and every block has rank ``<= r_b`` (up to ``tol``)."""
         E = self.variety
         arr = E._check_matrix(M, "M")
         if not E.is_equivariant(arr, tol):
             return False
-        ranks = _block_ranks(E._matrix_blocks(arr), tol)
+        ranks = _block_ranks(E._matrix_blocks(arr), tol, self.blocks)
         return all(k <= bound for k, bound in zip(ranks, self.ranks))
 
     # -- weight sharing ---------------------------------------------------------------------------
@@ -1446,13 +1697,13 @@ class EquivariantComponent(Variety):
         dec_signs = np.zeros((n, width), dtype=np.int64)
         next_id = 0
         row = 0
-        for b, k, col in zip(self.blocks, self.ranks, self.variety._layout.offsets):
+        for b, k, col in zip(self.blocks, self.ranks, self.variety._offsets):
             rows = slice(row, row + b.weight * k)
             cols = slice(col, col + b.real_dim)
             next_id = _fill_template(enc_ids[rows, cols], enc_signs[rows, cols], k, b.size, b, next_id)
             row += b.weight * k
         row = 0
-        for b, k, col in zip(self.blocks, self.ranks, self.variety._layout.offsets):
+        for b, k, col in zip(self.blocks, self.ranks, self.variety._offsets):
             rows = slice(col, col + b.real_dim)
             cols = slice(row, row + b.weight * k)
             next_id = _fill_template(dec_ids[rows, cols], dec_signs[rows, cols], b.size, k, b, next_id)
@@ -1475,17 +1726,30 @@ class EquivariantComponent(Variety):
         return f"E^{{sigma, r}} with {self.label()} ({self.kind}, max rank {self.max_rank})"
 
 
+def _unit_pattern(field_dim: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Which unit (``t``) and sign sit at entry ``(u, v)`` of the realization ``sum_t z_t L_t`` of one
+    entry of a matrix over R (1 x 1), C (``[[a, -b], [b, a]]``) or H (left multiplication)."""
+    units = {1: np.ones((1, 1, 1)), 2: np.stack([np.eye(2), np.array([[0.0, -1.0], [1.0, 0.0]])]),
+             4: quaternion_units()}[field_dim]
+    which = np.abs(units).argmax(axis=0)
+    signs = np.take_along_axis(units, which[None], axis=0)[0]
+    return which.astype(np.int64), np.rint(signs).astype(np.int64)
+
+
 def _fill_template(ids: NDArray[np.int64], signs: NDArray[np.int64], rows: int, cols: int,
-                   block: Block, start: int) -> int:
-    """Write a ``rows x cols`` (real) or realized complex template into ``ids``/``signs``; return the
-    next free id."""
-    count = rows * cols
-    base = start + np.arange(count).reshape(rows, cols)
-    if block.kind == "real":
-        ids[:, :] = base
-        signs[:, :] = 1
-        return start + count
-    a = start + 2 * (base - start)
-    ids[0::2, 0::2], ids[0::2, 1::2], ids[1::2, 0::2], ids[1::2, 1::2] = a, a + 1, a + 1, a
-    signs[0::2, 0::2], signs[0::2, 1::2], signs[1::2, 0::2], signs[1::2, 1::2] = 1, -1, 1, 1
-    return start + 2 * count
+                   block: Any, start: int) -> int:
+    """Write the template of a ``rows x cols`` matrix over the block's field, realized and repeated on
+    the ``weight / field_dim`` copies of the irreducible (block diagonal), into ``ids``/``signs``;
+    return the next free id. Entry ``(a, b)`` owns the ids ``start + d (a cols + b) + t``, ``t < d``."""
+    d = block.field_dim
+    reps = block.weight // d
+    which, sign = _unit_pattern(d)
+    base = start + d * np.arange(rows * cols).reshape(rows, cols)
+    full_ids = np.full((rows, reps, d, cols, reps, d), -1, dtype=np.int64)
+    full_signs = np.zeros((rows, reps, d, cols, reps, d), dtype=np.int64)
+    for j in range(reps):
+        full_ids[:, j, :, :, j, :] = base[:, None, :, None] + which[None, :, None, :]
+        full_signs[:, j, :, :, j, :] = sign[None, :, None, :]
+    ids[:, :] = full_ids.reshape(rows * reps * d, cols * reps * d)
+    signs[:, :] = full_signs.reshape(rows * reps * d, cols * reps * d)
+    return start + d * rows * cols

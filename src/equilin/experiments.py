@@ -77,7 +77,7 @@ from numpy.typing import NDArray
 from equilin import data as _data
 from equilin.equivariant import EquivariantVariety
 from equilin.fit import DenseAutoencoder, EquivariantAutoencoder
-from equilin.groups import image_shift
+from equilin.groups import PermutationGroup, image_group, image_shift
 from equilin.validation import check_int
 
 __all__ = [
@@ -92,7 +92,9 @@ __all__ = [
     "format_ranks",
     "equivariance_error",
     "run_mnist",
+    "group_equivariance_error",
     "MODEL_NAMES",
+    "GROUPS",
     "TRAININGS",
     "TALK_RANKS",
     "TALK_TEST_MSE",
@@ -105,6 +107,13 @@ __all__ = [
 
 MODEL_NAMES: tuple[str, ...] = ("dense", "equivariant", "equal-rank", "high-pass", "best")
 """The five models, in the order of the table and the JSON."""
+
+GROUPS: tuple[str, ...] = ("shift-x", "shift-xy", "d4")
+"""The symmetry of the experiment (:func:`equilin.groups.image_group`): ``shift-x`` is the talk's (horizontal
+cyclic shifts; the data are shifted horizontally); ``shift-xy`` adds vertical shifts (``Z_W x Z_H``; the
+data are shifted both ways); ``d4`` rotations and flips (the data are moved by random elements of
+``D_4``, :func:`equilin.data.dihedral_images`). Beyond ``shift-x`` the models are ``dense``,
+``equal-rank`` (when ``r`` allows it) and ``best``: the talk's frequency-based components do not exist."""
 
 TRAININGS: tuple[str, ...] = ("closed-form", "adam")
 """How a model is trained: the exact optimum (:mod:`equilin.fit`) or Adam (:func:`equilin.nn.train`)."""
@@ -344,6 +353,31 @@ def equivariance_error(predict: Callable[[NDArray[np.float64]], Any], images: An
     return worst
 
 
+def group_equivariance_error(predict: Callable[[NDArray[np.float64]], Any], X: Any,
+                             group: PermutationGroup) -> float:
+    """``max_g ||f(X P_g^T) - f(X) P_g^T||_F / ||f(X)||_F`` over the generators ``g`` of ``group``
+    (row samples ``X``, pixels permuted by :meth:`equilin.groups.Permutation.act`); 0.0 for an
+    equivariant model up to rounding, ``inf`` when only ``f(X)`` vanishes.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).random((5, 9))
+    >>> group_equivariance_error(lambda X: 2 * X, X, image_group("d4", 3, 3))
+    0.0
+    """
+    arr = np.asarray(X, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] != group.n:
+        raise ValueError(f"X must be a non-empty (N, {group.n}) array, got shape {arr.shape}")
+    fx = np.asarray(predict(arr), dtype=np.float64)
+    norm = float(np.linalg.norm(fx))
+    worst = 0.0
+    for g in group.generators:
+        diff = float(np.linalg.norm(np.asarray(predict(g.act(arr, axis=1)), dtype=np.float64)
+                                    - g.act(fx, axis=1)))
+        worst = max(worst, diff / norm if norm > 0 else (math.inf if diff > 0 else 0.0))
+    return worst
+
+
 def _chunks(n: int, size: int = _EVAL_CHUNK) -> Iterator[slice]:
     for start in range(0, n, size):
         yield slice(start, min(start + size, n))
@@ -461,10 +495,13 @@ class ExperimentResult:
         """The results as a fixed-width text table with its notes."""
         d = self.data
         h, w = d["shape"]
-        shift = d["shift"]
+        if "shift" in d:
+            moved = (f"shifted horizontally by a uniform random offset in +-{d['shift']['max_pixels']:g} "
+                     f"px (bilinear, seed {d['seed']})")
+        else:
+            moved = f"moved by {d['data_transform']} (seed {d['seed']}); group {d['group']}"
         lines = [f"{d['name']}: {d['n_train']:,} training and {d['n_test']:,} test images, {h}x{w}, each "
-                 f"shifted horizontally by a uniform random offset in +-{shift['max_pixels']:g} px "
-                 f"(bilinear, seed {d['seed']}); bottleneck r = {d['rank']}"]
+                 f"{moved}; bottleneck r = {d['rank']}"]
         header = ("model", "training", "rank", "params", "train MSE", "test MSE", "talk", "equiv. err",
                   "fit s", "ranks")
         rows = [header]
@@ -479,14 +516,19 @@ class ExperimentResult:
             cells = [c.ljust(wd) if i in left else c.rjust(wd) for i, (c, wd) in enumerate(zip(r, widths))]
             lines.append("  ".join(cells) + "  " + r[-1])
         lines.append("")
-        lines.append(f"test MSE: per pixel, all {d['n_test']:,} shifted test images; talk: the talk's "
+        lines.append(f"test MSE: per pixel, all {d['n_test']:,} {'shifted' if 'shift' in d else 'moved'} "
+                     "test images; talk: the talk's "
                      "test MSE (Adam, 300 random shifted test images).")
         check = d["equivariance_check"]
-        lines.append(f"equiv. err: max over k in {{{', '.join(map(str, check['shifts']))}}} of "
-                     f"||f(shift_k x) - shift_k f(x)|| / ||f(x)|| on {check['n_images']:,} test images "
-                     "(cyclic shifts by k pixels).")
-        lines.append("rank: weighted rank sum_b w_b r_b (complex blocks count twice); ranks: nonzero "
-                     "blocks, in block order.")
+        if "shifts" in check:
+            lines.append(f"equiv. err: max over k in {{{', '.join(map(str, check['shifts']))}}} of "
+                         f"||f(shift_k x) - shift_k f(x)|| / ||f(x)|| on {check['n_images']:,} test images "
+                         "(cyclic shifts by k pixels).")
+        else:
+            lines.append("equiv. err: max over the generators g of ||f(g x) - g f(x)|| / ||f(x)|| on "
+                         f"{check['n_images']:,} test images.")
+        lines.append("rank: weighted rank sum_b w_b r_b (a block counts its weight: 2 for the complex "
+                     "blocks of a cyclic group, dim V_i in general); ranks: nonzero blocks, in block order.")
         if "adam" in d:
             a = d["adam"]
             lines.append(f"adam: {a['epochs']} epochs, batch {a['batch_size']}, lr {a['lr']:g}, float32 "
@@ -565,11 +607,27 @@ def _specs(variety: EquivariantVariety) -> list[_Spec]:
     ]
 
 
+def _general_specs(variety: EquivariantVariety) -> list[_Spec]:
+    """Models for a group other than ``shift-x``: dense, equal-rank (when the budget allows one rank
+    in every block), best."""
+    specs = [_Spec("dense", None, "not equivariant")]
+    total = sum(b.weight for b in variety.blocks)
+    s = min([variety.r // total] + [b.size for b in variety.blocks])
+    if s >= 1:
+        ranks = tuple(s for _ in variety.blocks)
+        specs.append(_Spec("equal-rank", ranks, f"rank {s} in every block: {s} x {total} (total block weight)"
+                                                 f" = weighted rank {weighted_rank(variety, ranks)} <= "
+                                                 f"{variety.r}"))
+    specs.append(_Spec("best", "best", "component chosen from the training data (exact knapsack over the "
+                                       "blocks' PCA gains)"))
+    return specs
+
+
 def run_mnist(data: str | os.PathLike[str] = "mnist", rank: int = 99, train: str = "closed-form",
               epochs: int = 5, seed: int = 0, adam_models: Sequence[str] | None = None,
               out: str | os.PathLike[str] | None = None, progress: bool = True, lr: float = 1e-3,
               limit_train: int | None = None, limit_test: int | None = None,
-              threads: int | None = None) -> ExperimentResult:
+              threads: int | None = None, group: str = "shift-x") -> ExperimentResult:
     """Run the talk's MNIST experiment (see the module docstring for the models and definitions).
 
     Parameters
@@ -602,6 +660,9 @@ def run_mnist(data: str | os.PathLike[str] = "mnist", rank: int = 99, train: str
         oversubscription that makes the many small BLAS products of the block fits (and Adam's
         steps) spin: measured on the 2-core development machine with two competing processes, one
         closed-form equivariant fit took 21.6 s with two BLAS threads and 1.4-2.0 s with one.
+    group : {"shift-x", "shift-xy", "d4"}
+        The symmetry (:data:`GROUPS`): the talk's horizontal shifts, or both shifts, or rotations and
+        flips, each with data moved accordingly. Other groups are fitted in closed form only.
 
     Returns
     -------
@@ -628,17 +689,22 @@ def run_mnist(data: str | os.PathLike[str] = "mnist", rank: int = 99, train: str
             raise ValueError("Adam training needs PyTorch: pip install 'equilin[torch]'") from exc
     if threads is not None:
         threads = check_int(threads, "threads", 1)
+    if group not in GROUPS:
+        raise ValueError(f"group must be one of {', '.join(GROUPS)}, got {group!r}")
+    if group != "shift-x" and train != "closed-form":
+        raise ValueError(f"group={group!r} is fitted in closed form only (train='closed-form'); the torch "
+                         "modules of equilin.nn cover cyclic groups")
     out_dir = None if out is None else Path(out)
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"out must be a directory, but {out_dir} is a file")
 
-    n_closed = len(MODEL_NAMES) if "closed-form" in trainings else 0
+    n_closed = (len(MODEL_NAMES) if group == "shift-x" else 3) if "closed-form" in trainings else 0
     choose = 1 if "best" in adam and not n_closed else 0
     stages = _Stages(2 + 2 * n_closed + choose + 2 * len(adam) + (2 if out_dir is not None else 0), progress)
     try:
         with _limit_threads(threads, torch_too=bool(adam)):
             return _run(stages, data, rank, trainings, adam, epochs, seed, lr, out_dir, progress,
-                        limit_train, limit_test)
+                        limit_train, limit_test, group)
     finally:
         stages.close()
 
@@ -667,7 +733,7 @@ def _limit_threads(threads: int | None, torch_too: bool) -> Iterator[None]:
 
 def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tuple[str, ...],
          epochs: int, seed: int, lr: float, out_dir: Path | None, progress: bool,
-         limit_train: int | None, limit_test: int | None) -> ExperimentResult:
+         limit_train: int | None, limit_test: int | None, group: str = "shift-x") -> ExperimentResult:
     with stages.step("load"):
         raw = _data.load(source, seed=seed, limit_train=limit_train, limit_test=limit_test)
     h, w = raw.shape
@@ -675,11 +741,16 @@ def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tu
     name = raw.name
     if rank > n:
         raise ValueError(f"rank must be at most {n} ({h} x {w} pixels), got {rank}")
-    sigma = image_shift(h, w)
+    sigma: Any = image_shift(h, w) if group == "shift-x" else image_group(group, h, w)
     variety = EquivariantVariety(sigma, rank)
-    specs = _specs(variety)  # validates rank >= total block weight
-    with stages.step("shift"):
-        ds = raw.shifted(SHIFT_FRACTION, axis="x", seed=seed)
+    specs = _specs(variety) if group == "shift-x" else _general_specs(variety)  # _specs checks the rank
+    with stages.step("shift" if group != "d4" else "rotate and flip"):
+        if group == "d4":
+            ds = raw.dihedral(seed=seed)
+        else:
+            ds = raw.shifted(SHIFT_FRACTION, axis="x", seed=seed)
+            if group == "shift-xy":
+                ds = ds.shifted(SHIFT_FRACTION, axis="y", seed=seed + 1)
     del raw
     X = ds.x_train.reshape(ds.n_train, n)
     X_test = ds.x_test.reshape(ds.n_test, n)
@@ -694,6 +765,19 @@ def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tu
         "equivariance_check": {"shifts": list(EQUIVARIANCE_SHIFTS), "n_images": len(check),
                                "kind": "cyclic shift of the shifted test images"},
     }
+    if group != "shift-x":
+        info["group"] = f"image_group({group!r}, {h}, {w})"
+        info["data_transform"] = ("its own random element of D_4 (rotations and flips)" if group == "d4"
+                                  else f"uniform random offsets in +-{SHIFT_FRACTION * w:g} px along x, then "
+                                       f"+-{SHIFT_FRACTION * h:g} px along y (bilinear; y with seed + 1)")
+        del info["shift"]
+        info["equivariance_check"] = {"n_images": len(check), "kind": "every generator of the group, "
+                                      "applied to the transformed test images"}
+
+    def check_error(predict: Callable[[NDArray[Any]], NDArray[np.float64]]) -> float:
+        if group == "shift-x":
+            return equivariance_error(predict, check)
+        return group_equivariance_error(predict, check.reshape(len(check), n), sigma)
     if adam:
         info["adam"] = {"models": list(adam), "epochs": epochs, "lr": lr, "batch_size": ADAM_BATCH_SIZE,
                         "dtype": "float32 (evaluated in float64)"}
@@ -727,7 +811,7 @@ def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tu
                 results[spec.name, "closed-form"] = ModelResult(
                     spec.name, "closed-form", ranks_of(spec, chosen), int(model.n_params_),
                     float(model.train_loss_), _mse(predict, X_test), seconds,
-                    equivariance_error(predict, check), talk[spec.name],
+                    check_error(predict), talk.get(spec.name),
                     rank if chosen is None else weighted_rank(variety, chosen), spec.note)
                 predictors[spec.name, "closed-form"] = predict
     for spec in specs:
@@ -783,7 +867,8 @@ def _write_outputs(stages: _Stages, result: ExperimentResult, predictors: dict[A
             from equilin import plots
 
             rows = []
-            for name in ("equivariant", "dense"):
+            main = "equivariant" if any(s.name == "equivariant" for s in specs) else "best"
+            for name in (main, "dense"):
                 training = "closed-form" if (name, "closed-form") in predictors else "adam"
                 if (name, training) not in predictors:
                     continue
@@ -796,9 +881,13 @@ def _write_outputs(stages: _Stages, result: ExperimentResult, predictors: dict[A
             plots.reconstructions(digits, rows, path, title=f"{result.data['name']}, shifted test digits "
                                   f"(top) and reconstructions, r = {result.data['rank']}")
             result.files["figure"] = str(path)
-            eq = next(s for s in specs if s.name == "equivariant")
-            assert isinstance(eq.ranks, tuple)
-            component = EquivariantVariety.for_ranks(variety.sigma, eq.ranks).component(eq.ranks)
+            if main == "equivariant":
+                eq = next(s for s in specs if s.name == "equivariant")
+                assert isinstance(eq.ranks, tuple)
+                component = EquivariantVariety.for_ranks(variety.sigma, eq.ranks).component(eq.ranks)
+            else:
+                best = next(m for m in result.models if m.name == "best")
+                component = variety.component(best.ranks)
             path = out_dir / "mnist_weight_sharing.png"
             plots.weight_sharing(component, path)
             result.files["weight_sharing"] = str(path)
@@ -809,3 +898,232 @@ def _write_outputs(stages: _Stages, result: ExperimentResult, predictors: dict[A
         path = out_dir / "mnist.json"
         result.files["json"] = str(path)
         path.write_text(result.to_json() + "\n")
+
+
+# ==============================================================================================
+# -- critical points of training (issue #9): `equilin critical` -----------------------------------
+# ==============================================================================================
+# Trains small linear networks from many random initializations, on fresh random data each time, and
+# classifies the end points with equilin.critical.classify (pure / spurious, Trager-Kohn-Bruna 2020).
+# Cases: (a) an LCN with all strides > 1, (b) a stride-one LCN, (c) a fully-connected network, each with
+# N = 1 + sum_i d_i s_i samples (Kohn-Montufar-Shahverdi-Trager 2024; s_i = 1 for dense layers).
+
+CRITICAL_SEARCHES: tuple[str, ...] = ("train", "critical")
+"""``train``: L-BFGS on the loss (where training ends); ``critical``: a zero of ``grad L`` by trust-region
+least squares on ``grad L`` with the exact Hessian (``scipy.optimize.least_squares``), which also ends at
+saddles."""
+
+
+@dataclass
+class CriticalCase:
+    """One row of :func:`run_critical`: a network and how its trials ended.
+
+    Attributes
+    ----------
+    name : str
+        ``"(a)"``, ``"(b)"``, ``"(c)"`` for the default cases.
+    label : str
+        What the case stands for (``"LCN, strides > 1"``, ...).
+    network : str
+        The parameterization's description.
+    n_params, dim, n_samples : int
+        Parameters, dimension of the function space, samples ``N`` per trial.
+    counts : dict
+        Trials per outcome, keys :data:`equilin.critical.OUTCOMES` in that order.
+    trials : list of dict
+        Per trial: ``seed`` (``[seed, case index, trial]``), ``outcome``, ``loss``, ``gradient`` (relative
+        gradient norm), ``jacobian_rank``, ``iterations``, ``kept`` (dense only), ``notes``.
+    """
+
+    name: str
+    label: str
+    network: str
+    n_params: int
+    dim: int
+    n_samples: int
+    counts: dict[str, int]
+    trials: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the fields."""
+        return asdict(self)
+
+
+@dataclass
+class CriticalExperimentResult:
+    """Everything :func:`run_critical` measured: ``settings``, one :class:`CriticalCase` per network,
+    and the wall time in seconds."""
+
+    settings: dict[str, Any]
+    cases: list[CriticalCase]
+    seconds: float = 0.0
+
+    def case(self, name: str) -> CriticalCase:
+        """The case called ``name`` (e.g. ``"(a)"``)."""
+        for c in self.cases:
+            if c.name == name:
+                return c
+        raise KeyError(f"no case {name!r}; the cases are {', '.join(c.name for c in self.cases)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"settings": ..., "cases": [...], "seconds": ...}``."""
+        return {"settings": self.settings, "cases": [c.to_dict() for c in self.cases], "seconds": self.seconds}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def table(self) -> str:
+        """The outcome counts as a fixed-width text table with its notes."""
+        from equilin.critical import OUTCOMES
+
+        s = self.settings
+        how = ("L-BFGS on the loss (training)" if s["search"] == "train"
+               else "least squares on grad L = 0 with the exact Hessian (finds saddles too)")
+        lines = [(f"Critical points reached from {s['n_init']} random initializations per network (fresh "
+                  f"Gaussian data X, Y and parameters each time, seed {s['seed']}); {how}, at most "
+                  f"{s['max_iter']} iterations; tol {s['tol']:g}")]
+        header = ("case", "network", "params", "dim", "N") + OUTCOMES
+        rows = [header]
+        for c in self.cases:
+            rows.append((c.name, f"{c.label}: {c.network}", str(c.n_params), str(c.dim), str(c.n_samples))
+                        + tuple(str(c.counts[o]) for o in OUTCOMES))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+        for r in rows:
+            lines.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        lines.append("")
+        lines.append("zero: F(theta) = 0; pure: F(theta) is a smooth point of the function space where the "
+                     "gradient of the loss is normal to it (Trager-Kohn-Bruna 2020); regular: rank dF = dim; "
+                     "spurious: critical for L but not pure; not converged: relative gradient above tol. "
+                     "Rules: docs/critical.md.")
+        lines.append("Talk (Kohn-Montufar-Shahverdi-Trager 2024): with all strides > 1 and N >= 1 + sum d_i s_i, "
+                     "for almost all data every critical point is zero or pure regular; not so for stride one "
+                     "or fully-connected networks.")
+        return "\n".join(lines)
+
+
+def critical_cases() -> list[tuple[str, str, Any, int]]:
+    """The default networks of :func:`run_critical`: ``(name, label, parameterization, N)`` for (a) the
+    LCN ``d_0 = 15``, filters ``(3, 3)``, strides ``(2, 2)``; (b) the stride-one LCN ``d_0 = 6``, filters
+    ``(2, 2)`` (not filling: its function space is the quadratics with real roots); (c) the fully-connected
+    ``5 -> 2 -> 5``. ``N = 1 + sum_i d_i s_i`` (with ``s_i = 1`` for dense layers).
+
+    Examples
+    --------
+    >>> [(name, P.n_params, P.dim, N) for name, _, P, N in critical_cases()]
+    [('(a)', 6, 5, 21), ('(b)', 4, 3, 10), ('(c)', 20, 16, 8)]
+    """
+    from equilin.critical import Parameterization
+    from equilin.lcn import LCN
+
+    a, b = LCN(15, (3, 3), (2, 2)), LCN(6, (2, 2), (1, 1))
+    widths = (5, 2, 5)
+    return [("(a)", "LCN, strides > 1", Parameterization.lcn(a), a.sample_count()),
+            ("(b)", "LCN, stride one", Parameterization.lcn(b), b.sample_count()),
+            ("(c)", "fully-connected", Parameterization.dense(widths), 1 + sum(widths[1:]))]
+
+
+def _critical_trial(P: Any, n_samples: int, seed: list[int], search: str, max_iter: int, tol: float) -> dict[str, Any]:
+    from scipy.optimize import least_squares, minimize
+
+    from equilin.critical import classify
+
+    rng = np.random.default_rng(seed)
+    m, n = P.shape
+    X, Y = rng.standard_normal((n_samples, n)), rng.standard_normal((n_samples, m))
+    theta = P.sample(rng)
+
+    def loss(z: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+        return P.loss(z, X, Y)
+
+    def gradient(z: NDArray[np.float64]) -> NDArray[np.float64]:
+        return P.loss(z, X, Y)[1]
+
+    def hessian(z: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.stack([P.hessian_vector(z, e, X, Y) for e in np.eye(P.n_params)], axis=1)
+
+    iterations = 0
+    report = classify(P, theta, X, Y, tol=tol)
+    while iterations < max_iter:  # restart from the balanced point of the fibre
+        if search == "train":
+            result = minimize(loss, theta, jac=True, method="L-BFGS-B",
+                              options={"maxiter": max_iter - iterations, "gtol": 1e-14, "ftol": 0.0, "maxcor": 20})
+            iterations += max(int(result.nit), 1)
+        else:  # a zero of grad L: trust-region least squares with the exact Hessian as Jacobian
+            result = least_squares(gradient, theta, jac=hessian, method="trf", xtol=1e-15, ftol=1e-15,
+                                   gtol=1e-15, max_nfev=max_iter - iterations)
+            iterations += max(int(result.nfev), 1)
+        theta = P.balance(result.x)
+        report = classify(P, theta, X, Y, tol=tol)
+        if report.is_critical:
+            break
+    return {"seed": seed, "outcome": report.outcome, "loss": report.loss,
+            "gradient": report.gradient_norm / report.gradient_scale, "jacobian_rank": report.jacobian_rank,
+            "iterations": iterations, "kept": None if report.kept is None else list(report.kept),
+            "notes": report.notes}
+
+
+def run_critical(n_init: int = 40, seed: int = 0, search: str = "train", max_iter: int = 2000,
+                 tol: float = 1e-6, cases: Sequence[tuple[str, str, Any, int]] | None = None,
+                 threads: int | None = 1, progress: bool = False) -> CriticalExperimentResult:
+    """Train networks from ``n_init`` random starts each and count how the end points are classified.
+
+    Every trial draws fresh Gaussian data ``X`` (``N x n``), ``Y`` (``N x m``) and parameters, runs L-BFGS
+    (restarted from the balanced point of the fibre until :func:`equilin.critical.classify` finds a
+    critical point or ``max_iter`` iterations are spent) and records the outcome.
+
+    Parameters
+    ----------
+    n_init : int
+        Random initializations (and data sets) per network.
+    seed : int
+        Trial ``t`` of case ``i`` uses ``numpy.random.default_rng([seed, i, t])``.
+    search : {"train", "critical"}
+        Minimize the loss, or solve ``grad L = 0`` (reaches saddles as well), see :data:`CRITICAL_SEARCHES`.
+    max_iter : int
+        L-BFGS iterations (``train``) or gradient evaluations (``critical``) per trial, restarts included.
+    tol : float
+        Relative tolerance of :func:`equilin.critical.classify`.
+    cases : sequence of (name, label, Parameterization, N), optional
+        Default :func:`critical_cases`.
+    threads : int or None
+        BLAS threads (1 by default: the problems are tiny).
+    progress : bool
+        Print one line per case to stderr.
+
+    Returns
+    -------
+    CriticalExperimentResult
+
+    Examples
+    --------
+    >>> result = run_critical(n_init=2, seed=1)
+    >>> [c.counts["spurious"] for c in result.cases][0]
+    0
+    """
+    from equilin.critical import OUTCOMES
+
+    n_init = check_int(n_init, "n_init", 1)
+    seed = check_int(seed, "seed", 0)
+    max_iter = check_int(max_iter, "max_iter", 1)
+    if search not in CRITICAL_SEARCHES:
+        raise ValueError(f"search must be one of {', '.join(CRITICAL_SEARCHES)}, got {search!r}")
+    if not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and 0 < tol < 1):
+        raise ValueError(f"tol must be a number in (0, 1), got {tol!r}")
+    chosen = critical_cases() if cases is None else list(cases)
+    start = time.perf_counter()
+    out = []
+    with _limit_threads(threads, torch_too=False):
+        for index, (name, label, P, n_samples) in enumerate(chosen):
+            trials = [_critical_trial(P, check_int(n_samples, "N", 1), [seed, index, t], search, max_iter, tol)
+                      for t in range(n_init)]
+            counts = {o: sum(1 for t in trials if t["outcome"] == o) for o in OUTCOMES}
+            out.append(CriticalCase(name, label, P.description, P.n_params, P.dim, n_samples, counts, trials))
+            if progress:
+                print(f"equilin critical: {name} {label}: {counts}", file=sys.stderr)
+    settings = {"n_init": n_init, "seed": seed, "search": search, "max_iter": max_iter, "tol": tol,
+                "threads": threads}
+    return CriticalExperimentResult(settings, out, time.perf_counter() - start)
+
+
+__all__ += ["CRITICAL_SEARCHES", "CriticalCase", "CriticalExperimentResult", "critical_cases", "run_critical"]

@@ -36,6 +36,9 @@ __all__ = [
     "volume_rot90",
     "image_action",
     "IMAGE_ACTIONS",
+    "IMAGE_GROUPS",
+    "image_group",
+    "MAX_ARRAY_N",
 ]
 
 _TOKEN = re.compile(r"\s*(?:(\()|(\))|(,)|([^\s(),]+))")
@@ -47,6 +50,20 @@ def _check_size(n: Any, name: str = "n") -> int:
     if n < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {n}")
     return int(n)
+
+
+MAX_ARRAY_N = 10**8
+"""Largest ``n`` for which a :class:`Permutation` (an ``int64`` array of length ``n``) is built; larger
+sizes are refused before anything is allocated. :func:`parse_cycles`, :func:`cycle_type_of_string` and
+:func:`equilin.equivariant.count_components` work for any ``n``."""
+
+
+def _check_array_size(n: int, what: str = "n") -> int:
+    if n > MAX_ARRAY_N:
+        raise ValueError(f"{what} = {n:,} is too large to build a permutation array (at most "
+                         f"{MAX_ARRAY_N:,}); cycle_type_of_string(cycles, n) and count_components "
+                         "work from the cycle type alone for any n")
+    return n
 
 
 def parse_cycles(cycles: str, n: int) -> list[tuple[int, ...]]:
@@ -201,7 +218,7 @@ class Permutation:
     def from_cycles(cls, cycles: str, n: int) -> Permutation:
         """Build from a 1-based cycle string such as ``"(1 3 4)(2 5)"`` and an explicit size ``n``."""
         parsed = parse_cycles(cycles, n)
-        images = np.arange(_check_size(n), dtype=np.int64)
+        images = np.arange(_check_array_size(_check_size(n)), dtype=np.int64)
         for cycle in parsed:
             images[list(cycle)] = np.roll(cycle, -1)
         return cls(images)
@@ -209,7 +226,7 @@ class Permutation:
     @classmethod
     def identity(cls, n: int) -> Permutation:
         """The identity permutation of size ``n``."""
-        return cls(np.arange(_check_size(n), dtype=np.int64))
+        return cls(np.arange(_check_array_size(_check_size(n)), dtype=np.int64))
 
     @classmethod
     def from_sympy(cls, perm: Any) -> Permutation:
@@ -381,6 +398,9 @@ class PermutationGroup:
         """One 1-based cycle string per generator, all of size ``n``."""
         if isinstance(cycles, str):
             cycles = [cycles]
+        cycles = list(cycles)
+        for c in cycles:  # every string is checked before any array is built
+            parse_cycles(c, n)
         return cls([Permutation.from_cycles(c, n) for c in cycles])
 
     @classmethod
@@ -502,6 +522,8 @@ def image_shift(h: int, w: int, s: int = 1, axis: str = "x") -> Permutation:
     h, w = _check_positive(h, "h"), _check_positive(w, "w")
     if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
         raise ValueError(f"shift s must be an integer, got {s!r}")
+    _check_array_size(h * w, "h * w")
+    s = int(s) % (w if axis == "x" else h)  # any Python int, reduced before numpy sees it
     i, j = np.divmod(np.arange(h * w), w)
     if axis == "x":
         return Permutation(i * w + (j + s) % w)
@@ -524,7 +546,7 @@ def image_rot90(p: int) -> Permutation:
     Permutation.from_cycles('(1 2 4 3)', n=4)
     """
     p = _check_positive(p, "p")
-    i, j = np.divmod(np.arange(p * p), p)
+    i, j = np.divmod(np.arange(_check_array_size(p * p, "p * p")), p)
     return Permutation(j * p + (p - 1 - i))
 
 
@@ -541,7 +563,7 @@ def image_flip(h: int, w: int, axis: str = "x") -> Permutation:
     Permutation.from_cycles('(1 2)(3 4)', n=4)
     """
     h, w = _check_positive(h, "h"), _check_positive(w, "w")
-    i, j = np.divmod(np.arange(h * w), w)
+    i, j = np.divmod(np.arange(_check_array_size(h * w, "h * w")), w)
     if axis == "x":
         return Permutation(i * w + (w - 1 - j))
     if axis == "y":
@@ -569,7 +591,7 @@ def talk_rotation(p: int) -> Permutation:
     Permutation.from_cycles('(1 2 3 4)(5 6 7 8)', n=9)
     """
     p = _check_positive(p, "p")
-    n = p * p
+    n = _check_array_size(p * p, "p * p")
     images = np.arange(n, dtype=np.int64)
     for start in range(0, n - n % 4, 4):
         images[start:start + 4] = [start + 1, start + 2, start + 3, start]
@@ -588,6 +610,7 @@ def talk_pixel_order(p: int) -> NDArray[np.int64]:
     [0, 2, 8, 6, 1, 5, 7, 3, 4]
     """
     p = _check_positive(p, "p")
+    _check_array_size(p * p, "p * p")
     order: list[int] = []
     for ring in range(p // 2):
         for j in range(ring, p - 1 - ring):
@@ -614,6 +637,7 @@ def volume_rot90(p: int, axis: int = 0) -> Permutation:
     p = _check_positive(p, "p")
     if axis not in (0, 1, 2):
         raise ValueError(f"axis must be 0, 1 or 2, got {axis!r}")
+    _check_array_size(p ** 3, "p ** 3")
     coords = list(np.unravel_index(np.arange(p ** 3), (p, p, p)))
     u, v = [k for k in range(3) if k != axis]
     coords[u], coords[v] = coords[v].copy(), p - 1 - coords[u]
@@ -621,6 +645,11 @@ def volume_rot90(p: int, axis: int = 0) -> Permutation:
 
 
 IMAGE_ACTIONS = ("shift-x", "shift-y", "rot90", "flip-x", "flip-y")
+"""Image actions given by one permutation (:func:`image_action`)."""
+
+IMAGE_GROUPS = ("shift-xy", "d4")
+"""Image actions given by several generators (:func:`image_group`): both cyclic translations
+(``Z_w x Z_h``, not cyclic when ``gcd(w, h) > 1``) and the dihedral group of rotations and flips."""
 
 
 def image_action(action: str, h: int, w: int, s: int = 1) -> Permutation:
@@ -643,4 +672,32 @@ def image_action(action: str, h: int, w: int, s: int = 1) -> Permutation:
         return image_flip(h, w, "x")
     if action == "flip-y":
         return image_flip(h, w, "y")
+    if action in IMAGE_GROUPS:
+        raise ValueError(f"{action!r} is a group with two generators, not one permutation; use "
+                         "image_group(action, h, w)")
     raise ValueError(f"unknown image action {action!r}; choose one of {', '.join(IMAGE_ACTIONS)}")
+
+
+def image_group(action: str, h: int, w: int, s: int = 1) -> PermutationGroup:
+    """The permutation group of an ``h x w`` image named by ``action``: one of :data:`IMAGE_ACTIONS`
+    (the cyclic group of that permutation) or :data:`IMAGE_GROUPS`: ``"shift-xy"`` (generated by the
+    shifts by ``s`` along x and along y) or ``"d4"`` (rotation by 90 degrees and the flip of x,
+    order 8; square images only).
+
+    Examples
+    --------
+    >>> [g.cycle_type for g in image_group("shift-xy", 4, 6).generators]
+    [{6: 4}, {4: 6}]
+    >>> len(list(image_group("d4", 3, 3).elements()))
+    8
+    """
+    if action == "shift-xy":
+        return PermutationGroup([image_shift(h, w, s, "x"), image_shift(h, w, s, "y")])
+    if action == "d4":
+        if h != w:
+            raise ValueError(f"d4 needs a square image, got {h}x{w}")
+        return PermutationGroup([image_rot90(h), image_flip(h, w, "x")])
+    if action not in IMAGE_ACTIONS:
+        raise ValueError(f"unknown image action {action!r}; choose one of "
+                         f"{', '.join(IMAGE_ACTIONS + IMAGE_GROUPS)}")
+    return PermutationGroup([image_action(action, h, w, s)])

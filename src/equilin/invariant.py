@@ -148,7 +148,14 @@ class InvariantVariety(Variety):
         arr = np.asarray(X)
         if arr.ndim != 2 or arr.shape[1] != self.n:
             raise ValueError(f"X must be an N x {self.n} array of row vectors, got shape {arr.shape}")
-        return np.asarray(self._E @ arr.T).T
+        if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+            raise ValueError(f"X must be a real numeric array, got dtype {arr.dtype}")
+        out = np.asarray(self._E @ arr.T).T
+        if not np.isfinite(out).all():  # NaN or inf in X always shows in its orbit sums: no full scan
+            if not np.isfinite(arr).all():
+                raise ValueError("X contains NaN or infinite entries")
+            raise ValueError("the orbit sums of X overflow float64; rescale X")
+        return out
 
     def _block_means(self, U: NDArray[np.float64]) -> NDArray[np.float64]:
         return self.orbit_sums(U) / self._sizes

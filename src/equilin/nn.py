@@ -21,22 +21,26 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 from equilin.equivariant import EquivariantVariety
 from equilin.fit import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.validation import check_int
 from equilin.invariant import InvariantVariety
+from equilin.isotypic import adjoint_basis, complex_to_quaternion, quaternion_units
+from equilin.persistence import PersistentModule
 
 __all__ = [
     "DenseLinearAutoencoder",
     "InvariantLinearAutoencoder",
     "EquivariantLinearAutoencoder",
+    "IsotypicLinearAutoencoder",
     "train",
     "TrainingHistory",
 ]
@@ -46,8 +50,9 @@ DFT_MATRIX_MAX_LENGTH = 256
 """Cycles up to this length are transformed by real DFT matrices, longer ones by FFTs."""
 
 
-class _LinearAutoencoder(nn.Module):
-    """Shared helpers: parameter count, dense function matrix, export to nn.Linear."""
+class _LinearAutoencoder(PersistentModule, nn.Module):
+    """Shared helpers: parameter count, dense function matrix, export to nn.Linear; ``save(path)`` /
+    ``load(path, map_location)`` from :class:`equilin.persistence.PersistentModule`."""
 
     n_features: int
     n_outputs: int
@@ -183,6 +188,133 @@ class InvariantLinearAutoencoder(_LinearAutoencoder):
         return module
 
 
+class _Batch(NamedTuple):
+    """Active blocks of one kind whose copies come from the same cycle lengths (so of one size),
+    processed by one batched product. ``pieces`` lists, per source (cycle length, in the blocks' source order), the index of that length
+    among the active lengths and the batch's first spectrum row there: the batch owns the rows
+    ``start : start + parts * len(blocks)``, block by block (real part, then imaginary part)."""
+
+    blocks: tuple[int, ...]
+    complex: bool
+    width: int
+    pieces: tuple[tuple[int, int], ...]
+
+    @property
+    def parts(self) -> int:
+        return 2 if self.complex else 1
+
+
+def _dft_rows(length: int, rows: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Rows ``(frequency, part)`` of the real orthonormal Fourier basis of one cycle length: part 0 is
+    the real part, part 1 the imaginary part of ``sqrt(2) * rfft(norm="ortho")`` (no ``sqrt(2)`` at the
+    real frequencies 0 and ``L/2``)."""
+    t = np.arange(length)
+    out = np.empty((len(rows), length))
+    for i, (j, part) in enumerate(rows):
+        angle = 2 * np.pi * j * t / length
+        scale = math.sqrt((1.0 if j == 0 or 2 * j == length else 2.0) / length)
+        out[i] = scale * (np.cos(angle) if part == 0 else -np.sin(angle))
+    return out
+
+
+def _complex_code(PT: torch.Tensor, width: int) -> torch.Tensor:
+    """From ``P = [Re ; Im] @ [E_re | E_im]``, given transposed (``(B, 2w, 2N)``), the code
+    ``Z = Z_re + i Z_im`` as the transposed real form ``[[Z_re, -Z_im], [Z_im, Z_re]]^T``, which the
+    decoder multiplies by ``[D_re ; D_im]`` to get ``[T_re ; T_im]`` in one product. (Transposed, so
+    that the pieces are runs of ``N`` contiguous numbers.)"""
+    N, w = PT.shape[2] // 2, width
+    code = torch.empty_like(PT)
+    torch.sub(PT[:, :w, :N], PT[:, w:, N:], out=code[:, :w, :N])  # Z_re = Re E_re - Im E_im
+    code[:, w:, N:] = code[:, :w, :N]
+    torch.add(PT[:, w:, :N], PT[:, :w, N:], out=code[:, :w, N:])  # Z_im = Re E_im + Im E_re
+    torch.neg(code[:, :w, N:], out=code[:, w:, :N])
+    return code
+
+
+def _complex_code_grad(dC: torch.Tensor, width: int) -> torch.Tensor:
+    """The transpose of :func:`_complex_code`: the gradient of ``P^T`` from that of the code."""
+    N, w = dC.shape[2] // 2, width
+    dP = torch.empty_like(dC)
+    torch.add(dC[:, :w, :N], dC[:, w:, N:], out=dP[:, :w, :N])  # dZ_re
+    torch.sub(dC[:, :w, N:], dC[:, w:, :N], out=dP[:, w:, :N])  # dZ_im
+    dP[:, :w, N:] = dP[:, w:, :N]
+    torch.neg(dP[:, :w, :N], out=dP[:, w:, N:])
+    return dP
+
+
+class _Encode(torch.autograd.Function):
+    """``x -> codes`` of :class:`EquivariantLinearAutoencoder` with a hand-written backward: the Fourier
+    analysis is one matrix product per cycle length, each batch of blocks one ``bmm``. Codes are
+    ``(blocks, w, N)`` (real batches) or ``(blocks, 2w, 2N)`` (complex ones, see :func:`_complex_code`)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, module: EquivariantLinearAutoencoder,
+                *weights: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        spectra = module._analysis(x)
+        weights = tuple(module._masked(weight, g, "encoder") for g, weight in enumerate(weights))
+        codes = []
+        for batch, weight in zip(module.batches, weights):
+            product = torch.bmm(weight.transpose(1, 2), module._coordinates(spectra, batch).transpose(1, 2))
+            codes.append(_complex_code(product, batch.width) if batch.complex else product)
+        ctx.module = module
+        ctx.save_for_backward(*spectra, *weights)
+        return tuple(codes)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, *grads: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        module = ctx.module
+        saved = ctx.saved_tensors
+        spectra, weights = saved[:len(module.lengths)], saved[len(module.lengths):]
+        need_x = ctx.needs_input_grad[0]
+        d_spectra = [torch.empty_like(s) for s in spectra] if need_x else []
+        d_weights: list[torch.Tensor | None] = []
+        for g, (batch, dcode) in enumerate(zip(module.batches, grads)):
+            d_product = (_complex_code_grad(dcode, batch.width) if batch.complex else dcode).transpose(1, 2)
+            if need_x:
+                module._put(d_spectra, batch, d_product, weights[g].transpose(1, 2))
+            d_weights.append(module._masked(torch.bmm(module._coordinates(spectra, batch).transpose(1, 2),
+                                                      d_product), g, "encoder")
+                             if ctx.needs_input_grad[2 + g] else None)
+        dx = module._synthesis(d_spectra, grads[0].shape[2] // module.batches[0].parts) if need_x else None
+        return (dx, None, *d_weights)
+
+
+class _Decode(torch.autograd.Function):
+    """``codes -> y`` of :class:`EquivariantLinearAutoencoder` (the transpose of :class:`_Encode`'s
+    structure): one ``bmm`` per batch of blocks, then one matrix product per cycle length."""
+
+    @staticmethod
+    def forward(ctx: Any, module: EquivariantLinearAutoencoder, *tensors: torch.Tensor) -> torch.Tensor:
+        codes, weights = tensors[:len(module.batches)], tensors[len(module.batches):]
+        N = codes[0].shape[2] // module.batches[0].parts
+        spectra = [codes[0].new_empty(rows, N * count) for rows, count in zip(module.n_rows, module.counts)]
+        weights = tuple(module._masked(weight, g, "decoder") for g, weight in enumerate(weights))
+        for batch, code, weight in zip(module.batches, codes, weights):
+            module._put(spectra, batch, code.transpose(1, 2), weight)
+        ctx.module = module
+        ctx.save_for_backward(*codes, *weights)
+        return module._synthesis(spectra, N)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, dy: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        module = ctx.module
+        saved = ctx.saved_tensors
+        n_batches = len(module.batches)
+        codes, weights = saved[:n_batches], saved[n_batches:]
+        d_spectra = module._analysis(dy)
+        d_codes: list[torch.Tensor | None] = []
+        d_weights: list[torch.Tensor | None] = []
+        for g, (batch, code) in enumerate(zip(module.batches, codes)):
+            dT = module._coordinates(d_spectra, batch)
+            d_codes.append(torch.bmm(weights[g], dT.transpose(1, 2))
+                           if ctx.needs_input_grad[1 + g] else None)
+            d_weights.append(module._masked(torch.bmm(code, dT), g, "decoder")
+                             if ctx.needs_input_grad[1 + n_batches + g] else None)
+        return (None, *d_codes, *d_weights)
+
+
 class EquivariantLinearAutoencoder(_LinearAutoencoder):
     """One component of ``E^sigma_r`` as a network: block-diagonal encoder/decoder in the ``Q_sigma``
     basis, Fourier transforms along the cycles in the forward pass.
@@ -201,13 +333,22 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
     (``2 d r_b`` parameters); a complex block has complex ones (``4 d r_b``). MNIST with
     ``r = (13, 10, 9, 8, 7, 5, 3, 1, 0, ...)`` has 5,544 parameters.
 
-    Implementation: one real DFT (a small matrix product, or an ``rfft`` for long cycles) per cycle
-    length gives every block coordinate at once; blocks of equal size ``d`` are processed together by
-    one batched real product (a complex weight acts on ``[Re | Im]`` as ``[[E_re, E_im], [-E_im, E_re]]``),
-    their weights stored as tensors
-    ``(blocks, d, max rank)`` whose entries outside a block's rank (and the imaginary parts of real
-    blocks) are masked to zero. :meth:`n_parameters` counts the free entries only; the stored tensors
-    also hold the masked padding, which never changes the function and gets zero gradient.
+    Implementation: blocks of rank 0 are dropped. The others are batched: blocks of one kind whose
+    copies come from the same cycle lengths (so of one size ``d``) share one weight tensor. For complex
+    blocks ``encoders[g]`` is ``(blocks, d, 2w)`` = ``[E_re | E_im]`` and ``decoders[g]``
+    ``(blocks, 2w, d)`` = ``[D_re ; D_im]`` (``w`` the batch's largest rank), for real blocks
+    ``(blocks, d, w)`` and ``(blocks, w, d)``. Entries beyond a block's rank are masked out of the
+    function and of the gradients (they start at zero and stay there under any gradient method), so
+    :meth:`n_parameters` counts the free entries only.
+
+    The forward pass is, per cycle length ``L``, one product of the ``(N * cycles, L)`` signal with the
+    rows of the real orthonormal Fourier basis that active blocks use (an ``rfft`` for
+    ``L > DFT_MATRIX_MAX_LENGTH``). The spectrum comes out frequency-major, real and imaginary parts
+    of a block in consecutive rows, so a batch's coordinates are a view ``[Re ; Im]`` of shape
+    ``(blocks, 2N, d)``; one ``bmm`` with ``[E_re | E_im]`` and a few small additions give the codes
+    (kept as the real form ``[[Z_re, -Z_im], [Z_im, Z_re]]``), one ``bmm`` with ``[D_re ; D_im]``
+    gives the output spectrum, and one product per cycle length transforms it back. Encoder and
+    decoder are :class:`torch.autograd.Function` s whose backward passes are the transposed steps.
 
     Examples
     --------
@@ -215,6 +356,9 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
     >>> model = EquivariantLinearAutoencoder(image_shift(28, 28), (13, 10, 9, 8, 7, 5, 3, 1) + (0,) * 7)
     >>> model.n_parameters(), model.rank
     (5544, 99)
+    >>> x = torch.rand(2, 784)
+    >>> model(x).shape, model.encode(x).shape
+    (torch.Size([2, 784]), torch.Size([2, 99]))
     """
 
     def __init__(self, sigma: Permutation | PermutationGroup, ranks: Sequence[int] | Mapping[Any, int],
@@ -231,226 +375,223 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
         self.rank = self.component.max_rank
         blocks = self.variety.blocks
         layout = self.variety.fourier_layout()
-        # flat spectrum: the rfft bins of every cycle, group after group (length L: count x (L//2+1))
-        self.lengths = [g.length for g in layout.cycle_groups]
-        self.counts = [g.index.shape[0] for g in layout.cycle_groups]
-        starts = np.cumsum([0] + [c * (L // 2 + 1) for c, L in zip(self.counts, self.lengths)])
-        positions = np.concatenate([g.index.ravel() for g in layout.cycle_groups])
-        self.register_buffer("positions", torch.from_numpy(positions), persistent=False)
-        self.register_buffer("inverse_positions", torch.from_numpy(np.argsort(positions)), persistent=False)
-        flat_of = {L: int(s) for L, s in zip(self.lengths, starts)}
-
-        def bins(b: int) -> list[int]:  # flat spectrum index of every copy of block b, in copy order
-            out: list[int] = []
-            for L, j in layout.block_sources[b]:
-                count, width = self.counts[self.lengths.index(L)], L // 2 + 1
-                out.extend(flat_of[L] + c * width + j for c in range(count))
-            return out
-
-        # blocks of equal size are batched; the code is the concatenation over blocks in block order
-        self.size_groups: list[tuple[int, ...]] = []
-        for size in sorted({b.size for b in blocks}):
-            self.size_groups.append(tuple(i for i, b in enumerate(blocks) if b.size == size))
-        order = np.concatenate([bins(b) for group in self.size_groups for b in group])
-        self.register_buffer("bin_order", torch.from_numpy(np.argsort(order)), persistent=False)
-        self.encoders_re, self.encoders_im = nn.ParameterList(), nn.ParameterList()
-        self.decoders_re, self.decoders_im = nn.ParameterList(), nn.ParameterList()
-        code_index: dict[int, list[int]] = {}
-        for g, group in enumerate(self.size_groups):
-            d = blocks[group[0]].size
-            width = max(1, max(parsed[b] for b in group))
-            table = torch.tensor([bins(b) for b in group], dtype=torch.int64)
-            mask_re = torch.zeros(len(group), 1, width, dtype=dtype)
-            mask_im = torch.zeros(len(group), 1, width, dtype=dtype)
-            for i, b in enumerate(group):
-                mask_re[i, 0, :parsed[b]] = 1
-                if blocks[b].kind == "complex":
-                    mask_im[i, 0, :parsed[b]] = 1
-                # codes of block b: positions in the flattened (N, blocks, re/im, width) code tensor
-                base = i * width * 2
-                parts = (0, 1) if blocks[b].kind == "complex" else (0,)
-                code_index[b] = [base + p * width + k for k in range(parsed[b]) for p in parts]
-            # block coordinates are sqrt(2) * rfft bins on complex blocks, the bins themselves on real ones
-            scale = torch.tensor([[_SQRT2 if blocks[b].kind == "complex" else 1.0] for b in group], dtype=dtype)
-            self.register_buffer(f"table_{g}", table, persistent=False)
-            self.register_buffer(f"mask_re_{g}", mask_re, persistent=False)
-            self.register_buffer(f"mask_im_{g}", mask_im, persistent=False)
-            self.register_buffer(f"scale_{g}", scale, persistent=False)
-            bound = 1.0 / math.sqrt(d)
-            for plist, shape in [(self.encoders_re, (len(group), d, width)), (self.encoders_im, (len(group), d, width)),
-                                 (self.decoders_re, (len(group), width, d)), (self.decoders_im, (len(group), width, d))]:
-                plist.append(nn.Parameter(torch.empty(shape, dtype=dtype).uniform_(-bound, bound)))
-            with torch.no_grad():  # padding and imaginary parts of real blocks start (and stay) inert
-                self.encoders_re[g].mul_(mask_re)
-                self.encoders_im[g].mul_(mask_im)
-                self.decoders_re[g].mul_(mask_re.transpose(1, 2))
-                self.decoders_im[g].mul_(mask_im.transpose(1, 2))
-        offsets = np.cumsum([0] + [len(g) * 2 * max(1, max(parsed[b] for b in g)) for g in self.size_groups])
-        self.group_offsets = [int(o) for o in offsets]
-        gather = []
+        self.register_buffer("_anchor", torch.zeros(0, dtype=dtype), persistent=False)  # dtype and device
+        # every cycle group, for to_blocks / from_blocks
+        self.all_lengths = [g.length for g in layout.cycle_groups]
+        for i, g in enumerate(layout.cycle_groups):
+            self.register_buffer(f"cycles_{i}", torch.from_numpy(g.index.ravel().copy()), persistent=False)
+        self.block_sources = layout.block_sources
+        # batches: the blocks of positive rank, keyed by kind and source lengths
+        keyed: dict[tuple[str, tuple[int, ...]], list[int]] = {}
         for b in range(len(blocks)):
-            g = next(i for i, group in enumerate(self.size_groups) if b in group)
-            gather.extend(self.group_offsets[g] + k for k in code_index[b])
-        self.register_buffer("code_gather", torch.tensor(gather, dtype=torch.int64), persistent=False)
-        self._dft_cache: dict[tuple[int, torch.dtype, torch.device], tuple[torch.Tensor, torch.Tensor]] = {}
-        # Fast path (e.g. image shifts: all cycles of one length, all blocks of one size): block b is
-        # frequency j_b of every cycle, so the coordinates are a transpose of the spectrum, no gather.
-        self.contiguous_positions = bool((positions == np.arange(positions.size)).all())
-        self.uniform = len(self.lengths) == 1 and len(self.size_groups) == 1
-        if self.uniform:
-            width = self.lengths[0] // 2 + 1
-            table = getattr(self, "table_0").numpy()
-            # blocks come by increasing spatial frequency, so block b is frequency b of every cycle
-            expected = np.arange(table.shape[0])[:, None] + width * np.arange(table.shape[1])
-            self.uniform = table.shape[0] == width and bool((table == expected).all())
+            if parsed[b] > 0:
+                keyed.setdefault((blocks[b].kind, tuple(L for L, _ in layout.block_sources[b])), []).append(b)
+        self.lengths = sorted({L for _, sources in keyed for L in sources})
+        group_of = {g.length: g for g in layout.cycle_groups}
+        self.counts = [group_of[L].index.shape[0] for L in self.lengths]
+        rows: list[list[tuple[int, int]]] = [[] for _ in self.lengths]
+        self.batches: list[_Batch] = []
+        for (kind, sources), members in keyed.items():
+            is_complex = kind == "complex"
+            pieces = []
+            for s, L in enumerate(sources):
+                li = self.lengths.index(L)
+                pieces.append((li, len(rows[li])))
+                for b in members:
+                    j = layout.block_sources[b][s][1]
+                    rows[li].extend([(j, 0), (j, 1)] if is_complex else [(j, 0)])
+            width = max(parsed[b] for b in members)
+            self.batches.append(_Batch(tuple(members), is_complex, width, tuple(pieces)))
+        self.n_rows = [len(r) for r in rows]
+        self.use_fft = [L > DFT_MATRIX_MAX_LENGTH for L in self.lengths]
+        # float64 DFT matrices (or FFT scales), cast per dtype and device on first use: a module moved
+        # to float64 gets exact ones, not float32 roundings
+        self._constants: list[np.ndarray] = []
+        self._constant_cache: dict[tuple[int, torch.dtype, torch.device], torch.Tensor] = {}
+        for li, L in enumerate(self.lengths):
+            if self.use_fft[li]:  # which columns of view_as_real(rfft), and their sqrt(2) scales
+                cols = [2 * j + part for j, part in rows[li]]
+                scale = [1.0 if j == 0 or 2 * j == L else _SQRT2 for j, _ in rows[li]]
+                self.register_buffer(f"fft_columns_{li}", torch.tensor(cols, dtype=torch.int64), persistent=False)
+                self._constants.append(np.array(scale))
+            else:
+                self._constants.append(_dft_rows(L, rows[li]))
+            self.register_buffer(f"positions_{li}", torch.from_numpy(group_of[L].index.ravel().copy()),
+                                 persistent=False)
+        # one cycle length covering 0..n-1 in order (e.g. image shifts): the signal is a view of x
+        self.in_place = (len(self.lengths) == 1 and self.counts[0] * self.lengths[0] == self.n_features
+                         and bool((group_of[self.lengths[0]].index.ravel() == np.arange(self.n_features)).all()))
+        self.encoders, self.decoders = nn.ParameterList(), nn.ParameterList()
+        self._has_padding: list[bool] = []
+        gather: dict[int, list[int]] = {}
+        offset = 0
+        for g, batch in enumerate(self.batches):
+            d, w, parts = blocks[batch.blocks[0]].size, batch.width, batch.parts
+            mask = torch.zeros(len(batch.blocks), parts * w, dtype=dtype)
+            for i, b in enumerate(batch.blocks):
+                for p in range(parts):
+                    mask[i, p * w:p * w + parsed[b]] = 1
+                # public codes of block b: (Re, Im) interleaved for k = 0..r_b-1, see encode
+                gather[b] = [offset + i * parts * w + k * parts + p for k in range(parsed[b]) for p in range(parts)]
+            offset += len(batch.blocks) * parts * w
+            self._has_padding.append(bool((mask == 0).any()))
+            self.register_buffer(f"encoder_mask_{g}", mask[:, None, :], persistent=False)
+            self.register_buffer(f"decoder_mask_{g}", mask[:, :, None], persistent=False)
+            bound = 1.0 / math.sqrt(d)
+            encoder = torch.empty(len(batch.blocks), d, parts * w, dtype=dtype).uniform_(-bound, bound)
+            decoder = torch.empty(len(batch.blocks), parts * w, d, dtype=dtype).uniform_(-bound, bound)
+            self.encoders.append(nn.Parameter(encoder * mask[:, None, :]))  # masked entries start at zero
+            self.decoders.append(nn.Parameter(decoder * mask[:, :, None]))
+        self.code_width = offset
+        order = [k for b in range(len(blocks)) for k in gather.get(b, [])]
+        self.register_buffer("code_gather", torch.tensor(order, dtype=torch.int64), persistent=False)
+
+    def _reference(self) -> torch.Tensor:
+        return self._anchor
 
     def n_parameters(self) -> int:
         """Number of free real parameters (``2 d r`` per real and ``4 d r`` per complex block)."""
-        total = 0
-        for g in range(len(self.size_groups)):
-            d = self.encoders_re[g].shape[1]
-            masks = getattr(self, f"mask_re_{g}").sum() + getattr(self, f"mask_im_{g}").sum()
-            total += 2 * d * int(masks)
-        return total
+        return sum(2 * b.weight * b.size * k for b, k in zip(self.variety.blocks, self.block_ranks))
 
-    # -- Fourier operators ------------------------------------------------------------------------
-    def _dft(self, L: int) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """For short cycles, the rfft (``L x 2F``) and irfft (``2F x L``) as real matrices: a small
-        matrix product is faster than an FFT on the CPU. ``None`` (use FFTs) for long cycles."""
-        if L > DFT_MATRIX_MAX_LENGTH:
-            return None
-        ref = self._reference()
-        key = (L, ref.dtype, ref.device)
-        if key not in self._dft_cache:
-            eye = torch.eye(L, dtype=ref.dtype, device=ref.device)
-            forward = torch.view_as_real(torch.fft.rfft(eye, dim=-1, norm="ortho")).reshape(L, -1)
-            F = L // 2 + 1
-            unit = torch.eye(2 * F, dtype=ref.dtype, device=ref.device).reshape(2 * F, F, 2)
-            inverse = torch.fft.irfft(torch.view_as_complex(unit), n=L, dim=-1, norm="ortho")
-            self._dft_cache[key] = (forward, inverse)
-        return self._dft_cache[key]
+    # -- the steps of _Encode and _Decode --------------------------------------------------------------
+    def _masked(self, weight: torch.Tensor, g: int, which: str) -> torch.Tensor:
+        """``weight`` (or its gradient) with the entries beyond each block's rank zeroed."""
+        return weight * getattr(self, f"{which}_mask_{g}") if self._has_padding[g] else weight
 
-    def _spectra(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """rfft (norm="ortho") of every cycle as real pairs: one ``(N, count, L//2+1, 2)`` tensor per
-        cycle length (``[..., 0]`` real, ``[..., 1]`` imaginary parts)."""
-        values = x if self.contiguous_positions else x[:, self.positions]
-        pieces, start = [], 0
-        for L, count in zip(self.lengths, self.counts):
-            chunk = values[:, start:start + count * L].reshape(x.shape[0], count, L)
-            dft = self._dft(L)
-            if dft is None:
-                pieces.append(torch.view_as_real(torch.fft.rfft(chunk, dim=-1, norm="ortho")))
-            else:
-                pieces.append((chunk @ dft[0]).reshape(x.shape[0], count, L // 2 + 1, 2))
-            start += count * L
-        return pieces
+    def _constant(self, li: int, like: torch.Tensor) -> torch.Tensor:
+        key = (li, like.dtype, like.device)
+        if key not in self._constant_cache:
+            self._constant_cache[key] = torch.from_numpy(self._constants[li]).to(dtype=like.dtype, device=like.device)
+        return self._constant_cache[key]
 
-    def _signal(self, spectra: list[torch.Tensor]) -> torch.Tensor:
-        """Inverse of :meth:`_spectra` (imaginary parts of the real bins 0 and L/2 are ignored, as by
-        ``irfft``)."""
-        N = spectra[0].shape[0]
-        pieces = []
-        for chunk, L in zip(spectra, self.lengths):
-            dft = self._dft(L)
-            if dft is None:
-                values = torch.fft.irfft(torch.view_as_complex(chunk.contiguous()), n=L, dim=-1, norm="ortho")
-            else:
-                values = chunk.reshape(N, chunk.shape[1], -1) @ dft[1]
-            pieces.append(values.reshape(N, -1))
-        values = pieces[0] if len(pieces) == 1 else torch.cat(pieces, dim=1)
-        return values if self.contiguous_positions else values[:, self.inverse_positions]
-
-    def _bins(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Per size group, the rfft bins of the blocks' copies as ``(blocks, N, 2d)`` real tensors:
-        real parts of the ``d`` copies, then imaginary parts (unscaled). Blocks lead, so the batched
-        products need no further copies."""
+    def _analysis(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Per active cycle length, the spectrum ``(rows, N * cycles)``: the coordinates of every cycle
+        on the rows' basis vectors, frequency-major."""
         N = x.shape[0]
-        spectra = self._spectra(x)
-        if self.uniform:  # (N, count, F, 2) -> (F, N, 2, count): block b is frequency b
-            return [spectra[0].permute(2, 0, 3, 1).reshape(spectra[0].shape[2], N, -1)]
-        flat = torch.cat([s.reshape(N, -1, 2) for s in spectra], dim=1)
         out = []
-        for g in range(len(self.size_groups)):
-            table = getattr(self, f"table_{g}")
-            out.append(flat[:, table].permute(1, 0, 3, 2).reshape(table.shape[0], N, -1))
+        for li, L in enumerate(self.lengths):
+            signal = x.contiguous() if self.in_place else x.index_select(1, getattr(self, f"positions_{li}"))
+            signal = signal.view(N * self.counts[li], L)
+            if self.use_fft[li]:
+                spectrum = torch.view_as_real(torch.fft.rfft(signal, dim=-1, norm="ortho")).reshape(signal.shape[0], 2 * (L // 2 + 1))
+                rows = spectrum.index_select(1, getattr(self, f"fft_columns_{li}")) * self._constant(li, spectrum)
+                out.append(rows.T.contiguous())
+            else:
+                out.append(torch.matmul(self._constant(li, signal), signal.T))
         return out
 
-    def _from_bins(self, bins: list[torch.Tensor]) -> torch.Tensor:
-        """Inverse of :meth:`_bins`."""
-        N = bins[0].shape[1]
-        if self.uniform:
-            F = bins[0].shape[0]
-            return self._signal([bins[0].reshape(F, N, 2, -1).permute(1, 3, 0, 2)])
-        flat = [b.reshape(b.shape[0], N, 2, -1).permute(1, 0, 3, 2).reshape(N, -1, 2) for b in bins]
-        spectrum = (flat[0] if len(flat) == 1 else torch.cat(flat, dim=1))[:, self.bin_order]
-        spectra, start = [], 0
-        for L, count in zip(self.lengths, self.counts):
-            width = L // 2 + 1
-            spectra.append(spectrum[:, start:start + count * width].reshape(N, count, width, 2))
-            start += count * width
-        return self._signal(spectra)
+    def _synthesis(self, spectra: Sequence[torch.Tensor], N: int) -> torch.Tensor:
+        """The transpose (on the active rows, the inverse) of :meth:`_analysis`: ``(N, n)``."""
+        pieces = []
+        for li, L in enumerate(self.lengths):
+            if self.use_fft[li]:
+                F = L // 2 + 1
+                full = spectra[li].new_zeros(spectra[li].shape[1], 2 * F)
+                full.index_copy_(1, getattr(self, f"fft_columns_{li}"), spectra[li].T / self._constant(li, full))
+                values = torch.fft.irfft(torch.view_as_complex(full.view(full.shape[0], F, 2)), n=L, dim=-1, norm="ortho")
+            else:
+                values = torch.matmul(spectra[li].T, self._constant(li, spectra[li]))
+            pieces.append(values.reshape(N, self.counts[li] * L))
+        if self.in_place:
+            return pieces[0]
+        out = pieces[0].new_zeros(N, self.n_features)
+        for li, values in enumerate(pieces):
+            out.index_copy_(1, getattr(self, f"positions_{li}"), values)
+        return out
+
+    def _coordinates(self, spectra: Sequence[torch.Tensor], batch: _Batch) -> torch.Tensor:
+        """The batch's block coordinates ``(blocks, parts * N, d)`` (``[Re ; Im]`` per block): a view of
+        the spectrum when the blocks come from one cycle length, else a concatenation."""
+        B, rows = len(batch.blocks), batch.parts * len(batch.blocks)
+        views = [spectra[li][start:start + rows].view(B, rows // B * (spectra[li].shape[1] // self.counts[li]),
+                                                      self.counts[li]) for li, start in batch.pieces]
+        return views[0] if len(views) == 1 else torch.cat(views, dim=2)
+
+    def _put(self, spectra: list[torch.Tensor], batch: _Batch, left: torch.Tensor, right: torch.Tensor) -> None:
+        """Write the batch's coordinates ``left @ right`` (``(blocks, parts * N, d)``) into its rows."""
+        B, rows = len(batch.blocks), batch.parts * len(batch.blocks)
+        if len(batch.pieces) == 1:
+            li, start = batch.pieces[0]
+            torch.bmm(left, right, out=spectra[li][start:start + rows].view(B, left.shape[1], self.counts[li]))
+            return
+        values, column = torch.bmm(left, right), 0
+        for li, start in batch.pieces:
+            width = self.counts[li]
+            spectra[li][start:start + rows].view(B, left.shape[1], width).copy_(values[:, :, column:column + width])
+            column += width
+
+    # -- public API ---------------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self._check_input(x)
+        if not self.batches or x.shape[0] == 0:  # (the FFTs refuse empty batches)
+            return x.new_zeros(x.shape)
+        return _Decode.apply(self, *_Encode.apply(x, self, *self.encoders), *self.decoders)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Real codes (``N x max_rank``): block by block, complex codes as interleaved ``(Re, Im)``."""
+        x = self._check_input(x)
+        N = x.shape[0]
+        if not self.batches or N == 0:
+            return x.new_zeros(N, self.rank)
+        flat = []
+        for batch, code in zip(self.batches, _Encode.apply(x, self, *self.encoders)):
+            if batch.complex:  # (blocks, w, N, 2): Z_re and Z_im, the first rows of the code
+                code = torch.stack([code[:, :batch.width, :N], code[:, :batch.width, N:]], dim=3)
+            flat.append(code.movedim(2, 0).reshape(N, len(batch.blocks) * batch.parts * batch.width))
+        return (flat[0] if len(flat) == 1 else torch.cat(flat, dim=1)).index_select(1, self.code_gather)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Outputs ``(N, n)`` of codes ``(N, max_rank)`` laid out as by :meth:`encode`."""
+        if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != self.rank:
+            got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+            raise ValueError(f"codes must be a torch.Tensor of shape (N, {self.rank}), got {got}")
+        N = z.shape[0]
+        if not self.batches or N == 0:
+            return z.new_zeros(N, self.n_features)
+        flat = z.new_zeros(N, self.code_width).index_copy(1, self.code_gather, z)
+        codes, start = [], 0
+        for batch in self.batches:
+            size = len(batch.blocks) * batch.parts * batch.width
+            code = flat[:, start:start + size].reshape(N, len(batch.blocks), batch.width, batch.parts)
+            code = code.permute(1, 2, 0, 3)  # (blocks, w, N, parts)
+            start += size
+            if batch.complex:
+                re, im = code[..., 0], code[..., 1]
+                codes.append(torch.cat([torch.cat([re, im], dim=2), torch.cat([-im, re], dim=2)], dim=1))
+            else:
+                codes.append(code[..., 0].contiguous())
+        return _Decode.apply(self, *codes, *self.decoders)
 
     def to_blocks(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Block coordinates of row vectors, as :meth:`EquivariantVariety.to_blocks` (differentiable)."""
-        bins = self._bins(self._check_input(x))
-        out: list[torch.Tensor] = [torch.empty(0)] * len(self.block_ranks)
-        for g, group in enumerate(self.size_groups):
-            d = bins[g].shape[2] // 2
-            for i, b in enumerate(group):
-                re, im = bins[g][i, :, :d], bins[g][i, :, d:]
-                out[b] = torch.complex(re, im) * _SQRT2 if self.variety.blocks[b].kind == "complex" else re
+        x = self._check_input(x)
+        spectra = {L: torch.fft.rfft(x[:, getattr(self, f"cycles_{i}")].reshape(x.shape[0], -1, L), dim=-1,
+                                     norm="ortho") for i, L in enumerate(self.all_lengths)}
+        out = []
+        for block, sources in zip(self.variety.blocks, self.block_sources):
+            values = torch.cat([spectra[L][:, :, j] for L, j in sources], dim=1)
+            out.append(values * _SQRT2 if block.kind == "complex" else values.real)
         return out
 
     def from_blocks(self, blocks: list[torch.Tensor]) -> torch.Tensor:
         """Row vectors with the given block coordinates (inverse of :meth:`to_blocks`)."""
-        dtype = self._reference().dtype
-        bins = []
-        for group in self.size_groups:
-            values = []
-            for b in group:
-                if self.variety.blocks[b].kind == "complex":
-                    c = blocks[b] / _SQRT2
-                    values.append(torch.cat([c.real, c.imag], dim=1).to(dtype))
-                else:
-                    values.append(torch.cat([blocks[b].real, torch.zeros_like(blocks[b].real)], dim=1).to(dtype))
-            bins.append(torch.stack(values, dim=0))
-        return self._from_bins(bins)
-
-    def _weights(self, g: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Real forms of the complex weights, acting on ``[Re | Im]`` stacked coordinates: the encoder
-        ``[[E_re, E_im], [-E_im, E_re]]`` (``(blocks, 2d, 2 width)``, the coordinate scale folded in)
-        and likewise the decoder."""
-        mask_re, mask_im = getattr(self, f"mask_re_{g}"), getattr(self, f"mask_im_{g}")
-        scale = getattr(self, f"scale_{g}")[:, :, None]
-        e_re, e_im = self.encoders_re[g] * mask_re * scale, self.encoders_im[g] * mask_im * scale
-        mask_re_t, mask_im_t = mask_re.transpose(1, 2), mask_im.transpose(1, 2)
-        d_re, d_im = self.decoders_re[g] * mask_re_t / scale, self.decoders_im[g] * mask_im_t / scale
-        enc = torch.cat([torch.cat([e_re, e_im], dim=2), torch.cat([-e_im, e_re], dim=2)], dim=1)
-        dec = torch.cat([torch.cat([d_re, d_im], dim=2), torch.cat([-d_im, d_re], dim=2)], dim=1)
-        return enc, dec
-
-    def _codes(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Per size group, ``(blocks, N, 2 width)``: real parts of the codes, then imaginary parts."""
-        return [torch.bmm(bins, self._weights(g)[0]) for g, bins in enumerate(self._bins(x))]
-
-    def _decode_codes(self, codes: list[torch.Tensor]) -> torch.Tensor:
-        return self._from_bins([torch.bmm(code, self._weights(g)[1]) for g, code in enumerate(codes)])
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._decode_codes(self._codes(self._check_input(x)))
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Real codes (``N x max_rank``): block by block, complex codes as interleaved ``(Re, Im)``."""
-        flat = [c.transpose(0, 1).reshape(x.shape[0], -1) for c in self._codes(x)]
-        return (flat[0] if len(flat) == 1 else torch.cat(flat, dim=1))[:, self.code_gather]
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        N = z.shape[0]
-        flat = torch.zeros(N, self.group_offsets[-1], dtype=z.dtype, device=z.device)
-        flat = flat.index_copy(1, self.code_gather, z)
-        codes = [flat[:, self.group_offsets[g]:self.group_offsets[g + 1]].reshape(N, len(group), -1)
-                 .transpose(0, 1) for g, group in enumerate(self.size_groups)]
-        return self._decode_codes(codes)
+        ref = self._reference()
+        N = blocks[0].shape[0]
+        cdtype = torch.complex128 if ref.dtype == torch.float64 else torch.complex64
+        spectra = {L: torch.zeros(N, getattr(self, f"cycles_{i}").numel() // L, L // 2 + 1, dtype=cdtype,
+                                  device=ref.device) for i, L in enumerate(self.all_lengths)}
+        for block, sources, values in zip(self.variety.blocks, self.block_sources, blocks):
+            values = values / _SQRT2 if block.kind == "complex" else values.real
+            start = 0
+            for L, j in sources:
+                count = spectra[L].shape[1]
+                spectra[L][:, :, j] = values[:, start:start + count].to(cdtype)
+                start += count
+        out = torch.zeros(N, self.n_features, dtype=ref.dtype, device=ref.device)
+        for i, L in enumerate(self.all_lengths):
+            values = torch.fft.irfft(spectra[L], n=L, dim=-1, norm="ortho").reshape(N, -1)
+            out = out.index_copy(1, getattr(self, f"cycles_{i}"), values)
+        return out
 
     @classmethod
     def from_closed_form(cls, estimator: EquivariantAutoencoder,
@@ -460,20 +601,167 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
             raise ValueError("expected a fitted equilin.fit.EquivariantAutoencoder")
         module = cls(estimator.variety_.sigma, tuple(estimator.ranks_.values()), dtype=dtype)
         with torch.no_grad():
-            for g, group in enumerate(module.size_groups):
-                for i, b in enumerate(group):
+            for g, batch in enumerate(module.batches):
+                for i, b in enumerate(batch.blocks):
                     enc = np.asarray(estimator.block_encoders_[b])
                     dec = np.asarray(estimator.block_decoders_[b])
                     k = enc.shape[1]
-                    for param, value in [(module.encoders_re[g][i, :, :k], enc.real),
-                                         (module.encoders_im[g][i, :, :k], np.imag(enc)),
-                                         (module.decoders_re[g][i, :k, :], dec.real),
-                                         (module.decoders_im[g][i, :k, :], np.imag(dec))]:
-                        param.copy_(torch.from_numpy(np.array(value, dtype=np.float64)))
+                    parts = [(0, np.real(enc), np.real(dec))]
+                    if batch.complex:
+                        parts.append((batch.width, np.imag(enc), np.imag(dec)))
+                    for shift, e, d in parts:
+                        module.encoders[g][i, :, shift:shift + k] = torch.from_numpy(np.array(e, dtype=np.float64))
+                        module.decoders[g][i, shift:shift + k, :] = torch.from_numpy(np.array(d, dtype=np.float64))
         return module
 
 
 # -- training -------------------------------------------------------------------------------------
+class IsotypicLinearAutoencoder(_LinearAutoencoder):
+    """One component of ``E^G_r`` for ANY permutation group (the generic isotypic path of
+    :class:`equilin.equivariant.EquivariantVariety`): encoder and decoder are, per block, matrices over
+    the block's field ``D`` (R, C or H), realized and repeated on the copies of the irreducible, in the
+    adapted orthogonal basis ``Q`` (a dense ``n x n`` buffer, ``n <= 4096``).
+
+    Parameters
+    ----------
+    group : PermutationGroup or Permutation
+        Any permutation group (a cyclic one works too, through the generic path; for cyclic groups
+        :class:`EquivariantLinearAutoencoder` is faster, by Fourier transforms).
+    ranks : tuple of int or mapping
+        The component's ranks over the blocks' fields, in block order (or ``{"r_{Vi}": rank}``).
+    dtype : torch.float32 or torch.float64
+    seed : int
+        Seed of the isotypic decomposition (:class:`equilin.isotypic.IsotypicDecomposition`).
+
+    Notes
+    -----
+    Block ``i`` of rank ``k`` has an encoder ``encoders[i]`` of shape ``(dim_R D, k, m)`` and a decoder
+    ``decoders[i]`` of shape ``(dim_R D, m, k)``: the real components of a ``D``-matrix (for ``H``: the
+    coefficients of ``1, i, j, k``), so :meth:`n_parameters` is ``sum 2 dim_R(D) m k`` =
+    :attr:`~equilin.equivariant.EquivariantComponent.n_params`. The forward pass is ``x Q_b``, one
+    product with the realized encoder per block (the ``delta / dim_R D`` copies of the irreducible
+    folded into the batch), the realized decoder, and ``Q_b^T``.
+
+    Examples
+    --------
+    >>> Q8 = PermutationGroup.from_cycles(["(1 3 2 4)(5 8 6 7)", "(1 5 2 6)(3 7 4 8)"], 8)
+    >>> model = IsotypicLinearAutoencoder(Q8, {"r_{V5}": 1}, dtype=torch.float64)
+    >>> model.n_parameters(), model.rank, model.encode(torch.rand(3, 8, dtype=torch.float64)).shape
+    (8, 4, torch.Size([3, 4]))
+    """
+
+    def __init__(self, group: PermutationGroup | Permutation, ranks: Sequence[int] | Mapping[Any, int],
+                 dtype: torch.dtype = torch.float32, seed: int = 0) -> None:
+        super().__init__()
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+        self.group = as_group(group)
+        self.seed = check_int(seed, "seed", 0)
+        self.variety = EquivariantVariety.for_ranks(self.group, ranks, method="generic", seed=self.seed)
+        parsed = self.variety.parse_ranks(ranks)
+        self.component = self.variety.component(parsed)
+        self.block_ranks = parsed
+        self.n_features = self.n_outputs = self.variety.n
+        self.rank = self.component.max_rank
+        decomposition = self.variety.decomposition
+        self.register_buffer("_anchor", torch.zeros(0, dtype=dtype), persistent=False)
+        self.active = [i for i, k in enumerate(parsed) if k > 0]
+        self.encoders, self.decoders = nn.ParameterList(), nn.ParameterList()
+        for j, i in enumerate(self.active):
+            b, k = self.variety.blocks[i], parsed[i]
+            d = b.field_dim
+            self.register_buffer(f"basis_{j}", torch.from_numpy(np.ascontiguousarray(decomposition.columns(i)))
+                                 .to(dtype), persistent=False)
+            self.register_buffer(f"units_{j}", torch.from_numpy(_field_units(d)).to(dtype), persistent=False)
+            bound = 1.0 / math.sqrt(b.size * d)
+            self.encoders.append(nn.Parameter(torch.empty(d, k, b.size, dtype=dtype).uniform_(-bound, bound)))
+            self.decoders.append(nn.Parameter(torch.empty(d, b.size, k, dtype=dtype).uniform_(-bound, bound)))
+
+    def _reference(self) -> torch.Tensor:
+        return self._anchor
+
+    @staticmethod
+    def _realized(weight: torch.Tensor, units: torch.Tensor) -> torch.Tensor:
+        """``sum_t weight[t] (x) units[t]`` with the unit index innermost: ``(rows d, cols d)``."""
+        d, rows, cols = weight.shape
+        return torch.einsum("tab,tuv->aubv", weight, units).reshape(rows * d, cols * d)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        N = x.shape[0]
+        codes = []
+        for j, i in enumerate(self.active):
+            b = self.variety.blocks[i]
+            d, reps = b.field_dim, b.weight // b.field_dim
+            coords = x @ getattr(self, f"basis_{j}")                       # (N, m * delta): (a, rep, u)
+            coords = coords.reshape(N, b.size, reps, d).transpose(1, 2).reshape(N * reps, b.size * d)
+            W = self._realized(self.encoders[j], getattr(self, f"units_{j}"))
+            codes.append((coords @ W.T).reshape(N, -1))                     # (N, reps * k * d)
+        if not codes:
+            return x.new_zeros((N, 0))
+        return torch.cat(codes, dim=1)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.rank:
+            raise ValueError(f"codes must have shape (N, {self.rank}), got {tuple(z.shape)}")
+        N = z.shape[0]
+        out = z.new_zeros((N, self.n_outputs))
+        start = 0
+        for j, i in enumerate(self.active):
+            b, k = self.variety.blocks[i], self.block_ranks[i]
+            d, reps = b.field_dim, b.weight // b.field_dim
+            width = reps * k * d
+            part = z[:, start:start + width].reshape(N * reps, k * d)
+            start += width
+            W = self._realized(self.decoders[j], getattr(self, f"units_{j}"))
+            coords = (part @ W.T).reshape(N, reps, b.size, d).transpose(1, 2).reshape(N, b.size * b.weight)
+            out = out + coords @ getattr(self, f"basis_{j}").T
+        return out
+
+    @classmethod
+    def from_closed_form(cls, estimator: EquivariantAutoencoder,
+                         dtype: torch.dtype = torch.float64) -> IsotypicLinearAutoencoder:
+        """The module computing the function of a fitted :class:`equilin.fit.EquivariantAutoencoder` on
+        the generic path (any group)."""
+        if (not isinstance(estimator, EquivariantAutoencoder) or not hasattr(estimator, "component_")
+                or estimator.variety_.method != "generic"):
+            raise ValueError("expected a fitted equilin.fit.EquivariantAutoencoder of the generic path "
+                             "(a group with several generators, or method='generic')")
+        variety = estimator.variety_
+        module = cls(variety.group, estimator.component_.ranks, dtype=dtype, seed=variety.decomposition.seed)
+        with torch.no_grad():
+            for j, i in enumerate(module.active):
+                b = variety.blocks[i]
+                enc, dec = estimator.block_encoders_[i], estimator.block_decoders_[i]
+                # rows -> rows @ enc @ dec, i.e. the block operator Z = (enc dec)^T = dec^T enc^T
+                left, right = dec.T, enc.T                                  # (vector, kk), (kk, vector)
+                if b.kind == "quaternionic":  # factors in complex adjoint form: an adjoint basis
+                    basis = adjoint_basis(left)
+                    right = basis.conj().T @ left @ right
+                    left = basis
+                module.decoders[j].copy_(torch.from_numpy(_field_parts(left, b.kind).copy()))
+                module.encoders[j].copy_(torch.from_numpy(_field_parts(right, b.kind).copy()))
+        return module
+
+
+def _field_units(d: int) -> np.ndarray:
+    """The standard basis of R, C or H as real ``d x d`` matrices (left multiplications)."""
+    if d == 1:
+        return np.ones((1, 1, 1))
+    if d == 2:
+        return np.stack([np.eye(2), np.array([[0.0, -1.0], [1.0, 0.0]])])
+    return quaternion_units()
+
+
+def _field_parts(Z: np.ndarray, kind: str) -> np.ndarray:
+    """The real components ``(d, rows, cols)`` of a block operator factor (real, complex, or a complex
+    adjoint ``2 rows x 2 cols``)."""
+    if kind == "real":
+        return np.asarray(Z, dtype=np.float64)[None]
+    if kind == "complex":
+        return np.stack([Z.real, Z.imag])
+    return complex_to_quaternion(Z, tol=1e-8)
+
+
 class TrainingHistory(dict):
     """``{"train_loss": [...], "val_loss": [...], "best_epoch": int, "stopped_early": bool}``;
     losses are mean squared errors per entry, one value per epoch."""
@@ -489,6 +777,8 @@ def _as_tensor(data: Any, name: str, like: torch.Tensor) -> torch.Tensor:
         tensor = torch.from_numpy(np.ascontiguousarray(arr))
     if tensor.ndim != 2:
         raise ValueError(f"{name} must be 2-D (samples x features), got shape {tuple(tensor.shape)}")
+    if tensor.shape[0] == 0:
+        raise ValueError(f"{name} has no samples (shape {tuple(tensor.shape)})")
     if not torch.isfinite(tensor).all():
         raise ValueError(f"{name} contains NaN or infinite values")
     return tensor.to(dtype=like.dtype, device=like.device)

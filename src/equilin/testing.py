@@ -20,12 +20,15 @@ __all__ = ["assert_invariant", "assert_equivariant", "invariance_error", "equiva
 Model = Callable[[NDArray[np.float64]], Any] | NDArray[np.float64]
 
 
-def _as_function(model: Model) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
+def _as_function(model: Model, n: int) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
     if callable(model):
         return lambda X: np.asarray(model(X), dtype=np.float64)
     M = np.asarray(model, dtype=np.float64)
     if M.ndim != 2:
         raise ValueError(f"a matrix model must be 2-D, got shape {M.shape}")
+    if M.shape[1] != n:
+        raise ValueError(f"a matrix model must have n = {n} columns (the group acts on n points), got shape "
+                         f"{M.shape}")
     return lambda X: X @ M.T
 
 
@@ -38,7 +41,8 @@ def _inputs(group: PermutationGroup, n_samples: int, seed: int) -> NDArray[np.fl
 def invariance_error(model: Model, group: PermutationGroup | Permutation, n_samples: int = 8,
                      seed: int = 0) -> float:
     """Largest ``|f(g x) - f(x)|`` over generators ``g`` and random ``x``, relative to ``max |f(x)|``."""
-    G, f = as_group(group), _as_function(model)
+    G = as_group(group)
+    f = _as_function(model, G.n)
     X = _inputs(G, n_samples, seed)
     Y = f(X)
     scale = max(float(np.abs(Y).max(initial=0.0)), 1.0)
@@ -48,7 +52,8 @@ def invariance_error(model: Model, group: PermutationGroup | Permutation, n_samp
 def equivariance_error(model: Model, group: PermutationGroup | Permutation, n_samples: int = 8,
                        seed: int = 0) -> float:
     """Largest ``|f(g x) - g f(x)|`` over generators ``g`` and random ``x``, relative to ``max |f(x)|``."""
-    G, f = as_group(group), _as_function(model)
+    G = as_group(group)
+    f = _as_function(model, G.n)
     X = _inputs(G, n_samples, seed)
     Y = f(X)
     if Y.shape != X.shape:

@@ -31,5 +31,22 @@ def check_int(value: Any, name: str, minimum: int = 0) -> int:
 
 
 def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
-    """A ``numpy.random.Generator`` from a generator, a seed, or ``None`` (fresh entropy)."""
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    """A ``numpy.random.Generator`` from a generator, a seed, or ``None`` (fresh entropy).
+
+    Examples
+    --------
+    >>> as_generator(0).integers(10) == as_generator(np.random.default_rng(0)).integers(10)
+    np.True_
+    >>> as_generator("0")
+    Traceback (most recent call last):
+    ...
+    TypeError: rng must be a numpy.random.Generator, a non-negative integer seed or None, got '0' of type str
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is not None and (isinstance(rng, bool) or not isinstance(rng, (int, np.integer))):
+        raise TypeError("rng must be a numpy.random.Generator, a non-negative integer seed or None, "
+                        f"got {rng!r} of type {type(rng).__name__}")
+    if rng is not None and rng < 0:
+        raise ValueError(f"rng seed must be a non-negative integer, got {rng}")
+    return np.random.default_rng(rng)

@@ -1,0 +1,632 @@
+"""Pure and spurious critical points of the training loss of a linear network.
+
+The loss factors as ``L = l o F``: the parameterization ``F`` maps parameters ``theta`` to the network's
+matrix ``M = F(theta)`` (``m x n``), and ``l(M) = ||X M^T - Y||_F^2 / N`` is the squared error on the
+**row** samples ``X`` (``N x n``) and targets ``Y`` (``N x m``) (the library's convention; ``MATH.md``
+writes samples as columns, which transposes everything and changes nothing). Following Trager, Kohn,
+Bruna (*Pure and spurious critical points: a geometric study of linear networks*, ICLR 2020), a critical
+point ``theta`` of ``L`` is **pure** when ``F(theta)`` is a critical point of ``l`` restricted to the
+function space ``M_F = F(parameters)``, i.e. a smooth point of ``M_F`` at which ``grad l`` is orthogonal
+to the tangent space, and **spurious** otherwise (it is then created by the parameterization). The rules
+this module implements, with their references, are in ``docs/critical.md``; in short:
+
+* *critical*: ``||grad L(theta)|| <= tol * ||grad l(0)||`` (``grad l(0) = -2 Y^T X / N``, the data's scale);
+* *regular*: the Jacobian of ``F`` at ``theta`` has rank ``dim M_F`` (the generic rank; exact formulas
+  per family, checked against random Jacobians in the tests);
+* *zero*: ``||F(theta)|| <= tol * ||M_ls||`` with ``M_ls`` the unconstrained least-squares map;
+* *smooth*: per family, exactly for determinantal, invariant and equivariant function spaces (rank
+  conditions), and for LCNs as described in ``docs/critical.md`` (``None`` where undecided);
+* *pure*: smooth and the tangential part of ``grad l(F(theta))`` vanishes (up to ``tol``).
+
+For determinantal function spaces :func:`classify` also names the critical point of the distance function:
+with ``S = (X^T X)^{1/2}``, ``l(M) = ||M S - U'||^2 / N + const`` for ``U' = Y^T X S^{-1}``, and every
+critical point keeps a set of singular triples of ``U'`` (Eckart-Young), reported as 0-based indices
+(0 = largest).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from equilin.determinantal import DeterminantalVariety
+from equilin.equivariant import EquivariantComponent
+from equilin.invariant import InvariantVariety
+from equilin.lcn import LCN, conv_matrix
+from equilin.validation import as_generator, check_int
+
+__all__ = ["OUTCOMES", "CriticalPointReport", "Parameterization", "classify", "kept_singular_values",
+           "squared_loss", "stride_one_interior"]
+
+OUTCOMES = ("zero", "pure regular", "pure non-regular", "spurious", "undecided", "not converged")
+"""The outcome labels of :attr:`CriticalPointReport.outcome`, in report order."""
+
+KINDS = ("dense", "invariant", "equivariant", "lcn")
+
+
+def _check_data(X: Any, Y: Any, n: int, m: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    arrays = []
+    for name, arr_, cols in (("X", X, n), ("Y", Y, m)):
+        arr = np.asarray(arr_)
+        if arr.ndim != 2 or arr.shape[1] != cols:
+            raise ValueError(f"{name} must be an N x {cols} array of row samples, got shape {arr.shape}")
+        if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+            raise ValueError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name} contains NaN or infinite entries")
+        arrays.append(arr.astype(np.float64))
+    if arrays[0].shape[0] != arrays[1].shape[0] or arrays[0].shape[0] == 0:
+        raise ValueError(f"X and Y must have the same positive number of rows, got {arrays[0].shape[0]} "
+                         f"and {arrays[1].shape[0]}")
+    return arrays[0], arrays[1]
+
+
+def squared_loss(M: ArrayLike, X: ArrayLike, Y: ArrayLike) -> tuple[float, NDArray[np.float64]]:
+    """``l(M) = ||X M^T - Y||_F^2 / N`` and its gradient ``2 (M X^T X - Y^T X) / N``.
+
+    Examples
+    --------
+    >>> value, grad = squared_loss(np.eye(2), np.eye(2), np.zeros((2, 2)))
+    >>> value, grad.tolist()
+    (1.0, [[1.0, 0.0], [0.0, 1.0]])
+    """
+    M_ = np.asarray(M, dtype=np.float64)
+    X_, Y_ = _check_data(X, Y, M_.shape[1], M_.shape[0])
+    R = X_ @ M_.T - Y_
+    return float((R ** 2).sum() / len(X_)), 2.0 * (R.T @ X_) / len(X_)
+
+
+@dataclass(frozen=True)
+class _Layer:
+    rows: int
+    cols: int
+    basis: NDArray[np.float64] | None  # (p, rows, cols); None: dense, p = rows * cols row-major
+
+    @property
+    def n_params(self) -> int:
+        return self.rows * self.cols if self.basis is None else int(self.basis.shape[0])
+
+    def matrix(self, theta: NDArray[np.float64]) -> NDArray[np.float64]:
+        if self.basis is None:
+            return theta.reshape(self.rows, self.cols)
+        return np.tensordot(theta, self.basis, axes=1)
+
+    def pull(self, grad: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Gradient with respect to this layer's parameters from the gradient of its matrix."""
+        return grad.ravel() if self.basis is None else np.tensordot(self.basis, grad, axes=([1, 2], [0, 1]))
+
+
+def _basis_from_ids(ids: NDArray[np.int64], signs: NDArray[np.int64], ids_range: range,
+                    outer_left: NDArray[np.float64] | None, outer_right: NDArray[np.float64] | None
+                    ) -> NDArray[np.float64]:
+    basis = np.zeros((len(ids_range),) + ids.shape)
+    for p, pid in enumerate(ids_range):
+        basis[p] = np.where(ids == pid, signs, 0)
+    if outer_left is not None:
+        basis = np.einsum("ab,pbc->pac", outer_left, basis)
+    if outer_right is not None:
+        basis = basis @ outer_right
+    return basis
+
+
+class Parameterization:
+    """A linear network's parameterization ``F(theta) = W_L(theta_L) ... W_1(theta_1)`` with every layer
+    matrix linear in its own parameters, and its function space. Build it with :meth:`dense`,
+    :meth:`invariant`, :meth:`equivariant` or :meth:`lcn`; ``theta`` is flat, layer 1 first.
+
+    Examples
+    --------
+    >>> P = Parameterization.dense((4, 2, 3))          # R^4 -> R^2 -> R^3: M_{2, 3x4}
+    >>> P.shape, P.n_params, P.dim, str(P.space)
+    ((3, 4), 14, 10, 'M_{2, 3x4}(R)')
+    >>> P.numerical_dim(), P.function(np.ones(14)).tolist()[0]
+    (10, [2.0, 2.0, 2.0, 2.0])
+    """
+
+    def __init__(self, kind: str, layers: Sequence[_Layer], space: Any, description: str) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        self.kind = kind
+        self.layers: tuple[_Layer, ...] = tuple(layers)
+        self.space = space
+        self.description = description
+        for lower, upper in zip(self.layers, self.layers[1:]):
+            if upper.cols != lower.rows:
+                raise ValueError("layer shapes do not chain")
+
+    # -- constructors -------------------------------------------------------------------------
+    @classmethod
+    def dense(cls, widths: Sequence[int]) -> Parameterization:
+        """A fully-connected linear network ``R^{d_0} -> R^{d_1} -> ... -> R^{d_L}`` (``widths`` from
+        input to output, at least two entries); function space ``M_{r, d_L x d_0}``, ``r = min widths``."""
+        if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) < 2:
+            raise ValueError(f"widths must list at least the input and output sizes, got {widths!r}")
+        w = [check_int(v, f"widths[{i}]", 1) for i, v in enumerate(widths)]
+        layers = [_Layer(w[i + 1], w[i], None) for i in range(len(w) - 1)]
+        space = DeterminantalVariety(w[-1], w[0], min(w))
+        return cls("dense", layers, space, "fully-connected " + " -> ".join(str(v) for v in w))
+
+    @classmethod
+    def invariant(cls, variety: InvariantVariety) -> Parameterization:
+        """The invariant autoencoder ``M = A (W E_P)``: encoder ``W`` (``r x k``), dense decoder ``A``
+        (``m x r``); function space ``I^G_{r, m x n}``."""
+        if not isinstance(variety, InvariantVariety):
+            raise ValueError(f"expected an InvariantVariety, got {type(variety).__name__}")
+        r, k, E = variety.r, variety.k, variety.E_P
+        basis = np.einsum("ac,bn->abcn", np.eye(r), E).reshape(r * k, r, variety.n)
+        layers = [_Layer(r, variety.n, basis), _Layer(variety.m, r, None)]
+        return cls("invariant", layers, variety, f"invariant autoencoder {variety}")
+
+    @classmethod
+    def equivariant(cls, component: EquivariantComponent) -> Parameterization:
+        """The autoencoder of one equivariant component with its weight sharing:
+        ``M = (Q decoder)(encoder Q^T)`` (``EquivariantComponent.weight_sharing``); needs the dense ``Q``."""
+        if not isinstance(component, EquivariantComponent):
+            raise ValueError(f"expected an EquivariantComponent, got {type(component).__name__}")
+        if component.max_rank == 0:
+            raise ValueError("the component has rank 0: its network has no parameters")
+        shares = component.weight_sharing()
+        Q = component.variety.Q()
+        n_enc = int(shares.encoder_ids.max()) + 1
+        enc = _basis_from_ids(shares.encoder_ids, shares.encoder_signs, range(n_enc), None, Q.T)
+        dec = _basis_from_ids(shares.decoder_ids, shares.decoder_signs, range(n_enc, shares.n_params), Q, None)
+        n, width = component.variety.n, component.max_rank
+        layers = [_Layer(width, n, enc), _Layer(n, width, dec)]
+        return cls("equivariant", layers, component, f"equivariant component {component.label()}")
+
+    @classmethod
+    def lcn(cls, net: LCN) -> Parameterization:
+        """A linear convolutional network (:class:`equilin.lcn.LCN`); the matrix is ``d_L x d_0``."""
+        if not isinstance(net, LCN):
+            raise ValueError(f"expected an LCN, got {type(net).__name__}")
+        layers = []
+        for k, s, d in zip(net.filter_sizes, net.strides, net.sizes):
+            basis = np.stack([conv_matrix(np.eye(k)[j], d, s) for j in range(k)])
+            layers.append(_Layer(basis.shape[1], d, basis))
+        return cls("lcn", layers, net, f"LCN d0={net.d0} filters={net.filter_sizes} strides={net.strides}")
+
+    # -- structure ----------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(m, n)``: the shape of ``F(theta)``."""
+        return (self.layers[-1].rows, self.layers[0].cols)
+
+    @property
+    def n_params(self) -> int:
+        return sum(layer.n_params for layer in self.layers)
+
+    @property
+    def dim(self) -> int:
+        """Dimension of the function space (exact: the family's formula)."""
+        return int(self.space.dim)
+
+    def numerical_dim(self, rng: np.random.Generator | int | None = 0, tries: int = 3) -> int:
+        """The largest Jacobian rank at ``tries`` random parameters (the generic rank of ``dF``)."""
+        g = as_generator(rng)
+        return max(self.jacobian_rank(self.sample(g)) for _ in range(check_int(tries, "tries", 1)))
+
+    def sample(self, rng: np.random.Generator | int | None = None, scale: float = 1.0) -> NDArray[np.float64]:
+        """Gaussian parameters (standard deviation ``scale``)."""
+        return scale * as_generator(rng).standard_normal(self.n_params)
+
+    # -- maps ---------------------------------------------------------------------------------
+    def _check_theta(self, theta: Any) -> NDArray[np.float64]:
+        arr = np.asarray(theta)
+        if arr.shape != (self.n_params,):
+            raise ValueError(f"theta must be a flat vector of {self.n_params} parameters (layer 1 first), "
+                             f"got shape {arr.shape}")
+        if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+            raise ValueError(f"theta must be real, got dtype {arr.dtype}")
+        if not np.isfinite(arr).all():
+            raise ValueError("theta contains NaN or infinite entries")
+        return arr.astype(np.float64)
+
+    def factors(self, theta: ArrayLike) -> list[NDArray[np.float64]]:
+        """The layer matrices ``[W_1, ..., W_L]``."""
+        arr = self._check_theta(theta)
+        parts = np.split(arr, np.cumsum([layer.n_params for layer in self.layers])[:-1])
+        return [layer.matrix(p) for layer, p in zip(self.layers, parts)]
+
+    def function(self, theta: ArrayLike) -> NDArray[np.float64]:
+        """``F(theta) = W_L ... W_1`` (``m x n``)."""
+        out = None
+        for W in self.factors(theta):
+            out = W if out is None else W @ out
+        assert out is not None
+        return out
+
+    def balance(self, theta: ArrayLike) -> NDArray[np.float64]:
+        """The point of the fibre of ``F`` through ``theta`` whose layers' parameter vectors all have the
+        geometric mean of their norms (``theta_i -> c_i theta_i`` with ``prod c_i = 1``, which leaves
+        ``F`` unchanged); ``theta`` unchanged when a layer is zero. Training drifts along these rescalings;
+        ranks and gradients are compared at the balanced representative.
+
+        Examples
+        --------
+        >>> P = Parameterization.dense((1, 1, 1))
+        >>> P.balance([4.0, 1.0]).tolist()
+        [2.0, 2.0]
+        """
+        arr = self._check_theta(theta)
+        parts = np.split(arr, np.cumsum([layer.n_params for layer in self.layers])[:-1])
+        norms = np.array([np.linalg.norm(p) for p in parts])
+        if (norms == 0).any():
+            return arr
+        target = math.exp(float(np.log(norms).mean()))
+        return np.concatenate([p * (target / nrm) for p, nrm in zip(parts, norms)])
+
+    def _sides(self, Ws: list[NDArray[np.float64]]) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
+        """``(left, right)`` products around each layer: ``F = left_i W_i right_i``."""
+        rights = [np.eye(self.shape[1])]
+        for W in Ws[:-1]:
+            rights.append(W @ rights[-1])
+        lefts = [np.eye(self.shape[0])]
+        for W in Ws[:0:-1]:
+            lefts.append(lefts[-1] @ W)
+        return list(zip(lefts[::-1], rights))
+
+    def jacobian(self, theta: ArrayLike) -> NDArray[np.float64]:
+        """``d vec(F) / d theta`` (row-major ``vec``, ``m n x n_params``), exact (``F`` is multilinear)."""
+        Ws = self.factors(theta)
+        blocks = []
+        for layer, (left, right) in zip(self.layers, self._sides(Ws)):
+            if layer.basis is None:
+                block = np.einsum("pa,bq->pqab", left, right).reshape(left.shape[0] * right.shape[1], -1)
+            else:
+                block = np.einsum("pa,kab,bq->pqk", left, layer.basis, right).reshape(-1, layer.n_params)
+            blocks.append(block)
+        return np.concatenate(blocks, axis=1)
+
+    def jacobian_rank(self, theta: ArrayLike, rtol: float = 1e-9) -> int:
+        """Numerical rank of :meth:`jacobian` (singular values above ``rtol`` times the largest)."""
+        s = np.linalg.svd(self.jacobian(theta), compute_uv=False)
+        return int((s > rtol * max(float(s[0]) if s.size else 0.0, np.finfo(float).tiny)).sum())
+
+    def pullback(self, theta: ArrayLike, G: ArrayLike) -> NDArray[np.float64]:
+        """``J(theta)^T vec(G)``: the gradient in parameter space of a loss whose gradient at ``F(theta)``
+        is ``G`` (chain rule, without forming ``J``)."""
+        Ws = self.factors(theta)
+        G_ = np.asarray(G, dtype=np.float64)
+        return np.concatenate([layer.pull(left.T @ G_ @ right.T)
+                               for layer, (left, right) in zip(self.layers, self._sides(Ws))])
+
+    def loss(self, theta: ArrayLike, X: ArrayLike, Y: ArrayLike) -> tuple[float, NDArray[np.float64]]:
+        """``L(theta) = l(F(theta))`` (see :func:`squared_loss`) and its gradient in ``theta``.
+
+        Examples
+        --------
+        >>> P = Parameterization.dense((2, 1, 2))
+        >>> value, grad = P.loss(np.ones(4), np.eye(2), np.zeros((2, 2)))
+        >>> value, grad.tolist()
+        (2.0, [2.0, 2.0, 2.0, 2.0])
+        """
+        value, G = squared_loss(self.function(theta), X, Y)
+        return value, self.pullback(theta, G)
+
+    def is_smooth_point(self, theta: ArrayLike, tol: float = 1e-9, rank_tol: float = 1e-6) -> bool | None:
+        """Whether ``F(theta)`` is a smooth point of the function space (for LCNs: a smooth interior point),
+        by the rules of ``docs/critical.md``; ``None`` where undecided (a non-regular, non-zero point of an
+        LCN with a stride > 1). ``F(theta)`` counts as zero when its norm is at most ``tol``; ranks count
+        singular values above ``rank_tol`` times the norm of ``F(theta)``.
+
+        Examples
+        --------
+        >>> P = Parameterization.dense((3, 2, 3))                  # M_{2, 3x3}: Sing = M_1
+        >>> A, B = np.eye(3)[:, :2], np.eye(3)[:2]
+        >>> P.is_smooth_point(np.concatenate([B.ravel(), A.ravel()]))
+        True
+        >>> B[1] = 0.0
+        >>> P.is_smooth_point(np.concatenate([B.ravel(), A.ravel()]))
+        False
+        """
+        th = self._check_theta(theta)
+        M = self.function(th)
+        norm = float(np.linalg.norm(M))
+        J = self.jacobian(th)
+        s = np.linalg.svd(J, compute_uv=False)
+        rank = int((s > rank_tol * max(float(s[0]) if s.size else 0.0, np.finfo(float).tiny)).sum())
+        probe = CriticalPointReport(self.description, 0.0, 0.0, 1.0, True, rank, self.dim, rank == self.dim,
+                                    norm <= tol, None, None, None)
+        smooth, _ = _smooth_and_tangent(self, th, M, np.zeros_like(M), J, probe,
+                                        max(norm, np.finfo(float).tiny), rank_tol)
+        return smooth
+
+    def hessian_vector(self, theta: ArrayLike, v: ArrayLike, X: ArrayLike, Y: ArrayLike) -> NDArray[np.float64]:
+        """``H(theta) v`` for the Hessian of :meth:`loss`, exact: ``J^T vec(dG) + (dJ^T) vec(G)`` with
+        ``dG = 2 (J v) X^T X / N`` and ``dJ`` the derivative of the multilinear ``F`` along ``v``.
+
+        Examples
+        --------
+        >>> P = Parameterization.dense((1, 1, 1))                 # L(a, b) = (a b - 1)^2
+        >>> P.hessian_vector([1.0, 2.0], [1.0, 0.0], [[1.0]], [[1.0]]).tolist()
+        [8.0, 6.0]
+        """
+        Ws = self.factors(theta)
+        Vs = self.factors(v)
+        X_, Y_ = _check_data(X, Y, self.shape[1], self.shape[0])
+        M = self.function(theta)
+        _, G = squared_loss(M, X_, Y_)
+        dM = sum((left @ V @ right for V, (left, right) in zip(Vs, self._sides(Ws))),
+                 np.zeros_like(M))
+        dG = 2.0 * dM @ (X_.T @ X_) / len(X_)
+        out = []
+        count = len(Ws)
+        for i, layer in enumerate(self.layers):
+            left, right = self._sides(Ws)[i]
+            grad = left.T @ dG @ right.T
+            for j in range(count):  # replace W_j by V_j in left (j > i) or right (j < i)
+                if j == i:
+                    continue
+                swapped = Ws[:j] + [Vs[j]] + Ws[j + 1:]
+                d_left, d_right = self._sides(swapped)[i]
+                grad = grad + (d_left.T @ G @ right.T if j > i else left.T @ G @ d_right.T)
+            out.append(layer.pull(grad))
+        return np.concatenate(out)
+
+    def __repr__(self) -> str:
+        return f"Parameterization({self.description!r}, n_params={self.n_params}, dim={self.dim})"
+
+
+# -- the function space at a point --------------------------------------------------------------
+def _numerical_rank(s: NDArray[np.float64], scale: float, rtol: float) -> int:
+    return int((s > rtol * scale).sum())
+
+
+def _determinantal_test(M: NDArray[Any], G: NDArray[Any], variety: DeterminantalVariety, scale: float,
+                        rtol: float) -> tuple[bool, float | None]:
+    """Smooth point of ``M_rho``? and the norm of the tangential part of ``G`` there (``None``: singular)."""
+    rho = variety.rank
+    if variety.is_whole_space:
+        return True, float(np.linalg.norm(G))
+    u, s, vh = np.linalg.svd(M)
+    if _numerical_rank(s, scale, rtol) != rho:
+        return False, None
+    U, V = u[:, :rho], vh[:rho].conj().T
+    normal = G - U @ (U.conj().T @ G)
+    normal = normal - (normal @ V) @ V.conj().T
+    return True, float(np.linalg.norm(G - normal))
+
+
+def _tangent_from_jacobian(J: NDArray[np.float64], G: NDArray[np.float64], rtol: float) -> float:
+    u, s, _ = np.linalg.svd(J, full_matrices=False)
+    basis = u[:, s > rtol * max(float(s[0]) if s.size else 0.0, np.finfo(float).tiny)]
+    return float(np.linalg.norm(basis.T @ G.ravel()))
+
+
+def stride_one_interior(net: LCN, u: ArrayLike, tol: float = 1e-5) -> bool:
+    """Whether the end-to-end filter ``u`` of a stride-one LCN is an interior point of its function space.
+
+    A real polynomial of degree ``k - 1`` (roots at infinity where its top coefficients vanish) is the
+    product of real filters of degrees ``k_i - 1`` iff it has at least ``e`` real roots counted with
+    multiplicity, ``e`` the number of even filter sizes (each odd-degree factor needs one, pairs fill the
+    rest). A perturbation keeps a real root of odd multiplicity real and may turn the others complex, so
+    ``u != 0`` is interior iff it has at least ``e`` distinct real roots of odd multiplicity; roots closer
+    than ``tol`` (relative) count as one. A filling architecture (``e <= 1``) has no boundary.
+
+    Examples
+    --------
+    >>> net = LCN(6, (2, 2))                                  # the quadratics with real roots
+    >>> stride_one_interior(net, [2.0, 3.0, 1.0]), stride_one_interior(net, [1.0, 2.0, 1.0])
+    (True, False)
+    """
+    if not isinstance(net, LCN) or not net.is_stride_one:
+        raise ValueError("stride_one_interior needs an LCN with all strides 1")
+    arr = np.asarray(u, dtype=np.float64)
+    if arr.shape != (net.filter_size,):
+        raise ValueError(f"u must be an end-to-end filter of size {net.filter_size}, got shape {arr.shape}")
+    if net.is_filling:
+        return True
+    scale = float(np.abs(arr).max())
+    if scale == 0.0:
+        return False
+    top = int(np.nonzero(np.abs(arr) > 1e-12 * scale)[0].max())
+    roots = np.roots(arr[:top + 1][::-1]) if top > 0 else np.zeros(0, dtype=complex)
+    at_infinity = arr.size - 1 - top + int((np.abs(roots) > 1.0 / tol).sum())
+    roots = roots[np.abs(roots) <= 1.0 / tol]
+    parent = list(range(roots.size))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(roots.size):
+        for j in range(i + 1, roots.size):
+            if abs(roots[i] - roots[j]) <= tol * max(1.0, abs(roots[i])):
+                parent[find(i)] = find(j)
+    clusters: dict[int, list[complex]] = {}
+    for i, z in enumerate(roots):
+        clusters.setdefault(find(i), []).append(complex(z))
+    odd_real = sum(1 for members in clusters.values()
+                   if len(members) % 2 and abs(np.mean(members).imag) <= tol * max(1.0, abs(np.mean(members))))
+    odd_real += at_infinity % 2
+    even_filters = sum(1 for k in net.filter_sizes if k % 2 == 0)
+    return odd_real >= even_filters
+
+
+@dataclass
+class CriticalPointReport:
+    """What :func:`classify` found at ``theta`` (see the module docstring and ``docs/critical.md``)."""
+
+    parameterization: str
+    loss: float
+    gradient_norm: float
+    gradient_scale: float
+    is_critical: bool
+    jacobian_rank: int
+    dim: int
+    is_regular: bool
+    is_zero: bool
+    is_smooth: bool | None
+    tangent_gradient_norm: float | None
+    pure: bool | None
+    kept: tuple[int, ...] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        """One of :data:`OUTCOMES`: ``"not converged"`` (not critical), ``"zero"`` (``F(theta) = 0``), then
+        ``"pure regular"``, ``"pure non-regular"``, ``"spurious"`` or ``"undecided"``."""
+        if not self.is_critical:
+            return "not converged"
+        if self.is_zero:
+            return "zero"
+        if self.pure is None:
+            return "undecided"
+        if not self.pure:
+            return "spurious"
+        return "pure regular" if self.is_regular else "pure non-regular"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["kept"] = None if self.kept is None else list(self.kept)
+        out["outcome"] = self.outcome
+        return out
+
+
+def kept_singular_values(M: ArrayLike, X: ArrayLike, Y: ArrayLike, tol: float = 1e-6) -> tuple[int, ...] | None:
+    """Which critical point of the distance function ``M`` is: the indices (0 = largest) of the singular
+    triples of ``U' = Y^T X S^{-1}`` (``S = (X^T X)^{1/2}``) kept by ``M S``; ``None`` when ``X^T X`` is
+    singular or ``M S`` is no such partial sum (``M`` is not critical on any ``M_e``).
+
+    Examples
+    --------
+    >>> X, Y = np.eye(3), np.diag([3.0, 2.0, 1.0])
+    >>> kept_singular_values(np.diag([3.0, 0.0, 1.0]), X, Y)
+    (0, 2)
+    """
+    M_ = np.asarray(M, dtype=np.float64)
+    X_, Y_ = _check_data(X, Y, M_.shape[1], M_.shape[0])
+    evals, evecs = np.linalg.eigh(X_.T @ X_)
+    if evals.min() <= 1e-12 * max(evals.max(), np.finfo(float).tiny):
+        return None
+    S = (evecs * np.sqrt(evals)) @ evecs.T
+    S_inv = (evecs / np.sqrt(evals)) @ evecs.T
+    u, s, vh = np.linalg.svd(Y_.T @ X_ @ S_inv, full_matrices=False)
+    Mp = M_ @ S
+    coefficients = np.einsum("ai,ab,ib->i", u, Mp, vh)
+    ref = max(float(s[0]), np.finfo(float).tiny)
+    kept = tuple(int(i) for i in np.nonzero(np.abs(coefficients - s) <= tol * ref)[0] if s[i] > tol * ref)
+    rebuilt = (u[:, list(kept)] * s[list(kept)]) @ vh[list(kept)]
+    if np.linalg.norm(Mp - rebuilt) > tol * ref * math.sqrt(len(s)):
+        return None
+    return kept
+
+
+def classify(parameterization: Parameterization, theta: ArrayLike, X: ArrayLike, Y: ArrayLike,
+             tol: float = 1e-6, rank_tol: float = 1e-6) -> CriticalPointReport:
+    """Classify ``theta`` for the loss ``||X F(theta)^T - Y||^2 / N`` (rows are samples).
+
+    Parameters
+    ----------
+    parameterization : Parameterization
+    theta : array_like
+        Flat parameters (layer 1 first), e.g. after training.
+    X, Y : array_like
+        Samples (``N x n``) and targets (``N x m``).
+    tol : float
+        Relative tolerance of the gradient tests (critical, tangential gradient) and of ``F(theta) = 0``.
+    rank_tol : float
+        Relative tolerance of the numerical ranks (Jacobian, and the points' ranks).
+
+    Returns
+    -------
+    CriticalPointReport
+
+    Examples
+    --------
+    The Eckart-Young optimum of a 2-layer network is pure and regular:
+
+    >>> P = Parameterization.dense((3, 1, 3))
+    >>> X, Y = np.eye(3), np.diag([3.0, 2.0, 1.0])
+    >>> theta = np.array([1.0, 0, 0, 3.0, 0, 0])          # encoder e_1^T, decoder 3 e_1
+    >>> report = classify(P, theta, X, Y)
+    >>> report.outcome, report.kept, report.is_regular
+    ('pure regular', (0,), True)
+    """
+    if not isinstance(parameterization, Parameterization):
+        raise ValueError(f"parameterization must be a Parameterization, got {type(parameterization).__name__}")
+    for name, value in (("tol", tol), ("rank_tol", rank_tol)):
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1):
+            raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
+    P = parameterization
+    th = P._check_theta(theta)
+    m, n = P.shape
+    X_, Y_ = _check_data(X, Y, n, m)
+    M = P.function(th)
+    value, G = squared_loss(M, X_, Y_)
+    grad = P.pullback(th, G)
+    N = len(X_)
+    g_scale = max(2.0 * float(np.linalg.norm(Y_.T @ X_)) / N, np.finfo(float).tiny)
+    M_ls = np.linalg.lstsq(X_, Y_, rcond=None)[0].T
+    m_scale = max(float(np.linalg.norm(M_ls)), np.finfo(float).tiny)
+    J = P.jacobian(th)
+    s = np.linalg.svd(J, compute_uv=False)
+    jac_rank = int((s > rank_tol * max(float(s[0]) if s.size else 0.0, np.finfo(float).tiny)).sum())
+    report = CriticalPointReport(
+        parameterization=P.description, loss=value, gradient_norm=float(np.linalg.norm(grad)),
+        gradient_scale=g_scale, is_critical=bool(np.linalg.norm(grad) <= tol * g_scale),
+        jacobian_rank=jac_rank, dim=P.dim, is_regular=jac_rank == P.dim,
+        is_zero=bool(np.linalg.norm(M) <= tol * m_scale), is_smooth=None, tangent_gradient_norm=None, pure=None)
+    smooth, tangent = _smooth_and_tangent(P, th, M, G, J, report, m_scale, rank_tol)
+    report.is_smooth, report.tangent_gradient_norm = smooth, tangent
+    if smooth is False:
+        report.pure = False
+    elif smooth and tangent is not None:
+        report.pure = bool(tangent <= tol * g_scale)
+    if P.kind == "dense":
+        report.kept = kept_singular_values(M, X_, Y_, tol=max(tol, 1e-6))
+    elif P.kind == "invariant":
+        space: InvariantVariety = P.space
+        report.kept = kept_singular_values(space.psi(M, tol=1e-6),
+                                           space.orbit_sums(X_), Y_, tol=max(tol, 1e-6))
+    return report
+
+
+def _smooth_and_tangent(P: Parameterization, theta: NDArray[np.float64], M: NDArray[np.float64],
+                        G: NDArray[np.float64], J: NDArray[np.float64], report: CriticalPointReport,
+                        m_scale: float, rtol: float) -> tuple[bool | None, float | None]:
+    space = P.space
+    if P.kind == "dense":
+        return _determinantal_test(M, G, space, m_scale, rtol)
+    if P.kind == "invariant":
+        N_ = space.psi(M, tol=1e-6)
+        return _determinantal_test(N_, G @ space.E_P.T, space.model, m_scale, rtol)
+    if P.kind == "equivariant":
+        E = space.variety
+        total = 0.0
+        for Mb, Gb, b, k in zip(E.matrix_to_blocks(M), E.matrix_to_blocks(G), space.blocks, space.ranks):
+            if k == 0:
+                continue
+            part = DeterminantalVariety(b.size * b.rank_step, b.size * b.rank_step, k * b.rank_step,
+                                        "C" if np.iscomplexobj(Mb) else "R")
+            smooth, tangent = _determinantal_test(Mb, Gb, part, m_scale, rtol)
+            if not smooth:
+                report.notes.append(f"block {b.label} has rank below {k}: a singular point")
+                return False, None
+            total += float(tangent) ** 2
+        return True, math.sqrt(total)
+    net: LCN = space
+    u = net.end_to_end_filter(theta)
+    if report.is_zero:
+        if net.is_filling:
+            return True, float(np.linalg.norm(G))  # the function space is a linear space
+        report.notes.append("F(theta) = 0 is the vertex of a cone that is not a linear space: singular")
+        return False, None
+    if report.is_regular:
+        return True, _tangent_from_jacobian(J, G, rtol)
+    if not net.is_stride_one:
+        report.notes.append("a non-regular point of an LCN with a stride > 1: smoothness undecided")
+        return None, None
+    if not stride_one_interior(net, u):
+        report.notes.append("a boundary point of the function space (too few real roots of odd multiplicity)")
+        return False, None
+    report.notes.append("non-regular, but an interior point of the full-dimensional function space")
+    basis = np.stack([net.filter_to_matrix(e).ravel() for e in np.eye(net.filter_size)], axis=1)
+    return True, float(np.linalg.norm(basis.T @ G.ravel()) / math.sqrt(net.sizes[-1]))

@@ -1,0 +1,710 @@
+"""Equivariance under any finite permutation group: the isotypic decomposition of ``R^n``.
+
+``docs/equivariance.md`` derives everything used here; in short:
+
+* Under a finite group ``G`` acting by permutation matrices, ``R^n = (+)_i V_i^{m_i}`` with ``V_i`` the
+  distinct real irreducible representations that occur (real dimension ``delta_i``, multiplicity
+  ``m_i``). Schur's lemma over ``R``: ``End_G(V_i)`` is a division algebra ``D_i`` -- ``R``, ``C`` or
+  ``H`` (real, complex or quaternionic *type*). The commutant of the permutation representation (the
+  equivariant ``n x n`` matrices) is ``prod_i M_{m_i}(D_i)``; its real dimension
+  ``sum_i m_i^2 dim_R(D_i)`` equals the number of orbits of ``G`` on pairs ``(i, j)`` (orbitals).
+* A commuting matrix whose block ``i`` has rank ``s_i`` over ``D_i`` has real rank ``sum_i s_i delta_i``.
+
+Computation (:class:`IsotypicDecomposition`), numerically and checked at every step:
+
+1. the orbitals of ``G`` on ``[n] x [n]`` (connected components of a graph on the ``n^2`` pairs) give a
+   basis of the commutant; random combinations are *generic* commuting matrices;
+2. a generic *symmetric* commuting matrix has one eigenvalue per copy of an irreducible, of
+   multiplicity ``delta_i`` and otherwise distinct: its eigenspaces are the irreducible subspaces;
+3. a generic commuting matrix ``B`` compressed between two such subspaces is non-zero exactly when they
+   are isomorphic (Schur), which groups them into isotypic classes; it also *is* an isomorphism
+   (a multiple of an orthogonal one) used to transport one basis to every copy;
+4. the type is the dimension (1, 2 or 4) of the span of the compressions of ``I`` and three generic
+   commuting matrices to one copy; for the complex type this yields ``J`` (``J^2 = -1``), for the
+   quaternionic type ``I, J, K = IJ``, and the basis of a copy is built from orbits
+   ``u, Ju`` / ``u, Iu, Ju, Ku`` so that ``End_G(V_i)`` acts on coordinates by the standard matrices
+   (multiplication by ``i``; left multiplication by ``i, j, k`` on ``a + bi + cj + dk``).
+
+Every step is verified (invariance of each subspace under every generator, completeness of the
+isomorphism classes, ``K^2 = -1``, identical generator matrices on all copies, commutant dimension
+against the orbital count); a failed check retries with new random elements and then raises.
+
+Block coordinates (:meth:`IsotypicDecomposition.to_blocks`). For block ``i`` the coordinates of one
+vector form an ``m_i x delta_i`` real matrix (copy ``a``, basis vector ``j``). The commutant acts on it
+by ``D_i``-linear maps of the copies, identically on every column, so the columns are *folded into the
+sample axis*: ``to_blocks`` returns, per block, an array of ``N * c_i`` row vectors (``c_i`` =
+:attr:`IsotypicBlock.copies` rows per sample, sample-major) on which a commuting matrix acts as
+``W -> W @ Z.T`` with ``Z`` its block operator:
+
+* real type: rows are the ``delta`` columns (length ``m``), ``Z`` real ``m x m``;
+* complex type: rows ``w = x_{cos} + i x_{sin}`` over the ``delta/2`` pairs (length ``m``), ``Z`` complex
+  ``m x m`` (exactly the cyclic convention of :mod:`equilin.equivariant`);
+* quaternionic type: a quaternion column ``q = a + b j`` (``a, b`` complex vectors) gives the two rows
+  ``[a, conj(b)] / sqrt(2)`` and ``[-b, conj(a)] / sqrt(2)`` (the columns of the complex adjoint
+  ``chi(q)``), ``Z = chi(Z_H) = [[P, -Q], [conj(Q), conj(P)]]`` for ``Z_H = P + Q j``; quaternionic rank
+  ``s`` is complex rank ``2 s``.
+
+The map is an isometry: ``||x||^2`` is the sum of ``|row|^2`` over all rows, and
+``||M||_F^2 = sum_i f_i ||Z_i||_F^2`` with ``f_i`` = :attr:`IsotypicBlock.frobenius_weight`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from equilin.groups import Permutation, PermutationGroup, as_group
+from equilin.validation import as_generator, check_int
+
+__all__ = [
+    "IsotypicBlock",
+    "IsotypicDecomposition",
+    "GENERIC_LIMIT",
+    "quaternion_units",
+    "quaternion_to_complex",
+    "complex_to_quaternion",
+    "adjoint_basis",
+    "first_rows",
+    "with_twins",
+]
+
+GENERIC_LIMIT = 4096
+"""Largest ``n`` for the generic (dense) decomposition: it builds ``n x n`` matrices."""
+
+_KINDS = ("real", "complex", "quaternionic")
+_FIELD_DIM = {"real": 1, "complex": 2, "quaternionic": 4}
+_FIELD = {"real": "R", "complex": "C", "quaternionic": "H"}
+
+
+# -- quaternions ---------------------------------------------------------------------------------
+def _qmul(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.float64]:
+    a1, b1, c1, d1 = p
+    a2, b2, c2, d2 = q
+    return np.array([a1 * a2 - b1 * b2 - c1 * c2 - d1 * d2,
+                     a1 * b2 + b1 * a2 + c1 * d2 - d1 * c2,
+                     a1 * c2 - b1 * d2 + c1 * a2 + d1 * b2,
+                     a1 * d2 + b1 * c2 - c1 * b2 + d1 * a2])
+
+
+def quaternion_units() -> NDArray[np.float64]:
+    """The ``4 x 4`` matrices of left multiplication by ``1, i, j, k`` on the coordinates
+    ``(a, b, c, d)`` of ``a + b i + c j + d k`` (shape ``(4, 4, 4)``).
+
+    Examples
+    --------
+    >>> L = quaternion_units()
+    >>> L[1].astype(int).tolist()   # i * (a + bi + cj + dk) = -b + ai - dj + ck
+    [[0, -1, 0, 0], [1, 0, 0, 0], [0, 0, 0, -1], [0, 0, 1, 0]]
+    >>> bool(np.allclose(L[1] @ L[2], L[3]))   # ij = k
+    True
+    """
+    eye = np.eye(4)
+    return np.stack([np.stack([_qmul(eye[t], eye[u]) for u in range(4)], axis=1) for t in range(4)])
+
+
+_UNITS = quaternion_units()
+
+
+def quaternion_to_complex(Z: ArrayLike) -> NDArray[np.complex128]:
+    """The complex adjoint ``chi(Z) = [[P, -Q], [conj Q, conj P]]`` (``2m x 2n``) of a quaternionic
+    ``m x n`` matrix ``Z = Z_0 + Z_1 i + Z_2 j + Z_3 k`` given as a real array of shape ``(4, m, n)``
+    (``P = Z_0 + i Z_1``, ``Q = Z_2 + i Z_3``, ``Z = P + Q j``). ``chi`` is multiplicative, quaternionic
+    rank ``s`` becomes complex rank ``2 s``, and ``||chi(Z)||_F^2 = 2 ||Z||_F^2``.
+
+    Examples
+    --------
+    >>> quaternion_to_complex(np.array([0.0, 0.0, 1.0, 0.0]).reshape(4, 1, 1)).real.tolist()   # j
+    [[0.0, -1.0], [1.0, 0.0]]
+    """
+    arr = np.asarray(Z, dtype=np.float64)
+    if arr.ndim != 3 or arr.shape[0] != 4:
+        raise ValueError(f"a quaternionic matrix is a real array of shape (4, m, n), got {arr.shape}")
+    P = arr[0] + 1j * arr[1]
+    Q = arr[2] + 1j * arr[3]
+    return np.block([[P, -Q], [Q.conj(), P.conj()]])
+
+
+def complex_to_quaternion(C: ArrayLike, tol: float = 1e-9) -> NDArray[np.float64]:
+    """Inverse of :func:`quaternion_to_complex`: the ``(4, m, n)`` components of a ``2m x 2n`` complex
+    adjoint; refuses a matrix that is not of the form ``[[P, -Q], [conj Q, conj P]]`` (relative ``tol``).
+
+    Examples
+    --------
+    >>> Z = np.random.default_rng(0).standard_normal((4, 2, 3))
+    >>> bool(np.allclose(complex_to_quaternion(quaternion_to_complex(Z)), Z))
+    True
+    """
+    arr = np.asarray(C)
+    if arr.ndim != 2 or arr.shape[0] % 2 or arr.shape[1] % 2:
+        raise ValueError(f"a complex adjoint has an even number of rows and columns, got shape {arr.shape}")
+    m, n = arr.shape[0] // 2, arr.shape[1] // 2
+    P, Q = arr[:m, :n], -arr[:m, n:]
+    scale = max(1.0, float(np.abs(arr).max(initial=0.0)))
+    if (np.abs(arr[m:, :n] - Q.conj()).max(initial=0.0) > tol * scale
+            or np.abs(arr[m:, n:] - P.conj()).max(initial=0.0) > tol * scale):
+        raise ValueError("matrix is not the complex adjoint of a quaternionic matrix: its blocks are not "
+                         "[[P, -Q], [conj(Q), conj(P)]]")
+    return np.stack([P.real, P.imag, Q.real, Q.imag]).astype(np.float64)
+
+
+def _chi_structure(C: NDArray[np.complex128]) -> NDArray[np.complex128]:
+    """Orthogonal projection of a ``2m x 2n`` complex matrix onto the complex adjoints."""
+    m, n = C.shape[0] // 2, C.shape[1] // 2
+    P = (C[:m, :n] + C[m:, n:].conj()) / 2
+    Q = (-C[:m, n:] + C[m:, :n].conj()) / 2
+    return np.block([[P, -Q], [Q.conj(), P.conj()]])
+
+
+def first_rows(rows: NDArray[Any], block: IsotypicBlock) -> NDArray[Any]:
+    """The first row of every twin pair of a quaternionic block's folded rows (``N * delta / 4`` rows);
+    other blocks' rows are returned unchanged. The twins are determined by them (:func:`with_twins`)."""
+    if block.kind != "quaternionic":
+        return rows
+    return rows.reshape(-1, 2, rows.shape[-1])[:, 0]
+
+
+def with_twins(first: NDArray[Any], block: IsotypicBlock) -> NDArray[Any]:
+    """Inverse of :func:`first_rows`: insert after each row ``[x, y]`` of a quaternionic block its twin
+    ``[-conj(y), conj(x)]`` (the second column of ``chi(q)``); other blocks' rows are unchanged."""
+    if block.kind != "quaternionic":
+        return first
+    m = first.shape[-1] // 2
+    twin = np.concatenate([-first[:, m:].conj(), first[:, :m].conj()], axis=1)
+    return np.stack([first, twin], axis=1).reshape(-1, first.shape[-1])
+
+
+def adjoint_basis(U: NDArray[np.complex128]) -> NDArray[np.complex128]:
+    """An orthonormal basis in complex adjoint form ``[u_1..u_k, J conj(u_1)..J conj(u_k)]``
+    (``J = [[0, -I], [I, 0]]``, so the basis is ``chi(A)`` of a quaternionic ``m x k`` matrix ``A``)
+    of the span of ``U`` (``2m x 2k``), which must be a quaternionic subspace (closed under
+    ``u -> J conj(u)``), e.g. a singular space of a complex adjoint.
+
+    Examples
+    --------
+    >>> Z = quaternion_to_complex(np.random.default_rng(0).standard_normal((4, 3, 1)))
+    >>> B = adjoint_basis(np.linalg.qr(Z)[0])
+    >>> bool(np.allclose(B.conj().T @ B, np.eye(2))), complex_to_quaternion(B).shape
+    (True, (4, 3, 1))
+    """
+    m = U.shape[0] // 2
+    k = U.shape[1] // 2
+    if not k:
+        return np.zeros((2 * m, 0), dtype=np.complex128)
+
+    def twin(u: NDArray[np.complex128]) -> NDArray[np.complex128]:
+        return np.concatenate([-u[m:].conj(), u[:m].conj()])
+
+    firsts: list[NDArray[np.complex128]] = []
+    basis = np.zeros((2 * m, 0), dtype=np.complex128)
+    for column in U.T:
+        u = column - basis @ (basis.conj().T @ column)
+        norm = float(np.linalg.norm(u))
+        if norm < 0.5:
+            continue
+        u = u / norm
+        firsts.append(u)
+        basis = np.concatenate([basis, u[:, None], twin(u)[:, None]], axis=1)
+        if len(firsts) == k:
+            break
+    if len(firsts) != k:
+        raise ValueError("the singular subspace is not quaternionic (numerically); cannot factor it")
+    return np.stack(firsts + [twin(u) for u in firsts], axis=1)
+
+
+# -- blocks ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class IsotypicBlock:
+    """One isotypic component ``V^m`` of a permutation representation, as a block of the commutant.
+
+    Parameters
+    ----------
+    index : int
+        ``i`` of the irreducible ``V_i`` (1-based; ``V_1`` is the trivial representation).
+    kind : {"real", "complex", "quaternionic"}
+        The type of ``V_i``: its commuting algebra ``D_i`` is ``R``, ``C`` or ``H``.
+    size : int
+        The multiplicity ``m_i`` (the block is ``M_{m_i}(D_i)``; ranks run over ``0..m_i``).
+    weight : int
+        ``delta_i = dim_R V_i``: rank ``s`` over ``D_i`` is real rank ``s * delta_i``.
+    characters : tuple of float
+        The trace of every generator on ``V_i``. The blocks are ordered by these traces and those of
+        the products of two generators (a fingerprint of ``V_i``; irreducibles that it does not
+        separate keep the order in which the seeded computation found them).
+
+    Examples
+    --------
+    >>> b = IsotypicBlock(3, "quaternionic", 1, 4)
+    >>> b.label, b.field, b.real_dim, b.copies, b.dim_of(1), b.degree_of(1), b.n_params_of(1)
+    ('r_{V3}', 'H', 4, 2, 4, 1, 8)
+    """
+
+    index: int
+    kind: str
+    size: int
+    weight: int
+    characters: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_int(self.index, "index", 1)
+        check_int(self.size, "size", 1)
+        check_int(self.weight, "weight", 1)
+        if self.kind not in _KINDS:
+            raise ValueError(f"kind must be one of {_KINDS}, got {self.kind!r}")
+        if self.weight % self.field_dim:
+            raise ValueError(f"a {self.kind} irreducible has real dimension divisible by {self.field_dim}, "
+                             f"got {self.weight}")
+
+    @property
+    def label(self) -> str:
+        """``"r_{Vi}"``: the name of this block's rank."""
+        return f"r_{{V{self.index}}}"
+
+    @property
+    def field(self) -> str:
+        """``"R"``, ``"C"`` or ``"H"``."""
+        return _FIELD[self.kind]
+
+    @property
+    def field_dim(self) -> int:
+        """``dim_R D``: 1, 2 or 4."""
+        return _FIELD_DIM[self.kind]
+
+    @property
+    def real_dim(self) -> int:
+        """Number of real coordinates (columns of ``Q``): ``weight * size``."""
+        return self.weight * self.size
+
+    @property
+    def copies(self) -> int:
+        """Rows per sample in :meth:`IsotypicDecomposition.to_blocks`: ``delta`` (real), ``delta / 2``
+        (complex and quaternionic)."""
+        return self.weight if self.kind == "real" else self.weight // 2
+
+    @property
+    def vector_size(self) -> int:
+        """Length of a row: ``m`` (real and complex), ``2 m`` (quaternionic, complex adjoint)."""
+        return 2 * self.size if self.kind == "quaternionic" else self.size
+
+    @property
+    def rank_step(self) -> int:
+        """Rank of the block operator ``Z`` per unit of rank over ``D``: 2 for the complex adjoint."""
+        return 2 if self.kind == "quaternionic" else 1
+
+    @property
+    def frobenius_weight(self) -> int:
+        """``f`` with ``||M_block||_F^2 = f ||Z||_F^2`` for the block operator ``Z``."""
+        return self.weight // 2 if self.kind == "quaternionic" else self.weight
+
+    def dim_of(self, k: int) -> int:
+        """Real dimension of ``M_{k, m x m}(D)``: ``dim_R(D) k (2m - k)``."""
+        return self.field_dim * k * (2 * self.size - k)
+
+    def degree_of(self, k: int) -> int:
+        """Degree of ``M_{k, m x m}(D)`` as a real variety: ``deg M_k`` (R), ``deg(M_k)^2`` (C), and
+        ``deg M_{2k, 2m x 2m}`` (H, whose complexification is that complex determinantal variety)."""
+        from equilin.determinantal import determinantal_degree
+        if self.kind == "quaternionic":
+            return determinantal_degree(2 * self.size, 2 * self.size, 2 * k)
+        return determinantal_degree(self.size, self.size, k) ** self.field_dim
+
+    def ed_degree_of(self, k: int) -> int:
+        """ED degree of ``M_{k, m x m}(D)`` (Frobenius norm): ``binom(m, k)`` for all three types
+        (``docs/equivariance.md``)."""
+        return math.comb(self.size, k)
+
+    def n_params_of(self, k: int) -> int:
+        """Weights of an encoder and a decoder of rank ``k`` over ``D``: ``2 dim_R(D) m k``."""
+        return 2 * self.field_dim * self.size * k
+
+
+# -- the decomposition -----------------------------------------------------------------------------
+def _orbitals(generators: Sequence[Permutation], n: int) -> tuple[int, NDArray[np.int64]]:
+    """Number of orbits of the group on pairs, and the orbit label of every pair (``n x n``)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    pairs = np.arange(n * n, dtype=np.int64)
+    rows, cols = [], []
+    for g in generators:
+        a = g.array
+        rows.append(pairs)
+        cols.append((a[:, None] * n + a[None, :]).ravel())
+    if not rows:
+        return n * n, pairs.reshape(n, n)
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    graph = coo_matrix((np.ones(r.size, dtype=np.int8), (r, c)), shape=(n * n, n * n)).tocsr()
+    count, labels = connected_components(graph, directed=True, connection="weak")
+    return int(count), labels.astype(np.int64).reshape(n, n)
+
+
+def _clusters(values: NDArray[np.float64], tol: float) -> list[slice]:
+    scale = max(float(np.abs(values).max(initial=0.0)), 1.0)
+    breaks = np.flatnonzero(np.diff(values) > tol * scale) + 1
+    edges = [0, *breaks.tolist(), values.size]
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+
+
+class _DecompositionFailed(Exception):
+    pass
+
+
+class IsotypicDecomposition:
+    """The isotypic decomposition of ``R^n`` under a permutation group, with an adapted orthogonal basis.
+
+    Parameters
+    ----------
+    group : PermutationGroup or Permutation
+        Any finite permutation group, by generators (``n <= GENERIC_LIMIT``).
+    seed : int
+        Seed of the random commuting matrices (the result is deterministic for a given seed; the
+        blocks, their order and labels do not depend on it, only the basis inside each block).
+    tol : float
+        Relative tolerance of the numerical checks.
+
+    Attributes
+    ----------
+    blocks : tuple of IsotypicBlock
+        Trivial representation first, then by ``(delta, type, characters)``.
+    offsets : list of int
+        First column of every block in ``Q``.
+    commutant_dim : int
+        Number of orbitals = real dimension of the commutant.
+
+    Examples
+    --------
+    The quaternion group acting on itself (8 points) by left multiplication:
+
+    >>> from equilin.groups import PermutationGroup
+    >>> Q8 = PermutationGroup.from_cycles(["(1 3 2 4)(5 8 6 7)", "(1 5 2 6)(3 7 4 8)"], 8)
+    >>> D = IsotypicDecomposition(Q8)
+    >>> [(b.label, b.kind, b.size, b.weight) for b in D.blocks]   # doctest: +NORMALIZE_WHITESPACE
+    [('r_{V1}', 'real', 1, 1), ('r_{V2}', 'real', 1, 1), ('r_{V3}', 'real', 1, 1),
+     ('r_{V4}', 'real', 1, 1), ('r_{V5}', 'quaternionic', 1, 4)]
+    >>> D.commutant_dim, bool(np.allclose(D.Q.T @ D.Q, np.eye(8)))
+    (8, True)
+    """
+
+    def __init__(self, group: PermutationGroup | Permutation, seed: int = 0, tol: float = 1e-8) -> None:
+        self.group: PermutationGroup = as_group(group)
+        self.n: int = self.group.n
+        if self.n == 0:
+            raise ValueError("the group acts on an empty set (n = 0); equivariant maps need n >= 1")
+        if self.n > GENERIC_LIMIT:
+            raise ValueError(f"the generic decomposition builds dense {self.n} x {self.n} matrices and is "
+                             f"limited to n <= {GENERIC_LIMIT}; for a cyclic group use "
+                             "EquivariantVariety(sigma, r), which works by FFT for any n")
+        self.seed = check_int(seed, "seed", 0)
+        self.tol = float(tol)
+        if not 0 < self.tol < 1e-2:
+            raise ValueError(f"tol must be in (0, 0.01), got {tol!r}")
+        self.commutant_dim, self._orbital_labels = _orbitals(self.group.generators, self.n)
+        rng = as_generator(self.seed)
+        error: Exception | None = None
+        for _ in range(4):
+            try:
+                self._compute(rng)
+                break
+            except _DecompositionFailed as exc:  # unlucky random elements: try new ones
+                error = exc
+        else:
+            raise RuntimeError(f"the isotypic decomposition failed its checks four times ({error}); "
+                               "the group may be too large for float64 accuracy at this n")
+
+    # -- computation ---------------------------------------------------------------------------
+    def _random_commuting(self, rng: np.random.Generator) -> NDArray[np.float64]:
+        return rng.standard_normal(self.commutant_dim)[self._orbital_labels]
+
+    def _compute(self, rng: np.random.Generator) -> None:
+        tol = self.tol
+        gens = self.group.generators
+        A = self._random_commuting(rng)
+        values, V = np.linalg.eigh((A + A.T) / 2)
+        clusters = _clusters(values, 1e-9)
+        # generator matrices in the eigenbasis: block diagonal along the clusters
+        R = [V.T @ V[g.inverse().array] for g in gens]   # (P_g x) = x[g^-1]
+        for Rg in R:
+            for c in clusters:
+                column = Rg[:, c].copy()
+                column[c] = 0.0
+                if np.linalg.norm(column) > tol * math.sqrt(c.stop - c.start):
+                    raise _DecompositionFailed("an eigenspace is not invariant under a generator "
+                                               f"(leak {np.linalg.norm(column):.1e})")
+        B = self._random_commuting(rng)
+        W = V.T @ B @ V
+        starts = [c.start for c in clusters]
+        norms = np.sqrt(np.add.reduceat(np.add.reduceat(W * W, starts, axis=0), starts, axis=1))
+        threshold = 1e-6 * norms.max(initial=1.0)
+        sizes = [c.stop - c.start for c in clusters]
+        # isomorphism classes (Schur: W[c, d] != 0 iff V_c ~ V_d)
+        classes: list[list[int]] = []
+        seen = [False] * len(clusters)
+        for a in range(len(clusters)):
+            if seen[a]:
+                continue
+            linked = norms[:, a] > threshold
+            linked[a] = True
+            members = np.flatnonzero(linked).tolist()
+            for b in members:
+                if seen[b] or sizes[b] != sizes[a]:
+                    raise _DecompositionFailed("inconsistent isomorphism classes")
+                seen[b] = True
+            if (norms[np.ix_(members, members)] <= threshold).any():
+                raise _DecompositionFailed("an isomorphism class is not complete")
+            classes.append(members)
+        extra = [self._random_commuting(rng) for _ in range(2)]
+        found = []
+        for members in classes:
+            rep = clusters[members[0]]
+            delta = rep.stop - rep.start
+            Vr = V[:, rep]
+            compressions = [W[rep, rep]] + [Vr.T @ E @ Vr for E in extra]
+            kind, T = self._adapted_basis(delta, compressions)
+            columns = []
+            for b in members:
+                phi = W[clusters[b], rep]                    # a G-isomorphism V_rep -> V_b
+                phi = phi / (np.linalg.norm(phi) / math.sqrt(delta))
+                if np.linalg.norm(phi.T @ phi - np.eye(delta)) > tol * delta:
+                    raise _DecompositionFailed("a Schur isomorphism is not orthogonal")
+                columns.append(V[:, clusters[b]] @ (phi @ T))
+            basis = np.concatenate(columns, axis=1)
+            rho = [basis[:, :delta].T @ basis[g.inverse().array, :delta] for g in gens]
+            products = [rho[a] @ rho[b] for a in range(len(rho)) for b in range(a + 1, len(rho))]
+            characters = tuple(float(np.trace(x)) for x in rho + products)
+            found.append((kind, len(members), delta, characters, basis, rho))
+        self._finish(found, gens)
+
+    def _adapted_basis(self, delta: int, compressions: list[NDArray[np.float64]]
+                       ) -> tuple[str, NDArray[np.float64]]:
+        """The type of an irreducible and an orthonormal basis (coordinates, ``delta x delta``) in which
+        its commuting algebra acts by the standard matrices."""
+        tol = self.tol
+        eye = np.eye(delta)
+        span = np.stack([eye.ravel()] + [E.ravel() for E in compressions])
+        s = np.linalg.svd(span, compute_uv=False)
+        dim = int((s > 1e-6 * s[0]).sum())
+        if dim not in (1, 2, 4) or delta % dim:
+            raise _DecompositionFailed(f"commuting algebra of dimension {dim} on an irreducible of "
+                                       f"dimension {delta}")
+        if dim == 1:
+            return "real", eye
+        # imaginary parts: antisymmetric parts of the compressions, orthonormalized (Frobenius)
+        units: list[NDArray[np.float64]] = []
+        for E in compressions:
+            F = (E - E.T) / 2
+            for U in units:
+                F = F - np.sum(F * U) / np.sum(U * U) * U
+            norm = math.sqrt(max(-np.trace(F @ F) / delta, 0.0))
+            if norm > 1e-6 * max(1.0, float(np.linalg.norm(E))):
+                units.append(F / norm)
+            if len(units) == dim - 1 or len(units) == 2:
+                break
+        if dim == 4 and len(units) == 2:
+            units.append(units[0] @ units[1])
+        if len(units) != dim - 1:
+            raise _DecompositionFailed("could not extract the imaginary units")
+        for U in units:
+            if np.linalg.norm(U @ U + eye) > tol * delta:
+                raise _DecompositionFailed("an imaginary unit does not square to -1")
+        if dim == 4 and np.linalg.norm(units[0] @ units[1] + units[1] @ units[0]) > tol * delta:
+            raise _DecompositionFailed("the quaternion units do not anticommute")
+        ops = [eye] + units
+        columns: list[NDArray[np.float64]] = []
+        for start in range(delta):
+            u = eye[:, start].copy()
+            if columns:
+                C = np.stack(columns, axis=1)
+                u -= C @ (C.T @ u)
+            norm = float(np.linalg.norm(u))
+            if norm < 0.5:
+                continue
+            u /= norm
+            columns.extend(op @ u for op in ops)
+            if len(columns) == delta:
+                break
+        T = np.stack(columns, axis=1)
+        if np.linalg.norm(T.T @ T - eye) > tol * delta:
+            raise _DecompositionFailed("the adapted basis is not orthonormal")
+        return ("complex" if dim == 2 else "quaternionic"), T
+
+    def _finish(self, found: list[Any], gens: Sequence[Permutation]) -> None:
+        tol = self.tol
+
+        def key(item: Any) -> tuple[Any, ...]:
+            kind, _, delta, characters, _, _ = item
+            trivial = delta == 1 and all(abs(c - 1.0) < 1e-6 for c in characters[:len(gens)])
+            return (not trivial, delta, _KINDS.index(kind), tuple(-round(c, 6) for c in characters))
+
+        found.sort(key=key)
+        blocks, columns, offsets = [], [], []
+        offset = 0
+        for index, (kind, size, delta, characters, basis, rho) in enumerate(found, start=1):
+            traces = tuple(round(c, 9) + 0.0 for c in characters[:len(gens)])  # + 0.0: no -0.0
+            blocks.append(IsotypicBlock(index, kind, size, delta, traces))
+            columns.append(basis)
+            offsets.append(offset)
+            offset += size * delta
+        Q = np.concatenate(columns, axis=1)
+        # checks: every generator acts identically on all copies, and commutes with the units
+        for g in gens:
+            G = Q.T @ Q[g.inverse().array]
+            for b, o in zip(blocks, offsets):
+                d = b.weight
+                rho = G[o:o + d, o:o + d]
+                expected = np.kron(np.eye(b.size), rho)
+                block = G[o:o + b.real_dim, o:o + b.real_dim]
+                column = G[:, o:o + b.real_dim].copy()
+                column[o:o + b.real_dim] = 0.0
+                leak = np.linalg.norm(column)
+                if np.linalg.norm(block - expected) > tol * b.real_dim or leak > tol * b.real_dim:
+                    raise _DecompositionFailed(f"generator {g} does not act identically on the copies of "
+                                               f"{b.label}")
+                ops = _UNITS if b.kind == "quaternionic" else (
+                    [np.array([[0.0, -1.0], [1.0, 0.0]])] if b.kind == "complex" else [])
+                for L in ops:
+                    op = np.kron(np.eye(d // L.shape[0]), L)
+                    if np.linalg.norm(op @ rho - rho @ op) > tol * d:
+                        raise _DecompositionFailed(f"the commuting algebra of {b.label} is not standard")
+        total = sum(b.field_dim * b.size ** 2 for b in blocks)
+        if total != self.commutant_dim:
+            raise _DecompositionFailed(f"commutant dimension {total} from the blocks, "
+                                       f"{self.commutant_dim} orbitals")
+        if Q.shape != (self.n, self.n) or np.linalg.norm(Q.T @ Q - np.eye(self.n)) > tol * self.n:
+            raise _DecompositionFailed("the adapted basis is not orthonormal")
+        self.blocks: tuple[IsotypicBlock, ...] = tuple(blocks)
+        self.offsets: list[int] = offsets
+        self._Q = Q
+
+    # -- the basis ---------------------------------------------------------------------------------
+    @property
+    def Q(self) -> NDArray[np.float64]:
+        """The orthogonal ``n x n`` adapted basis (columns block by block, copy by copy); a copy's
+        columns are ``u, Ju, ...`` (complex) or ``u, Iu, Ju, Ku, ...`` (quaternionic)."""
+        return self._Q.copy()
+
+    @cached_property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(b.label for b in self.blocks)
+
+    def columns(self, i: int) -> NDArray[np.float64]:
+        """The ``n x (m delta)`` columns of ``Q`` that belong to block ``i`` (a read-only view)."""
+        o = self.offsets[i]
+        view = self._Q[:, o:o + self.blocks[i].real_dim]
+        view.flags.writeable = False
+        return view
+
+    # -- vectors ---------------------------------------------------------------------------------------
+    def to_blocks(self, X: NDArray[np.float64]) -> list[NDArray[Any]]:
+        """Folded block coordinates of row vectors ``X`` (``N x n``): per block ``N * copies`` rows
+        (module docstring)."""
+        N = X.shape[0]
+        out = []
+        for i, b in enumerate(self.blocks):
+            C = (X @ self.columns(i)).reshape(N, b.size, b.weight)
+            if b.kind == "real":
+                out.append(C.transpose(0, 2, 1).reshape(N * b.weight, b.size))
+            elif b.kind == "complex":
+                w = C[:, :, 0::2] + 1j * C[:, :, 1::2]
+                out.append(w.transpose(0, 2, 1).reshape(N * b.copies, b.size))
+            else:
+                a = C[:, :, 0::4] + 1j * C[:, :, 1::4]
+                q = C[:, :, 2::4] + 1j * C[:, :, 3::4]
+                first = np.concatenate([a, q.conj()], axis=1)        # N, 2m, delta/4
+                second = np.concatenate([-q, a.conj()], axis=1)
+                rows = np.stack([first, second], axis=2) / math.sqrt(2.0)   # N, 2m, 2, delta/4
+                out.append(rows.transpose(0, 3, 2, 1).reshape(N * b.copies, 2 * b.size))
+        return out
+
+    def block_vectors_to_coordinates(self, i: int, rows: NDArray[Any], N: int) -> NDArray[np.float64]:
+        """The real ``N x (m delta)`` coordinates of block ``i`` from its folded rows (the adjoint of
+        :meth:`to_blocks`; for the quaternionic type the two rows of a column are averaged, which
+        projects onto consistent pairs)."""
+        b = self.blocks[i]
+        if b.kind == "real":
+            return rows.reshape(N, b.weight, b.size).transpose(0, 2, 1).reshape(N, b.real_dim)
+        C = np.empty((N, b.size, b.weight))
+        if b.kind == "complex":
+            w = rows.reshape(N, b.copies, b.size).transpose(0, 2, 1)
+            C[:, :, 0::2], C[:, :, 1::2] = w.real, w.imag
+        else:
+            r = rows.reshape(N, b.weight // 4, 2, 2 * b.size)
+            m = b.size
+            a = (r[:, :, 0, :m] + r[:, :, 1, m:].conj()) / math.sqrt(2.0)
+            q = (r[:, :, 0, m:].conj() - r[:, :, 1, :m]) / math.sqrt(2.0)
+            a, q = a.transpose(0, 2, 1), q.transpose(0, 2, 1)
+            C[:, :, 0::4], C[:, :, 1::4], C[:, :, 2::4], C[:, :, 3::4] = a.real, a.imag, q.real, q.imag
+        return C.reshape(N, b.real_dim)
+
+    def from_blocks(self, arrays: Sequence[NDArray[Any]], N: int) -> NDArray[np.float64]:
+        """Row vectors (``N x n``) from folded block coordinates (the inverse of :meth:`to_blocks` on
+        its image)."""
+        out = np.zeros((N, self.n))
+        for i, rows in enumerate(arrays):
+            out += self.block_vectors_to_coordinates(i, rows, N) @ self.columns(i).T
+        return out
+
+    # -- operators -------------------------------------------------------------------------------------
+    def realize(self, i: int, Z: NDArray[Any]) -> NDArray[np.float64]:
+        """The real matrix (``m delta x k delta``) acting on block ``i``'s coordinates for a block operator
+        ``Z`` of shape ``vector_size x (k * rank_step)`` (real, complex, or a complex adjoint)."""
+        b = self.blocks[i]
+        if b.kind == "real":
+            return np.kron(Z, np.eye(b.weight))
+        if b.kind == "complex":
+            parts = np.stack([Z.real, Z.imag])
+            units = np.stack([np.eye(2), np.array([[0.0, -1.0], [1.0, 0.0]])])
+            reps = b.weight // 2
+        else:
+            parts = complex_to_quaternion(_chi_structure(Z), tol=np.inf)
+            units = _UNITS
+            reps = b.weight // 4
+        d = units.shape[1]
+        small = np.einsum("tab,tuv->aubv", parts, units)          # (m, d, k, d)
+        full = np.einsum("aubv,jl->ajublv", small, np.eye(reps))
+        m, k = parts.shape[1], parts.shape[2]
+        return full.reshape(m * reps * d, k * reps * d)
+
+    def operator(self, i: int, Y: NDArray[np.float64]) -> NDArray[Any]:
+        """The block operator of the orthogonal projection onto the commuting maps of a real matrix
+        ``Y`` given on block ``i``'s coordinates (``m delta x k delta``, the inverse of :meth:`realize`
+        on its image)."""
+        b = self.blocks[i]
+        if b.kind == "real":
+            m, k = Y.shape[0] // b.weight, Y.shape[1] // b.weight
+            return np.einsum("ajbj->ab", Y.reshape(m, b.weight, k, b.weight)) / b.weight
+        units = (np.stack([np.eye(2), np.array([[0.0, -1.0], [1.0, 0.0]])]) if b.kind == "complex"
+                 else _UNITS)
+        d = units.shape[1]
+        reps = b.weight // d
+        m, k = Y.shape[0] // b.weight, Y.shape[1] // b.weight
+        Y6 = Y.reshape(m, reps, d, k, reps, d)
+        diag = np.einsum("ajubjv->aubv", Y6) / reps
+        parts = np.einsum("aubv,tuv->tab", diag, units) / d
+        if b.kind == "complex":
+            return parts[0] + 1j * parts[1]
+        return quaternion_to_complex(parts)
+
+    def matrix_to_blocks(self, M: NDArray[np.float64]) -> list[NDArray[Any]]:
+        """Block operators of the orthogonal projection of ``M`` onto the commutant."""
+        out = []
+        for i in range(len(self.blocks)):
+            C = self.columns(i)
+            out.append(self.operator(i, C.T @ M @ C))
+        return out
+
+    def matrix_from_blocks(self, operators: Sequence[NDArray[Any]]) -> NDArray[np.float64]:
+        """The commuting ``n x n`` matrix with the given block operators."""
+        M = np.zeros((self.n, self.n))
+        for i, Z in enumerate(operators):
+            C = self.columns(i)
+            M += C @ self.realize(i, Z) @ C.T
+        return M
+
+    def __repr__(self) -> str:
+        blocks = ", ".join(f"{b.label}:{b.size}x{b.field}^{b.weight // b.field_dim}" for b in self.blocks)
+        return f"IsotypicDecomposition(n={self.n}, blocks [{blocks}])"

@@ -1,0 +1,340 @@
+"""Critical points of the training loss (equilin.critical): parameterizations of every family, their
+Jacobians (two ways), and the pure / spurious classification of Trager, Kohn, Bruna (ICLR 2020)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import minimize
+
+from equilin import EquivariantVariety, InvariantVariety, Permutation
+from equilin.critical import OUTCOMES, Parameterization, classify, kept_singular_values, squared_loss
+from equilin.lcn import LCN
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> object:
+    """The problems are tiny: BLAS thread pools only cost time (and fight on a busy machine)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with threadpoolctl.threadpool_limits(limits=1):
+        yield
+
+
+def families() -> list[Parameterization]:
+    sigma = Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9)
+    return [
+        Parameterization.dense((5, 2, 4)),
+        Parameterization.dense((4, 3, 2, 5)),
+        Parameterization.invariant(InvariantVariety(Permutation.from_cycles("(1 3 4)(2 5)", 5), m=3, r=2)),
+        Parameterization.equivariant(EquivariantVariety(sigma, 3).component((1, 1, 0))),
+        Parameterization.lcn(LCN(15, (3, 3), (2, 2))),
+        Parameterization.lcn(LCN(6, (2, 2))),
+    ]
+
+
+def data(P: Parameterization, rng: np.random.Generator, N: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    m, n = P.shape
+    return rng.standard_normal((N, n)), rng.standard_normal((N, m))
+
+
+def train(P: Parameterization, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    theta = P.sample(rng)
+    for _ in range(5):
+        res = minimize(lambda z: P.loss(z, X, Y), theta, jac=True, method="L-BFGS-B",
+                       options={"maxiter": 5000, "gtol": 1e-14, "ftol": 0.0})
+        theta = P.balance(res.x)
+        if classify(P, theta, X, Y).is_critical:
+            break
+    return theta
+
+
+# -- parameterizations -----------------------------------------------------------------------------
+@pytest.mark.parametrize("P", families(), ids=lambda P: P.description)
+def test_dimension_formula_matches_generic_jacobian_rank(P: Parameterization) -> None:
+    assert P.numerical_dim(0) == P.dim
+
+
+@pytest.mark.parametrize("P", families(), ids=lambda P: P.description)
+def test_jacobian_rank_two_ways_autograd_and_finite_differences(P: Parameterization, rng: np.random.Generator) -> None:
+    torch = pytest.importorskip("torch")
+    theta = P.sample(rng)
+    sizes = [layer.n_params for layer in P.layers]
+
+    def F(flat: torch.Tensor) -> torch.Tensor:
+        out = None
+        for layer, part in zip(P.layers, torch.split(flat, sizes)):
+            if layer.basis is None:
+                W = part.reshape(layer.rows, layer.cols)
+            else:
+                W = torch.tensordot(part, torch.from_numpy(layer.basis), dims=1)
+            out = W if out is None else W @ out
+        return out.reshape(-1)
+
+    autograd = torch.autograd.functional.jacobian(F, torch.from_numpy(theta)).numpy()
+    eps = 1e-6
+    numeric = np.stack([(P.function(theta + eps * e) - P.function(theta - eps * e)).ravel() / (2 * eps)
+                        for e in np.eye(P.n_params)], axis=1)
+    np.testing.assert_allclose(autograd, P.jacobian(theta), atol=1e-10)
+    np.testing.assert_allclose(numeric, P.jacobian(theta), atol=1e-6)
+    rank = [np.linalg.matrix_rank(J, tol=1e-6 * np.linalg.norm(J, 2)) for J in (autograd, numeric)]
+    assert rank[0] == rank[1] == P.jacobian_rank(theta) == P.dim
+
+
+@pytest.mark.parametrize("P", families(), ids=lambda P: P.description)
+def test_gradient_and_hessian_vector_products(P: Parameterization, rng: np.random.Generator) -> None:
+    X, Y = data(P, rng)
+    theta, v = P.sample(rng), P.sample(rng)
+    eps = 1e-6
+    value, grad = P.loss(theta, X, Y)
+    assert value == pytest.approx(squared_loss(P.function(theta), X, Y)[0])
+    numeric = np.array([(P.loss(theta + eps * e, X, Y)[0] - P.loss(theta - eps * e, X, Y)[0]) / (2 * eps)
+                        for e in np.eye(P.n_params)])
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-6)
+    hv = (P.loss(theta + eps * v, X, Y)[1] - P.loss(theta - eps * v, X, Y)[1]) / (2 * eps)
+    np.testing.assert_allclose(P.hessian_vector(theta, v, X, Y), hv, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("P", families(), ids=lambda P: P.description)
+def test_balance_stays_in_the_fibre(P: Parameterization, rng: np.random.Generator) -> None:
+    theta = P.sample(rng)
+    scaled = np.concatenate([part * c for part, c in zip(
+        np.split(theta, np.cumsum([layer.n_params for layer in P.layers])[:-1]),
+        [50.0] + [1.0] * (len(P.layers) - 2) + [0.02])])
+    balanced = P.balance(scaled)
+    np.testing.assert_allclose(P.function(balanced), P.function(theta), atol=1e-10)
+    norms = [np.linalg.norm(p) for p in np.split(balanced, np.cumsum([layer.n_params for layer in P.layers])[:-1])]
+    assert max(norms) == pytest.approx(min(norms))
+
+
+def test_function_spaces_are_the_library_varieties(rng: np.random.Generator) -> None:
+    for P in families():
+        M = P.function(P.sample(rng))
+        if P.kind != "lcn":
+            assert P.space.contains(M)
+    assert str(families()[0].space) == "M_{2, 4x5}(R)"
+
+
+# -- the fully-connected 2-layer network: Eckart-Young ------------------------------------------------
+def factor(keep: tuple[int, ...], X: np.ndarray, Y: np.ndarray, r: int) -> np.ndarray:
+    """Parameters (encoder B, decoder A) of the critical point keeping the singular triples ``keep`` of
+    ``U' = Y^T X S^{-1}``, padded with zero columns / rows up to the bottleneck ``r``."""
+    evals, evecs = np.linalg.eigh(X.T @ X)
+    S_inv = (evecs / np.sqrt(evals)) @ evecs.T
+    u, s, vh = np.linalg.svd(Y.T @ X @ S_inv)
+    A, B = np.zeros((Y.shape[1], r)), np.zeros((r, X.shape[1]))
+    for j, i in enumerate(keep):
+        A[:, j] = u[:, i] * np.sqrt(s[i])
+        B[j] = np.sqrt(s[i]) * vh[i] @ S_inv
+    return np.concatenate([B.ravel(), A.ravel()])
+
+
+def test_eckart_young_optimum_is_pure_and_regular(rng: np.random.Generator) -> None:
+    n, r, m = 5, 2, 4
+    P = Parameterization.dense((n, r, m))
+    X, Y = data(P, rng)
+    theta = factor((0, 1), X, Y, r)
+    report = classify(P, theta, X, Y)
+    assert report.is_critical and report.is_regular and report.is_smooth and report.pure
+    assert report.outcome == "pure regular" and report.kept == (0, 1)
+    assert (report.jacobian_rank, report.dim) == (P.dim, 2 * (5 + 4 - 2))
+    # the optimum is the one training reaches
+    trained = train(P, X, Y, rng)
+    assert classify(P, trained, X, Y).kept == (0, 1)
+    np.testing.assert_allclose(P.function(trained), P.function(theta), atol=1e-6)
+
+
+def test_fewer_singular_values_than_the_bottleneck_is_spurious(rng: np.random.Generator) -> None:
+    n, r, m = 5, 2, 4
+    P = Parameterization.dense((n, r, m))
+    X, Y = data(P, rng)
+    theta = factor((1,), X, Y, r)  # keeps one singular triple (the second), bottleneck 2
+    report = classify(P, theta, X, Y)
+    M = P.function(theta)
+    assert report.is_critical and not report.is_regular and report.jacobian_rank < report.dim
+    assert P.space.singular_locus is not None and P.space.singular_locus.contains(M)
+    assert report.is_smooth is False and report.pure is False and report.outcome == "spurious"
+    assert report.kept == (1,)
+
+
+@settings(max_examples=15)
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(0, 2**32 - 1))
+def test_every_choice_of_singular_values_is_critical_and_classified_by_its_size(m: int, n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    r = min(m, n)
+    r = max(1, r - 1) if r > 1 else r
+    P = Parameterization.dense((n, r, m))
+    X, Y = data(P, rng, N=n + 6)
+    for size in range(r + 1):
+        for keep in itertools.combinations(range(min(m, n)), size):
+            report = classify(P, factor(keep, X, Y, r), X, Y)
+            assert report.is_critical
+            assert report.kept == keep
+            if size == 0:
+                assert report.outcome == "zero"
+            elif size == r:
+                assert report.outcome == "pure regular"
+            else:
+                assert report.outcome == "spurious" and not report.is_regular
+
+
+def test_kept_singular_values_by_hand() -> None:
+    X, Y = np.eye(3), np.diag([3.0, 2.0, 1.0])
+    assert kept_singular_values(np.diag([0.0, 2.0, 0.0]), X, Y) == (1,)
+    assert kept_singular_values(np.diag([1.0, 2.0, 0.0]), X, Y) is None  # not a critical point of any M_e
+    assert kept_singular_values(np.diag([3.0, 0, 0]), np.ones((3, 3)), Y) is None  # X^T X singular
+
+
+# -- other families ----------------------------------------------------------------------------------
+def test_trained_invariant_and_equivariant_networks_are_pure(rng: np.random.Generator) -> None:
+    for P in families()[2:4]:
+        X, Y = data(P, rng)
+        report = classify(P, train(P, X, Y, rng), X, Y)
+        assert report.outcome == "pure regular", (P, report)
+    inv = families()[2]
+    X, Y = data(inv, rng)
+    assert classify(inv, train(inv, X, Y, rng), X, Y).kept == (0, 1)
+
+
+def test_equivariant_point_with_a_lost_block_is_singular(rng: np.random.Generator) -> None:
+    P = families()[3]
+    X, Y = data(P, rng)
+    theta = train(P, X, Y, rng)
+    component = P.space
+    enc_params = int(component.weight_sharing().encoder_ids.max()) + 1
+    degenerate = theta.copy()
+    degenerate[:3] = 0.0  # the encoder of the real block r_{1,1} (its 3 entries come first)
+    report = classify(P, degenerate, X, Y)
+    assert component.variety.block_ranks(P.function(degenerate))["r_{1,1}"] == 0
+    assert report.is_smooth is False and report.pure is False and not report.is_regular
+    assert enc_params > 3
+
+
+def test_lcn_with_strides_trains_to_pure_regular_points(rng: np.random.Generator) -> None:
+    net = LCN(15, (3, 3), (2, 2))
+    P = Parameterization.lcn(net)
+    for _ in range(3):
+        X, Y = data(P, rng, N=net.sample_count())
+        assert classify(P, train(P, X, Y, rng), X, Y).outcome == "pure regular"
+
+
+def test_stride_one_boundary_minimum_is_spurious(rng: np.random.Generator) -> None:
+    """Filters (2, 2), stride one: the function space is the quadratics with real roots. Data whose
+    least-squares filter has complex roots put the minimum on the boundary (a double root, w_1 ~ w_2)."""
+    net = LCN(6, (2, 2))
+    P = Parameterization.lcn(net)
+    found = 0
+    for _ in range(10):
+        X, Y = data(P, rng, N=net.sample_count())
+        report = classify(P, train(P, X, Y, rng), X, Y)
+        assert report.outcome in ("pure regular", "spurious")
+        if report.outcome == "spurious":
+            found += 1
+            assert not report.is_regular and report.is_smooth is False
+            assert "boundary point" in report.notes[0]
+    assert found > 0
+
+
+def test_stride_one_non_regular_interior_points_are_recognized() -> None:
+    """Non-regular points whose image is interior: realizable data make them global minima, so pure."""
+    rng = np.random.default_rng(0)
+    cases = [
+        (LCN(7, (3, 3)), [1.0, 2.0, 1.0, 1.0, 2.0, 1.0]),  # filling; w_1 = w_2 = (1 + x)^2
+        # sizes (2, 2, 3): u = (1 + x)^2 (2 + x)(3 + x); every factorization shares the root -1 between two
+        # layers, yet the double root may split into a complex pair, which the quadratic filter takes
+        (LCN(9, (2, 2, 3)), [1.0, 1.0, 2.0, 1.0, 3.0, 4.0, 1.0]),
+    ]
+    for net, theta in cases:
+        P = Parameterization.lcn(net)
+        assert P.jacobian_rank(np.array(theta), 1e-9) < P.dim
+        X = rng.standard_normal((30, net.d0))
+        Y = X @ P.function(np.array(theta)).T
+        report = classify(P, np.array(theta), X, Y)
+        assert report.outcome == "pure non-regular" and report.is_smooth, report
+
+
+def test_stride_one_interior_by_root_counting() -> None:
+    from equilin.critical import stride_one_interior
+
+    net = LCN(9, (2, 2, 3))                          # e = 2 even sizes: at least 2 real roots needed
+    assert stride_one_interior(net, np.polynomial.polynomial.polyfromroots([-1, -2, -3, -4]))
+    assert stride_one_interior(net, np.polynomial.polynomial.polyfromroots([-1, -1, -2, -3]))
+    assert not stride_one_interior(net, np.polynomial.polynomial.polyfromroots([-1, -1, -2, -2]))
+    assert stride_one_interior(net, np.polynomial.polynomial.polyfromroots([-1, -2, 1j, -1j]).real)
+    assert not stride_one_interior(net, np.polynomial.polynomial.polyfromroots([1j, -1j, 2j, -2j]).real)
+    assert stride_one_interior(net, [1.0, 1.0, 0.0, 0.0, 0.0])  # 1 + x: three roots at infinity
+    assert not stride_one_interior(net, np.zeros(5))
+    with pytest.raises(ValueError, match="all strides 1"):
+        stride_one_interior(LCN(15, (3, 3), (2, 2)), np.ones(7))
+
+
+def test_zero_of_a_strided_lcn_is_singular() -> None:
+    P = Parameterization.lcn(LCN(15, (3, 3), (2, 2)))
+    X, Y = np.random.default_rng(1).standard_normal((21, 15)), np.random.default_rng(2).standard_normal((21, 3))
+    report = classify(P, np.zeros(6), X, Y)
+    assert report.is_critical and report.outcome == "zero" and report.is_smooth is False
+
+
+def test_report_fields_and_outcomes(rng: np.random.Generator) -> None:
+    P = Parameterization.dense((3, 1, 3))
+    X, Y = data(P, rng)
+    report = classify(P, P.sample(rng), X, Y)
+    assert report.outcome == "not converged" and report.outcome in OUTCOMES
+    d = report.to_dict()
+    assert d["outcome"] == "not converged" and set(d) >= {"gradient_norm", "jacobian_rank", "dim", "pure", "kept"}
+
+
+# -- validation ----------------------------------------------------------------------------------------
+def test_invalid_inputs(rng: np.random.Generator) -> None:
+    P = Parameterization.dense((3, 1, 2))
+    X, Y = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    with pytest.raises(ValueError, match="flat vector of 5 parameters"):
+        classify(P, np.zeros(4), X, Y)
+    with pytest.raises(ValueError, match=r"X must be an N x 3 array"):
+        classify(P, np.zeros(5), X[:, :2], Y)
+    with pytest.raises(ValueError, match="same positive number of rows"):
+        classify(P, np.zeros(5), X, Y[:4])
+    with pytest.raises(ValueError, match="tol must be a number in"):
+        classify(P, np.zeros(5), X, Y, tol=0)
+    with pytest.raises(ValueError, match="must be a Parameterization"):
+        classify("dense", np.zeros(5), X, Y)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="at least the input and output"):
+        Parameterization.dense((3,))
+    with pytest.raises(ValueError, match="expected an LCN"):
+        Parameterization.lcn((6, (2, 2)))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="NaN"):
+        P.function(np.array([0, 0, np.nan, 0, 0]))
+
+
+@settings(max_examples=10)
+@given(st.lists(st.tuples(st.integers(1, 4), st.integers(2, 3)), min_size=1, max_size=3), st.integers(0, 2**32 - 1))
+def test_talk_theorem_strides_above_one_training_ends_zero_or_pure_regular(layers: list[tuple[int, int]],
+                                                                          seed: int) -> None:
+    """KMST 2024 (the talk's theorem): all strides > 1, N >= 1 + sum d_i s_i, generic data."""
+    d = 1
+    for k, s in reversed(layers):
+        d = (d - 1) * s + k
+    net = LCN(max(d, 1), [k for k, _ in layers], [s for _, s in layers])
+    P = Parameterization.lcn(net)
+    rng = np.random.default_rng(seed)
+    X, Y = data(P, rng, N=max(net.sample_count(), net.d0))
+    report = classify(P, train(P, X, Y, rng), X, Y)
+    assert report.outcome in ("zero", "pure regular"), (net, report)
+
+
+def test_is_smooth_point_per_family(rng: np.random.Generator) -> None:
+    for P in families():
+        assert P.is_smooth_point(P.sample(rng)) is True
+    strided = Parameterization.lcn(LCN(15, (3, 3), (2, 2)))
+    assert strided.is_smooth_point(np.zeros(6)) is False
+    assert strided.is_smooth_point(np.array([1.0, 2.0, 3.0, 1.0, 0.0, -1.0])) is True
+    monomials = np.array([1.0, 0, 0, 1.0, 0, 0])  # u = 1: a non-regular point, smoothness not decided
+    assert strided.jacobian_rank(monomials) < strided.dim and strided.is_smooth_point(monomials) is None
+    boundary = Parameterization.lcn(LCN(6, (2, 2)))
+    assert boundary.is_smooth_point(np.array([1.0, 1.0, 2.0, 2.0])) is False   # double root -1
+    inv = families()[2]  # I^G_{2, 3x5} ~ M_{2, 3x2}: the whole space of invariant maps, smooth everywhere
+    assert inv.is_smooth_point(np.zeros(inv.n_params)) is True
+    assert Parameterization.dense((3, 1, 3)).is_smooth_point(np.zeros(6)) is False  # 0 in Sing M_{1, 3x3}
