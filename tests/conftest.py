@@ -30,3 +30,13 @@ def groups(draw: st.DrawFn, min_n: int = 1, max_n: int = 12, max_gens: int = 3) 
     n = draw(st.integers(min_n, max_n))
     gens = draw(st.lists(permutations(n=n), min_size=1, max_size=max_gens))
     return PermutationGroup(gens)
+
+
+def small_general_groups() -> list[PermutationGroup]:
+    """Non-cyclic groups for the generic (isotypic) path: the quaternion group on itself (a quaternionic
+    block), A_4 on 4 points, rotations and flips of a 3 x 3 image, both shifts of a 3 x 4 image."""
+    from equilin.groups import image_group
+
+    q8 = PermutationGroup.from_cycles(["(1 3 2 4)(5 8 6 7)", "(1 5 2 6)(3 7 4 8)"], 8)
+    a4 = PermutationGroup.from_cycles(["(1 2 3)", "(2 3 4)"], 4)
+    return [q8, a4, image_group("d4", 3, 3), image_group("shift-xy", 3, 4)]

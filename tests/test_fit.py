@@ -6,7 +6,7 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.optimize
-from conftest import permutations
+from conftest import permutations, small_general_groups
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -399,19 +399,11 @@ def test_saved_model_can_be_refined_with_more_batches(rng: np.random.Generator, 
 
 
 # -- any permutation group (the generic isotypic path) --------------------------------------------
-def _general_groups() -> list[PermutationGroup]:
-    from equilin.groups import image_group
-
-    q8 = PermutationGroup.from_cycles(["(1 3 2 4)(5 8 6 7)", "(1 5 2 6)(3 7 4 8)"], 8)  # quaternionic block
-    a4 = PermutationGroup.from_cycles(["(1 2 3)", "(2 3 4)"], 4)
-    return [q8, a4, image_group("d4", 3, 3), image_group("shift-xy", 3, 4)]
-
-
 @pytest.mark.parametrize("index", range(4))
 def test_general_group_best_beats_every_component_and_is_equivariant(index: int) -> None:
     from equilin.equivariant import EquivariantVariety
 
-    group = _general_groups()[index]
+    group = small_general_groups()[index]
     rng = np.random.default_rng(index)
     X = rng.standard_normal((200, group.n)) @ rng.standard_normal((group.n, group.n))
     Y = rng.standard_normal((200, group.n))
@@ -435,7 +427,7 @@ def test_general_group_closed_form_is_the_nearest_point_for_whitened_data() -> N
     E^G_r to U (the loss is ||M - U||_F^2): closed form and geometry agree, quaternionic block included."""
     from equilin.equivariant import EquivariantVariety
 
-    group = _general_groups()[0]
+    group = small_general_groups()[0]
     U = np.random.default_rng(5).standard_normal((8, 8))
     for r in range(1, 9):
         model = EquivariantAutoencoder(group, "best", r=r).fit(np.eye(8), U.T)

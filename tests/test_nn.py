@@ -6,7 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import permutations
+from conftest import permutations, small_general_groups
 from equilin import Permutation, PermutationGroup
 from equilin.data import load, shift_images
 from equilin.equivariant import EquivariantVariety
@@ -280,20 +280,12 @@ def test_mnist_component_takes_the_uniform_path() -> None:
 
 
 # -- any permutation group: IsotypicLinearAutoencoder ----------------------------------------------
-def _isotypic_groups() -> list[PermutationGroup]:
-    from equilin.groups import image_group
-
-    q8 = PermutationGroup.from_cycles(["(1 3 2 4)(5 8 6 7)", "(1 5 2 6)(3 7 4 8)"], 8)  # quaternionic block
-    a4 = PermutationGroup.from_cycles(["(1 2 3)", "(2 3 4)"], 4)
-    return [q8, a4, image_group("d4", 3, 3), image_group("shift-xy", 3, 4)]
-
-
 @pytest.mark.parametrize("index", range(4))
 def test_isotypic_module_every_component_and_closed_form(index: int) -> None:
     from equilin.equivariant import EquivariantVariety
     from equilin.nn import IsotypicLinearAutoencoder
 
-    group = _isotypic_groups()[index]
+    group = small_general_groups()[index]
     rng = np.random.default_rng(index)
     torch.manual_seed(index)
     X = rng.standard_normal((150, group.n)) @ rng.standard_normal((group.n, group.n))
@@ -314,7 +306,7 @@ def test_isotypic_module_trains_saves_and_stays_equivariant(tmp_path) -> None:
     from equilin.equivariant import EquivariantVariety
     from equilin.nn import IsotypicLinearAutoencoder
 
-    group = _isotypic_groups()[0]
+    group = small_general_groups()[0]
     rng = np.random.default_rng(0)
     X = rng.standard_normal((256, 8)) @ rng.standard_normal((8, 8))
     torch.manual_seed(0)

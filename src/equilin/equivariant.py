@@ -79,8 +79,8 @@ from equilin.isotypic import (
     IsotypicBlock,
     IsotypicDecomposition,
     adjoint_basis,
+    field_units,
     quaternion_to_complex,
-    quaternion_units,
 )
 from equilin.validation import as_generator, check_int
 
@@ -1729,8 +1729,7 @@ class EquivariantComponent(Variety):
 def _unit_pattern(field_dim: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Which unit (``t``) and sign sit at entry ``(u, v)`` of the realization ``sum_t z_t L_t`` of one
     entry of a matrix over R (1 x 1), C (``[[a, -b], [b, a]]``) or H (left multiplication)."""
-    units = {1: np.ones((1, 1, 1)), 2: np.stack([np.eye(2), np.array([[0.0, -1.0], [1.0, 0.0]])]),
-             4: quaternion_units()}[field_dim]
+    units = field_units(field_dim)
     which = np.abs(units).argmax(axis=0)
     signs = np.take_along_axis(units, which[None], axis=0)[0]
     return which.astype(np.int64), np.rint(signs).astype(np.int64)

@@ -45,7 +45,7 @@ import scipy.linalg
 from numpy.typing import ArrayLike, NDArray
 
 from equilin.equivariant import EquivariantVariety, best_ranks
-from equilin.isotypic import IsotypicBlock, first_rows, with_twins
+from equilin.isotypic import first_rows, with_twins
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.invariant import InvariantVariety
 from equilin.persistence import PersistentEstimator
@@ -732,7 +732,7 @@ class EquivariantAutoencoder(_ClosedFormBase):
         xb = self.variety_.to_blocks(arr)
         codes = []
         for b, x, enc in zip(self.variety_.blocks, xb, self.block_encoders_):
-            c = first_rows(x, b) @ enc if isinstance(b, IsotypicBlock) else x @ enc
+            c = first_rows(x, b) @ enc  # a quaternionic block's twin rows are determined by the first
             if b.kind != "real":
                 c = np.stack([c.real, c.imag], axis=-1).reshape(c.shape[0], -1)
             codes.append(c.reshape(arr.shape[0], -1))  # a sample's rows side by side
@@ -753,7 +753,7 @@ class EquivariantAutoencoder(_ClosedFormBase):
             start += width
             c = part if b.kind == "real" else part[:, 0::2] + 1j * part[:, 1::2]
             y = c @ dec
-            out.append(with_twins(y, b) if isinstance(b, IsotypicBlock) else y)
+            out.append(with_twins(y, b))
         return self.variety_.from_blocks(out)
 
     def _predict_checked(self, X: NDArray[Any]) -> NDArray[np.float64]:

@@ -70,6 +70,7 @@ __all__ = [
     "quaternion_to_complex",
     "complex_to_quaternion",
     "adjoint_basis",
+    "field_units",
     "first_rows",
     "with_twins",
 ]
@@ -109,6 +110,26 @@ def quaternion_units() -> NDArray[np.float64]:
 
 
 _UNITS = quaternion_units()
+_COMPLEX_UNITS = np.stack([np.eye(2), np.array([[0.0, -1.0], [1.0, 0.0]])])
+
+
+def field_units(field_dim: int) -> NDArray[np.float64]:
+    """The standard basis of ``R``, ``C`` or ``H`` (``field_dim`` 1, 2 or 4) as the real matrices of left
+    multiplication on coordinates, shape ``(d, d, d)``: ``[1]``; ``1, i`` on ``a + b i``; ``1, i, j, k``
+    (:func:`quaternion_units`). A ``D``-matrix ``sum_t Z_t e_t`` is realized as ``sum_t Z_t (x) units[t]``.
+
+    Examples
+    --------
+    >>> field_units(2)[1].astype(int).tolist()   # multiplication by i
+    [[0, -1], [1, 0]]
+    """
+    if field_dim == 1:
+        return np.ones((1, 1, 1))
+    if field_dim == 2:
+        return _COMPLEX_UNITS.copy()
+    if field_dim == 4:
+        return _UNITS.copy()
+    raise ValueError(f"field_dim must be 1 (R), 2 (C) or 4 (H), got {field_dim!r}")
 
 
 def quaternion_to_complex(Z: ArrayLike) -> NDArray[np.complex128]:
@@ -161,15 +182,17 @@ def _chi_structure(C: NDArray[np.complex128]) -> NDArray[np.complex128]:
     return np.block([[P, -Q], [Q.conj(), P.conj()]])
 
 
-def first_rows(rows: NDArray[Any], block: IsotypicBlock) -> NDArray[Any]:
+def first_rows(rows: NDArray[Any], block: Any) -> NDArray[Any]:
     """The first row of every twin pair of a quaternionic block's folded rows (``N * delta / 4`` rows);
-    other blocks' rows are returned unchanged. The twins are determined by them (:func:`with_twins`)."""
+    the rows of any other block (an :class:`IsotypicBlock` or a cyclic
+    :class:`equilin.equivariant.Block`) are returned unchanged. The twins are determined by the first
+    rows (:func:`with_twins`)."""
     if block.kind != "quaternionic":
         return rows
     return rows.reshape(-1, 2, rows.shape[-1])[:, 0]
 
 
-def with_twins(first: NDArray[Any], block: IsotypicBlock) -> NDArray[Any]:
+def with_twins(first: NDArray[Any], block: Any) -> NDArray[Any]:
     """Inverse of :func:`first_rows`: insert after each row ``[x, y]`` of a quaternionic block its twin
     ``[-conj(y), conj(x)]`` (the second column of ``chi(q)``); other blocks' rows are unchanged."""
     if block.kind != "quaternionic":
@@ -564,9 +587,7 @@ class IsotypicDecomposition:
                 if np.linalg.norm(block - expected) > tol * b.real_dim or leak > tol * b.real_dim:
                     raise _DecompositionFailed(f"generator {g} does not act identically on the copies of "
                                                f"{b.label}")
-                ops = _UNITS if b.kind == "quaternionic" else (
-                    [np.array([[0.0, -1.0], [1.0, 0.0]])] if b.kind == "complex" else [])
-                for L in ops:
+                for L in field_units(b.field_dim)[1:]:  # the imaginary units
                     op = np.kron(np.eye(d // L.shape[0]), L)
                     if np.linalg.norm(op @ rho - rho @ op) > tol * d:
                         raise _DecompositionFailed(f"the commuting algebra of {b.label} is not standard")
@@ -614,10 +635,8 @@ class IsotypicDecomposition:
             else:
                 a = C[:, :, 0::4] + 1j * C[:, :, 1::4]
                 q = C[:, :, 2::4] + 1j * C[:, :, 3::4]
-                first = np.concatenate([a, q.conj()], axis=1)        # N, 2m, delta/4
-                second = np.concatenate([-q, a.conj()], axis=1)
-                rows = np.stack([first, second], axis=2) / math.sqrt(2.0)   # N, 2m, 2, delta/4
-                out.append(rows.transpose(0, 3, 2, 1).reshape(N * b.copies, 2 * b.size))
+                first = np.concatenate([a, q.conj()], axis=1) / math.sqrt(2.0)   # N, 2m, delta/4
+                out.append(with_twins(first.transpose(0, 2, 1).reshape(-1, 2 * b.size), b))
         return out
 
     def block_vectors_to_coordinates(self, i: int, rows: NDArray[Any], N: int) -> NDArray[np.float64]:
@@ -654,16 +673,14 @@ class IsotypicDecomposition:
         ``Z`` of shape ``vector_size x (k * rank_step)`` (real, complex, or a complex adjoint)."""
         b = self.blocks[i]
         if b.kind == "real":
-            return np.kron(Z, np.eye(b.weight))
-        if b.kind == "complex":
+            parts = np.asarray(Z, dtype=np.float64)[None]
+        elif b.kind == "complex":
             parts = np.stack([Z.real, Z.imag])
-            units = np.stack([np.eye(2), np.array([[0.0, -1.0], [1.0, 0.0]])])
-            reps = b.weight // 2
         else:
             parts = complex_to_quaternion(_chi_structure(Z), tol=np.inf)
-            units = _UNITS
-            reps = b.weight // 4
-        d = units.shape[1]
+        d = b.field_dim
+        units = field_units(d)
+        reps = b.weight // d
         small = np.einsum("tab,tuv->aubv", parts, units)          # (m, d, k, d)
         full = np.einsum("aubv,jl->ajublv", small, np.eye(reps))
         m, k = parts.shape[1], parts.shape[2]
@@ -674,17 +691,15 @@ class IsotypicDecomposition:
         ``Y`` given on block ``i``'s coordinates (``m delta x k delta``, the inverse of :meth:`realize`
         on its image)."""
         b = self.blocks[i]
-        if b.kind == "real":
-            m, k = Y.shape[0] // b.weight, Y.shape[1] // b.weight
-            return np.einsum("ajbj->ab", Y.reshape(m, b.weight, k, b.weight)) / b.weight
-        units = (np.stack([np.eye(2), np.array([[0.0, -1.0], [1.0, 0.0]])]) if b.kind == "complex"
-                 else _UNITS)
-        d = units.shape[1]
+        d = b.field_dim
+        units = field_units(d)
         reps = b.weight // d
         m, k = Y.shape[0] // b.weight, Y.shape[1] // b.weight
         Y6 = Y.reshape(m, reps, d, k, reps, d)
         diag = np.einsum("ajubjv->aubv", Y6) / reps
         parts = np.einsum("aubv,tuv->tab", diag, units) / d
+        if b.kind == "real":
+            return parts[0]
         if b.kind == "complex":
             return parts[0] + 1j * parts[1]
         return quaternion_to_complex(parts)

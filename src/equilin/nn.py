@@ -33,7 +33,7 @@ from equilin.fit import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoe
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.validation import check_int
 from equilin.invariant import InvariantVariety
-from equilin.isotypic import adjoint_basis, complex_to_quaternion, quaternion_units
+from equilin.isotypic import adjoint_basis, complex_to_quaternion, field_units
 from equilin.persistence import PersistentModule
 
 __all__ = [
@@ -672,7 +672,7 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
             d = b.field_dim
             self.register_buffer(f"basis_{j}", torch.from_numpy(np.ascontiguousarray(decomposition.columns(i)))
                                  .to(dtype), persistent=False)
-            self.register_buffer(f"units_{j}", torch.from_numpy(_field_units(d)).to(dtype), persistent=False)
+            self.register_buffer(f"units_{j}", torch.from_numpy(field_units(d)).to(dtype), persistent=False)
             bound = 1.0 / math.sqrt(b.size * d)
             self.encoders.append(nn.Parameter(torch.empty(d, k, b.size, dtype=dtype).uniform_(-bound, bound)))
             self.decoders.append(nn.Parameter(torch.empty(d, b.size, k, dtype=dtype).uniform_(-bound, bound)))
@@ -741,15 +741,6 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
                 module.decoders[j].copy_(torch.from_numpy(_field_parts(left, b.kind).copy()))
                 module.encoders[j].copy_(torch.from_numpy(_field_parts(right, b.kind).copy()))
         return module
-
-
-def _field_units(d: int) -> np.ndarray:
-    """The standard basis of R, C or H as real ``d x d`` matrices (left multiplications)."""
-    if d == 1:
-        return np.ones((1, 1, 1))
-    if d == 2:
-        return np.stack([np.eye(2), np.array([[0.0, -1.0], [1.0, 0.0]])])
-    return quaternion_units()
 
 
 def _field_parts(Z: np.ndarray, kind: str) -> np.ndarray:
