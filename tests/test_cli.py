@@ -215,9 +215,12 @@ def test_cyclic_group_same_counts_both_ways(capsys: pytest.CaptureFixture[str]) 
     assert (a["n_components"], a["n_components_rank_r"]) == (b["n_components"], b["n_components_rank_r"])
 
 
+LONG_CYCLE = "(" + " ".join(map(str, range(1, 3001))) + ")"   # with (1 2): S_3000, one orbit of 3000
+
+
 @pytest.mark.parametrize(("argv", "message"), [
-    (["equivariant", "--gens", "(1 2)", "--gens", "(2 3)", "--n", "5000", "-r", "1"], "n <= 4,096"),
-    (["count", "--gens", "(1 2)", "--gens", "(2 3)", "--n", "5000", "-r", "1"], "n <= 4,096"),
+    (["equivariant", "--gens", "(1 2)", "--gens", LONG_CYCLE, "--n", "3000", "-r", "1"], "handles up to 2,048"),
+    (["count", "--image", "80x80", "--action", "shift-xy", "-r", "1"], "handles up to 2,048"),
     (["equivariant", "--image", "3x4", "--action", "d4", "-r", "1"], "square"),
     (["equivariant", "--image", "3x3", "--action", "d4", "--shift", "2", "-r", "1"], "--shift goes with"),
 ])

@@ -16,7 +16,6 @@ from typing import Any, NoReturn
 
 from equilin.equivariant import EquivariantVariety, count_components
 from equilin.groups import IMAGE_ACTIONS, IMAGE_GROUPS, PermutationGroup, cycle_type_of_string, image_group
-from equilin.isotypic import GENERIC_LIMIT
 from equilin.invariant import InvariantVariety
 
 __all__ = ["main", "build_parser"]
@@ -231,13 +230,7 @@ def equivariant_report(args: argparse.Namespace) -> dict[str, Any]:
     if args.gens and args.n > EQUIVARIANT_MAX_N:
         raise UsageError(f"--n {args.n} is too large to build sigma (at most {EQUIVARIANT_MAX_N:,}); "
                          "'equilin count' counts the components from the cycle type alone")
-    if args.gens and len(args.gens) > 1 and args.n > GENERIC_LIMIT:
-        raise UsageError(f"--n {args.n} is too large for a group with several generators (the isotypic "
-                         f"decomposition handles n <= {GENERIC_LIMIT:,})")
     group = group_from_args(args)
-    if len(group.generators) > 1 and group.n > GENERIC_LIMIT:
-        raise UsageError(f"n = {group.n:,} is too large for a group with several generators (the "
-                         f"isotypic decomposition handles n <= {GENERIC_LIMIT:,})")
     E = EquivariantVariety(group, r)
     count = E.count_components()
     components = []
@@ -330,7 +323,7 @@ def cmd_equivariant(args: argparse.Namespace) -> None:
 
 def count_report(args: argparse.Namespace) -> dict[str, Any]:
     """Counts from the cycle type alone for one --gens (sigma is never built: n may be 10**12); from
-    the isotypic decomposition for several generators (n <= GENERIC_LIMIT)."""
+    the orbit-wise isotypic decomposition for several generators."""
     check_group_source(args)
     r = check_rank(args.r)
     if args.gens and len(args.gens) == 1:
@@ -341,18 +334,12 @@ def count_report(args: argparse.Namespace) -> dict[str, Any]:
         n = sum(length * c for length, c in cycle_type.items())
         blocks = None
     else:
-        if args.gens and args.n > GENERIC_LIMIT:
-            raise UsageError(f"--n {args.n} is too large for a group with several generators (the "
-                             f"isotypic decomposition handles n <= {GENERIC_LIMIT:,})")
         group = group_from_args(args)
         if len(group.generators) == 1:
             cycle_type = group.generators[0].cycle_type
             count = count_components(cycle_type, r)
             blocks = None
         else:
-            if group.n > GENERIC_LIMIT:
-                raise UsageError(f"n = {group.n:,} is too large for a group with several generators (the "
-                                 f"isotypic decomposition handles n <= {GENERIC_LIMIT:,})")
             cycle_type = None
             E = EquivariantVariety(group, r)
             count = E.count_components()

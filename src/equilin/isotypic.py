@@ -52,8 +52,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
+from functools import cached_property, cmp_to_key
 from typing import Any
 
 import numpy as np
@@ -65,7 +65,8 @@ from equilin.validation import as_generator, check_int
 __all__ = [
     "IsotypicBlock",
     "IsotypicDecomposition",
-    "GENERIC_LIMIT",
+    "REPRESENTATIVE_LIMIT",
+    "DENSE_LIMIT",
     "quaternion_units",
     "quaternion_to_complex",
     "complex_to_quaternion",
@@ -75,8 +76,11 @@ __all__ = [
     "with_twins",
 ]
 
-GENERIC_LIMIT = 4096
-"""Largest ``n`` for the generic (dense) decomposition: it builds ``n x n`` matrices."""
+REPRESENTATIVE_LIMIT = 2048
+"""Largest number of points of one representative orbit per orbit type (decomposed densely)."""
+
+DENSE_LIMIT = 4096
+"""Largest ``n`` for which a dense basis (:attr:`IsotypicDecomposition.Q`, ``columns``) is built."""
 
 _KINDS = ("real", "complex", "quaternionic")
 _FIELD_DIM = {"real": 1, "complex": 2, "quaternionic": 4}
@@ -271,7 +275,7 @@ class IsotypicBlock:
     kind: str
     size: int
     weight: int
-    characters: tuple[float, ...] = ()
+    characters: tuple[float, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         check_int(self.index, "index", 1)
@@ -377,69 +381,32 @@ class _DecompositionFailed(Exception):
     pass
 
 
-class IsotypicDecomposition:
-    """The isotypic decomposition of ``R^n`` under a permutation group, with an adapted orthogonal basis.
+class _Dense:
+    """The isotypic decomposition of a *small* permutation representation by dense linear algebra
+    (steps 1-4 of the module docstring). :class:`IsotypicDecomposition` applies it only to one
+    representative orbit per orbit type.
 
-    Parameters
-    ----------
-    group : PermutationGroup or Permutation
-        Any finite permutation group, by generators (``n <= GENERIC_LIMIT``).
-    seed : int
-        Seed of the random commuting matrices (the result is deterministic for a given seed; the
-        blocks, their order and labels do not depend on it, only the basis inside each block).
-    tol : float
-        Relative tolerance of the numerical checks.
-
-    Attributes
-    ----------
-    blocks : tuple of IsotypicBlock
-        Trivial representation first, then by ``(delta, type, characters)``.
-    offsets : list of int
-        First column of every block in ``Q``.
-    commutant_dim : int
-        Number of orbitals = real dimension of the commutant.
-
-    Examples
-    --------
-    The quaternion group acting on itself (8 points) by left multiplication:
-
-    >>> from equilin.groups import PermutationGroup
-    >>> Q8 = PermutationGroup.from_cycles(["(1 3 2 4)(5 8 6 7)", "(1 5 2 6)(3 7 4 8)"], 8)
-    >>> D = IsotypicDecomposition(Q8)
-    >>> [(b.label, b.kind, b.size, b.weight) for b in D.blocks]   # doctest: +NORMALIZE_WHITESPACE
-    [('r_{V1}', 'real', 1, 1), ('r_{V2}', 'real', 1, 1), ('r_{V3}', 'real', 1, 1),
-     ('r_{V4}', 'real', 1, 1), ('r_{V5}', 'quaternionic', 1, 4)]
-    >>> D.commutant_dim, bool(np.allclose(D.Q.T @ D.Q, np.eye(8)))
-    (8, True)
+    After construction ``found`` lists ``(kind, copies, delta, basis)`` per irreducible, ``basis`` the
+    ``n x (copies * delta)`` columns of its copies (copy by copy), in which every generator acts by the
+    same ``delta x delta`` matrix on every copy and ``End_G`` by the standard units.
     """
 
-    def __init__(self, group: PermutationGroup | Permutation, seed: int = 0, tol: float = 1e-8) -> None:
-        self.group: PermutationGroup = as_group(group)
-        self.n: int = self.group.n
-        if self.n == 0:
-            raise ValueError("the group acts on an empty set (n = 0); equivariant maps need n >= 1")
-        if self.n > GENERIC_LIMIT:
-            raise ValueError(f"the generic decomposition builds dense {self.n} x {self.n} matrices and is "
-                             f"limited to n <= {GENERIC_LIMIT}; for a cyclic group use "
-                             "EquivariantVariety(sigma, r), which works by FFT for any n")
-        self.seed = check_int(seed, "seed", 0)
-        self.tol = float(tol)
-        if not 0 < self.tol < 1e-2:
-            raise ValueError(f"tol must be in (0, 0.01), got {tol!r}")
-        self.commutant_dim, self._orbital_labels = _orbitals(self.group.generators, self.n)
-        rng = as_generator(self.seed)
+    def __init__(self, group: PermutationGroup, seed: int, tol: float) -> None:
+        self.group = group
+        self.n = group.n
+        self.tol = tol
+        self.commutant_dim, self._orbital_labels = _orbitals(group.generators, self.n)
+        rng = as_generator(seed)
         error: Exception | None = None
         for _ in range(4):
             try:
                 self._compute(rng)
-                break
+                return
             except _DecompositionFailed as exc:  # unlucky random elements: try new ones
                 error = exc
-        else:
-            raise RuntimeError(f"the isotypic decomposition failed its checks four times ({error}); "
-                               "the group may be too large for float64 accuracy at this n")
+        raise RuntimeError(f"the isotypic decomposition of the {self.n} representative points failed its "
+                           f"checks four times ({error}); please report this group")
 
-    # -- computation ---------------------------------------------------------------------------
     def _random_commuting(self, rng: np.random.Generator) -> NDArray[np.float64]:
         return rng.standard_normal(self.commutant_dim)[self._orbital_labels]
 
@@ -496,10 +463,7 @@ class IsotypicDecomposition:
                     raise _DecompositionFailed("a Schur isomorphism is not orthogonal")
                 columns.append(V[:, clusters[b]] @ (phi @ T))
             basis = np.concatenate(columns, axis=1)
-            rho = [basis[:, :delta].T @ basis[g.inverse().array, :delta] for g in gens]
-            products = [rho[a] @ rho[b] for a in range(len(rho)) for b in range(a + 1, len(rho))]
-            characters = tuple(float(np.trace(x)) for x in rho + products)
-            found.append((kind, len(members), delta, characters, basis, rho))
+            found.append((kind, len(members), delta, basis))
         self._finish(found, gens)
 
     def _adapted_basis(self, delta: int, compressions: list[NDArray[np.float64]]
@@ -557,67 +521,286 @@ class IsotypicDecomposition:
 
     def _finish(self, found: list[Any], gens: Sequence[Permutation]) -> None:
         tol = self.tol
-
-        def key(item: Any) -> tuple[Any, ...]:
-            kind, _, delta, characters, _, _ = item
-            trivial = delta == 1 and all(abs(c - 1.0) < 1e-6 for c in characters[:len(gens)])
-            return (not trivial, delta, _KINDS.index(kind), tuple(-round(c, 6) for c in characters))
-
-        found.sort(key=key)
-        blocks, columns, offsets = [], [], []
-        offset = 0
-        for index, (kind, size, delta, characters, basis, rho) in enumerate(found, start=1):
-            traces = tuple(round(c, 9) + 0.0 for c in characters[:len(gens)])  # + 0.0: no -0.0
-            blocks.append(IsotypicBlock(index, kind, size, delta, traces))
-            columns.append(basis)
-            offsets.append(offset)
-            offset += size * delta
-        Q = np.concatenate(columns, axis=1)
-        # checks: every generator acts identically on all copies, and commutes with the units
-        for g in gens:
-            G = Q.T @ Q[g.inverse().array]
-            for b, o in zip(blocks, offsets):
-                d = b.weight
-                rho = G[o:o + d, o:o + d]
-                expected = np.kron(np.eye(b.size), rho)
-                block = G[o:o + b.real_dim, o:o + b.real_dim]
-                column = G[:, o:o + b.real_dim].copy()
-                column[o:o + b.real_dim] = 0.0
-                leak = np.linalg.norm(column)
-                if np.linalg.norm(block - expected) > tol * b.real_dim or leak > tol * b.real_dim:
-                    raise _DecompositionFailed(f"generator {g} does not act identically on the copies of "
-                                               f"{b.label}")
-                for L in field_units(b.field_dim)[1:]:  # the imaginary units
-                    op = np.kron(np.eye(d // L.shape[0]), L)
-                    if np.linalg.norm(op @ rho - rho @ op) > tol * d:
-                        raise _DecompositionFailed(f"the commuting algebra of {b.label} is not standard")
-        total = sum(b.field_dim * b.size ** 2 for b in blocks)
+        for kind, copies, delta, basis in found:
+            d = _FIELD_DIM[kind]
+            for g in gens:
+                G = basis.T @ basis[g.inverse().array]
+                rho = G[:delta, :delta]
+                if np.linalg.norm(G - np.kron(np.eye(copies), rho)) > tol * basis.shape[1]:
+                    raise _DecompositionFailed(f"generator {g} does not act identically on the copies")
+                for L in field_units(d)[1:]:  # the imaginary units commute with the action
+                    op = np.kron(np.eye(delta // d), L)
+                    if np.linalg.norm(op @ rho - rho @ op) > tol * delta:
+                        raise _DecompositionFailed("the commuting algebra is not standard")
+        total = sum(_FIELD_DIM[kind] * copies ** 2 for kind, copies, _, _ in found)
         if total != self.commutant_dim:
             raise _DecompositionFailed(f"commutant dimension {total} from the blocks, "
                                        f"{self.commutant_dim} orbitals")
+        Q = np.concatenate([basis for *_, basis in found], axis=1)
         if Q.shape != (self.n, self.n) or np.linalg.norm(Q.T @ Q - np.eye(self.n)) > tol * self.n:
             raise _DecompositionFailed("the adapted basis is not orthonormal")
+        self.found: list[tuple[str, int, int, NDArray[np.float64]]] = found
+
+
+def _localize(kind: str, delta: int, basis: NDArray[np.float64], rows: slice, tol: float
+              ) -> NDArray[np.float64]:
+    """The copies of one irreducible inside the G-invariant coordinates ``rows`` (one orbit type of the
+    representative sum): an orthonormal ``len(rows) x (k delta)`` basis in the same standard form.
+
+    ``basis`` holds ``m`` copies in standard form; restricted to ``rows`` its Gram matrix is a commuting
+    matrix ``realize(P)`` with ``P`` an orthogonal projection over ``D`` (the restrictions to the orbit
+    types are complementary invariant subspaces). The range of ``P`` is the ``D``-span of the copies
+    that lie in ``rows``; its orthonormal basis ``U`` (over ``D``) gives them as ``basis @ realize(U)``.
+    """
+    m = basis.shape[1] // delta
+    block = IsotypicBlock(1, kind, m, delta)
+    part = basis[rows]
+    P = _operator(block, part.T @ part)
+    values, vectors = np.linalg.eigh(P)
+    if np.abs(values * (1 - values)).max(initial=0.0) > tol * m:
+        raise RuntimeError("internal error: an orbit type does not split an isotypic component")
+    U = vectors[:, values > 0.5]
+    if kind == "quaternionic":
+        U = adjoint_basis(U)
+    elif kind == "real":
+        U = U.real
+    local = part @ _realize(block, U)
+    if np.linalg.norm(local.T @ local - np.eye(local.shape[1])) > tol * max(1, local.shape[1]):
+        raise RuntimeError("internal error: the copies inside an orbit type are not orthonormal")
+    return local
+
+
+def _realize(b: IsotypicBlock, Z: NDArray[Any]) -> NDArray[np.float64]:
+    """The real matrix (``m delta x k delta``) of a block operator ``Z`` (``vector_size x k rank_step``)."""
+    if b.kind == "real":
+        parts = np.asarray(Z, dtype=np.float64)[None]
+    elif b.kind == "complex":
+        parts = np.stack([Z.real, Z.imag])
+    else:
+        parts = complex_to_quaternion(_chi_structure(Z), tol=np.inf)
+    d = b.field_dim
+    reps = b.weight // d
+    small = np.einsum("tab,tuv->aubv", parts, field_units(d))          # (m, d, k, d)
+    full = np.einsum("aubv,jl->ajublv", small, np.eye(reps))
+    m, k = parts.shape[1], parts.shape[2]
+    return full.reshape(m * reps * d, k * reps * d)
+
+
+def _operator(b: IsotypicBlock, Y: NDArray[np.float64]) -> NDArray[Any]:
+    """The block operator of the orthogonal projection of ``Y`` (``m delta x k delta``, on block
+    coordinates) onto the commuting maps: the inverse of :func:`_realize` on its image."""
+    d = b.field_dim
+    reps = b.weight // d
+    m, k = Y.shape[0] // b.weight, Y.shape[1] // b.weight
+    Y6 = Y.reshape(m, reps, d, k, reps, d)
+    diag = np.einsum("ajubjv->aubv", Y6) / reps
+    parts = np.einsum("aubv,tuv->tab", diag, field_units(d)) / d
+    if b.kind == "real":
+        return parts[0]
+    if b.kind == "complex":
+        return parts[0] + 1j * parts[1]
+    return quaternion_to_complex(parts)
+
+
+def _compare_fingerprints(a: tuple[Any, ...], b: tuple[Any, ...]) -> int:
+    """Order of two block keys ``(not trivial, delta, field_dim, projector row)``: the integers first,
+    then the first projector entry that differs by more than ``1e-7`` (larger first)."""
+    if a[:3] != b[:3]:
+        return -1 if a[:3] < b[:3] else 1
+    for x, y in zip(a[3], b[3]):
+        if abs(x - y) > 1e-7:
+            return -1 if x > y else 1
+    return 0
+
+
+class IsotypicDecomposition:
+    """The isotypic decomposition of ``R^n`` under a permutation group, with an adapted orthogonal basis.
+
+    Computed from the orbit types (:class:`equilin.orbits.OrbitStructure`, exact and combinatorial):
+    the direct sum of one representative orbit per type is decomposed numerically (it is small for image
+    and volume groups: at most :data:`REPRESENTATIVE_LIMIT` points), each irreducible's copies are split
+    by orbit type, and the resulting basis of every type is replicated over all the orbits of that type
+    through their G-set isomorphisms. No ``n x n`` matrix is built: block coordinates are a gather per
+    orbit type and one small matrix product (cost ``O(N n s)`` for ``N`` vectors, ``s`` the largest
+    orbit size). The commutant dimension is checked against the number of orbitals counted exactly.
+
+    Parameters
+    ----------
+    group : PermutationGroup or Permutation
+        Any finite permutation group, by generators.
+    seed : int
+        Seed of the random commuting matrices on the representatives. The blocks, their order, labels
+        and sizes never depend on it (nor on the generators chosen for the group), only the basis inside
+        each block.
+    tol : float
+        Relative tolerance of the numerical checks.
+
+    Attributes
+    ----------
+    blocks : tuple of IsotypicBlock
+        Trivial representation first, then by dimension, type, and the isotypic projector on the
+        representative orbits (a fingerprint of the irreducible that depends only on the group).
+    offsets : list of int
+        First column of every block in :attr:`Q`.
+    commutant_dim : int
+        Number of orbitals = real dimension of the commutant.
+    orbits : OrbitStructure
+        The orbit types behind the decomposition.
+
+    Examples
+    --------
+    The quaternion group acting on itself (8 points) by left multiplication:
+
+    >>> from equilin.groups import PermutationGroup
+    >>> Q8 = PermutationGroup.from_cycles(["(1 3 2 4)(5 8 6 7)", "(1 5 2 6)(3 7 4 8)"], 8)
+    >>> D = IsotypicDecomposition(Q8)
+    >>> [(b.label, b.kind, b.size, b.weight) for b in D.blocks]   # doctest: +NORMALIZE_WHITESPACE
+    [('r_{V1}', 'real', 1, 1), ('r_{V2}', 'real', 1, 1), ('r_{V3}', 'real', 1, 1),
+     ('r_{V4}', 'real', 1, 1), ('r_{V5}', 'quaternionic', 1, 4)]
+    >>> D.commutant_dim, bool(np.allclose(D.Q.T @ D.Q, np.eye(8)))
+    (8, True)
+
+    Any ``n``: the Klein group ``<(1 2), (3 4)>`` on 100,000 points has three orbit types.
+
+    >>> K = IsotypicDecomposition(PermutationGroup.from_cycles(["(1 2)", "(3 4)"], 100_000))
+    >>> [(b.size, b.weight) for b in K.blocks], K.commutant_dim
+    ([(99998, 1), (1, 1), (1, 1)], 9999600006)
+    """
+
+    def __init__(self, group: PermutationGroup | Permutation, seed: int = 0, tol: float = 1e-8) -> None:
+        from equilin.orbits import OrbitStructure
+
+        self.group: PermutationGroup = as_group(group)
+        self.n: int = self.group.n
+        if self.n == 0:
+            raise ValueError("the group acts on an empty set (n = 0); equivariant maps need n >= 1")
+        self.seed = check_int(seed, "seed", 0)
+        self.tol = float(tol)
+        if not 0 < self.tol < 1e-2:
+            raise ValueError(f"tol must be in (0, 0.01), got {tol!r}")
+        self.orbits = OrbitStructure(self.group)
+        S = self.orbits.representative_size
+        if S > REPRESENTATIVE_LIMIT:
+            largest = max(t.size for t in self.orbits.types)
+            raise ValueError(
+                f"the orbit types of this group have {S:,} points in all (largest orbit {largest:,}); the "
+                f"orbit-wise decomposition handles up to {REPRESENTATIVE_LIMIT:,} (it decomposes one "
+                "orbit per type densely). A cyclic group given by one generator works for any n (FFT)")
+        types = self.orbits.types
+        starts = np.cumsum([0] + [t.size for t in types]).tolist()
+        self._type_rows = [slice(a, a + t.size) for a, t in zip(starts, types)]
+        images = np.concatenate([t.actions + a for a, t in zip(starts, types)], axis=1)
+        dense = _Dense(PermutationGroup([Permutation(row) for row in images]), self.seed, self.tol)
+        self.commutant_dim: int = self._orbital_count(dense)
+        if dense.commutant_dim != sum(f for f in self._pair_counts(dense).values()):
+            raise RuntimeError("internal error: orbital counts of the representatives disagree")
+        self._build(dense, images)
+
+    # -- construction --------------------------------------------------------------------------------
+    def _pair_counts(self, dense: _Dense) -> dict[tuple[int, int], int]:
+        """Number of orbits of G on ``R_t x R_u`` for every pair of representative orbits."""
+        labels = dense._orbital_labels
+        out = {}
+        for t, rt in enumerate(self._type_rows):
+            for u, ru in enumerate(self._type_rows):
+                out[(t, u)] = int(np.unique(labels[rt, ru]).size)
+        return out
+
+    def _orbital_count(self, dense: _Dense) -> int:
+        """Orbitals of G on ``[n] x [n]``, exactly: ``sum_{t,u} c_t c_u orbitals(R_t x R_u)``."""
+        counts = [t.count for t in self.orbits.types]
+        return sum(counts[t] * counts[u] * f for (t, u), f in self._pair_counts(dense).items())
+
+    def _build(self, dense: _Dense, images: NDArray[np.int64]) -> None:
+        types = self.orbits.types
+        # the isotypic projector's rows at each representative's smallest point: depends only on G
+        first_rows_of_types = [r.start for r in self._type_rows]
+        keyed = []
+        for kind, copies, delta, basis in dense.found:
+            rho = [basis[:, :delta].T @ basis[np.argsort(row), :delta] for row in images]
+            trivial = delta == 1 and all(abs(float(x[0, 0]) - 1.0) < 1e-6 for x in rho)
+            projector = basis @ basis[first_rows_of_types].T          # S x T
+            key = (not trivial, delta, _FIELD_DIM[kind], tuple(projector.T.ravel().tolist()))
+            keyed.append((key, kind, delta, basis, rho))
+        keyed.sort(key=cmp_to_key(lambda x, y: _compare_fingerprints(x[0], y[0])))
+        blocks, offsets = [], []
+        self._local: list[list[NDArray[np.float64]]] = [[] for _ in types]   # per type, per block
+        offset = 0
+        for index, (_, kind, delta, basis, rho) in enumerate(keyed, start=1):
+            size = 0
+            for t, rows in enumerate(self._type_rows):
+                local = _localize(kind, delta, basis, rows, self.tol)
+                self._local[t].append(local)
+                size += types[t].count * (local.shape[1] // delta)
+            traces = tuple(round(float(np.trace(x)), 9) + 0.0 for x in rho)   # + 0.0: no -0.0
+            blocks.append(IsotypicBlock(index, kind, size, delta, traces))
+            offsets.append(offset)
+            offset += size * delta
+        if offset != self.n or sum(b.field_dim * b.size ** 2 for b in blocks) != self.commutant_dim:
+            raise RuntimeError("internal error: the replicated blocks do not add up to the orbit counts")
         self.blocks: tuple[IsotypicBlock, ...] = tuple(blocks)
         self.offsets: list[int] = offsets
-        self._Q = Q
+        # per type: all blocks' local columns side by side (an orthogonal size x size matrix)
+        self._bases = [np.concatenate(local, axis=1) for local in self._local]
+        self._splits = [np.cumsum([0] + [a.shape[1] for a in local]).tolist() for local in self._local]
+
+    # -- coordinates (the orbit-wise operator) ------------------------------------------------------
+    def _block_coordinates(self, X: NDArray[np.float64], i: int) -> NDArray[np.float64]:
+        """Real coordinates ``X @ columns(i)`` (``N x m delta``) by a gather per orbit type."""
+        N = X.shape[0]
+        delta = self.blocks[i].weight
+        parts = []
+        for t, points in enumerate(self.orbits.points):
+            a, b = self._splits[t][i], self._splits[t][i + 1]
+            if a == b:
+                continue
+            Y = X[:, points] @ self._bases[t][:, a:b]        # (N, count, k delta)
+            parts.append(Y.reshape(N, -1, delta))
+        return np.concatenate(parts, axis=1).reshape(N, -1)
+
+    def _block_vectors(self, Y: NDArray[np.float64], i: int) -> NDArray[np.float64]:
+        """Row vectors ``Y @ columns(i).T`` (``N x n``) from real block coordinates (adjoint of
+        :meth:`_block_coordinates`)."""
+        out = np.zeros((Y.shape[0], self.n))
+        self._add_block_vectors(out, Y, i)
+        return out
+
+    def _add_block_vectors(self, out: NDArray[np.float64], Y: NDArray[np.float64], i: int) -> None:
+        N = Y.shape[0]
+        copy = 0
+        delta = self.blocks[i].weight
+        for t, points in enumerate(self.orbits.points):
+            a, b = self._splits[t][i], self._splits[t][i + 1]
+            if a == b:
+                continue
+            width = points.shape[0] * (b - a)
+            part = Y[:, copy:copy + width].reshape(N, points.shape[0], b - a)
+            out[:, points] += part @ self._bases[t][:, a:b].T
+            copy += width
+        assert copy == self.blocks[i].size * delta
 
     # -- the basis ---------------------------------------------------------------------------------
+    def _check_dense(self, what: str) -> None:
+        if self.n > DENSE_LIMIT:
+            raise ValueError(f"{what} builds a dense matrix with {self.n:,} rows; refused for n > "
+                             f"{DENSE_LIMIT:,}. Use to_blocks / from_blocks (orbit-wise, no n x n matrix)")
+
     @property
     def Q(self) -> NDArray[np.float64]:
         """The orthogonal ``n x n`` adapted basis (columns block by block, copy by copy); a copy's
-        columns are ``u, Ju, ...`` (complex) or ``u, Iu, Ju, Ku, ...`` (quaternionic)."""
-        return self._Q.copy()
+        columns are ``u, Ju, ...`` (complex) or ``u, Iu, Ju, Ku, ...`` (quaternionic). Dense: only for
+        ``n <= DENSE_LIMIT``."""
+        self._check_dense("Q")
+        return np.concatenate([self.columns(i) for i in range(len(self.blocks))], axis=1)
 
     @cached_property
     def labels(self) -> tuple[str, ...]:
         return tuple(b.label for b in self.blocks)
 
     def columns(self, i: int) -> NDArray[np.float64]:
-        """The ``n x (m delta)`` columns of ``Q`` that belong to block ``i`` (a read-only view)."""
-        o = self.offsets[i]
-        view = self._Q[:, o:o + self.blocks[i].real_dim]
-        view.flags.writeable = False
-        return view
+        """The ``n x (m delta)`` columns of ``Q`` that belong to block ``i`` (dense: ``n <= DENSE_LIMIT``)."""
+        self._check_dense("columns")
+        return self._block_vectors(np.eye(self.blocks[i].real_dim), i).T
 
     # -- vectors ---------------------------------------------------------------------------------------
     def to_blocks(self, X: NDArray[np.float64]) -> list[NDArray[Any]]:
@@ -626,7 +809,7 @@ class IsotypicDecomposition:
         N = X.shape[0]
         out = []
         for i, b in enumerate(self.blocks):
-            C = (X @ self.columns(i)).reshape(N, b.size, b.weight)
+            C = self._block_coordinates(X, i).reshape(N, b.size, b.weight)
             if b.kind == "real":
                 out.append(C.transpose(0, 2, 1).reshape(N * b.weight, b.size))
             elif b.kind == "complex":
@@ -664,61 +847,45 @@ class IsotypicDecomposition:
         its image)."""
         out = np.zeros((N, self.n))
         for i, rows in enumerate(arrays):
-            out += self.block_vectors_to_coordinates(i, rows, N) @ self.columns(i).T
+            self._add_block_vectors(out, self.block_vectors_to_coordinates(i, rows, N), i)
         return out
 
     # -- operators -------------------------------------------------------------------------------------
     def realize(self, i: int, Z: NDArray[Any]) -> NDArray[np.float64]:
         """The real matrix (``m delta x k delta``) acting on block ``i``'s coordinates for a block operator
         ``Z`` of shape ``vector_size x (k * rank_step)`` (real, complex, or a complex adjoint)."""
-        b = self.blocks[i]
-        if b.kind == "real":
-            parts = np.asarray(Z, dtype=np.float64)[None]
-        elif b.kind == "complex":
-            parts = np.stack([Z.real, Z.imag])
-        else:
-            parts = complex_to_quaternion(_chi_structure(Z), tol=np.inf)
-        d = b.field_dim
-        units = field_units(d)
-        reps = b.weight // d
-        small = np.einsum("tab,tuv->aubv", parts, units)          # (m, d, k, d)
-        full = np.einsum("aubv,jl->ajublv", small, np.eye(reps))
-        m, k = parts.shape[1], parts.shape[2]
-        return full.reshape(m * reps * d, k * reps * d)
+        return _realize(self.blocks[i], Z)
 
     def operator(self, i: int, Y: NDArray[np.float64]) -> NDArray[Any]:
         """The block operator of the orthogonal projection onto the commuting maps of a real matrix
         ``Y`` given on block ``i``'s coordinates (``m delta x k delta``, the inverse of :meth:`realize`
         on its image)."""
-        b = self.blocks[i]
-        d = b.field_dim
-        units = field_units(d)
-        reps = b.weight // d
-        m, k = Y.shape[0] // b.weight, Y.shape[1] // b.weight
-        Y6 = Y.reshape(m, reps, d, k, reps, d)
-        diag = np.einsum("ajubjv->aubv", Y6) / reps
-        parts = np.einsum("aubv,tuv->tab", diag, units) / d
-        if b.kind == "real":
-            return parts[0]
-        if b.kind == "complex":
-            return parts[0] + 1j * parts[1]
-        return quaternion_to_complex(parts)
+        return _operator(self.blocks[i], Y)
 
     def matrix_to_blocks(self, M: NDArray[np.float64]) -> list[NDArray[Any]]:
-        """Block operators of the orthogonal projection of ``M`` onto the commutant."""
+        """Block operators of the orthogonal projection of ``M`` onto the commutant (``C_i^T M C_i``
+        per block, orbit-wise: ``O(n^2 s)``)."""
         out = []
         for i in range(len(self.blocks)):
-            C = self.columns(i)
-            out.append(self.operator(i, C.T @ M @ C))
+            MC = self._block_coordinates(M.T, i)                     # M^T C_i
+            out.append(self.operator(i, self._block_coordinates(np.ascontiguousarray(MC.T), i)))
         return out
 
     def matrix_from_blocks(self, operators: Sequence[NDArray[Any]]) -> NDArray[np.float64]:
-        """The commuting ``n x n`` matrix with the given block operators."""
+        """The commuting ``n x n`` matrix ``sum_i C_i realize(Z_i) C_i^T`` with the given block operators."""
         M = np.zeros((self.n, self.n))
         for i, Z in enumerate(operators):
-            C = self.columns(i)
-            M += C @ self.realize(i, Z) @ C.T
+            CR = self._block_vectors(np.ascontiguousarray(self.realize(i, Z).T), i).T   # C_i R_i
+            self._add_block_vectors(M, np.ascontiguousarray(CR), i)
         return M
+
+    def vectors_to_block_coordinates(self, X: NDArray[np.float64], i: int) -> NDArray[np.float64]:
+        """Real coordinates of block ``i`` (``N x m delta``, copy-major) of row vectors ``X``."""
+        return self._block_coordinates(X, i)
+
+    def block_coordinates_to_vectors(self, Y: NDArray[np.float64], i: int) -> NDArray[np.float64]:
+        """Row vectors (``N x n``) with real coordinates ``Y`` on block ``i`` and 0 elsewhere."""
+        return self._block_vectors(Y, i)
 
     def __repr__(self) -> str:
         blocks = ", ".join(f"{b.label}:{b.size}x{b.field}^{b.weight // b.field_dim}" for b in self.blocks)
