@@ -335,8 +335,9 @@ def count_report(args: argparse.Namespace) -> dict[str, Any]:
         blocks = None
     else:
         group = group_from_args(args)
-        if len(group.generators) == 1:
-            cycle_type = group.generators[0].cycle_type
+        generator = group.cyclic_generator()
+        if generator is not None:   # one generator generates the group: counts from its cycle type
+            cycle_type = generator.cycle_type
             count = count_components(cycle_type, r)
             blocks = None
         else:

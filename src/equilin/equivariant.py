@@ -603,10 +603,12 @@ class EquivariantVariety:
     r : int
         Rank bound (the autoencoder's bottleneck).
     method : {"auto", "fourier", "generic"}
-        ``"fourier"``: the cyclic-group path of this module (FFTs along the cycles, any ``n``, blocks
-        ``r_{l,m}``); ``"generic"``: the isotypic decomposition of :mod:`equilin.isotypic` (any group,
-        ``n <= 4096``, blocks ``r_{Vi}`` of real, complex or quaternionic type). ``"auto"`` takes the
-        Fourier path for one generator and the generic path otherwise.
+        ``"fourier"``: the cyclic-group path of this module (FFTs along the cycles of ``sigma``, any
+        ``n``, blocks ``r_{l,m}``), for a group of which one given generator ``sigma`` generates the others;
+        ``"generic"``: the orbit-wise isotypic decomposition of :mod:`equilin.isotypic` (any group whose
+        orbit types have at most 2,048 points in all, any ``n``; blocks ``r_{Vi}`` of real, complex or
+        quaternionic type). ``"auto"`` takes the Fourier path when one generator generates the group
+        (redundant generators such as ``sigma^2`` change nothing) and the generic path otherwise.
     seed : int
         Seed of the generic decomposition's random commuting matrices (see
         :class:`~equilin.isotypic.IsotypicDecomposition`); ignored on the Fourier path.
@@ -647,14 +649,14 @@ class EquivariantVariety:
         if self.group.n == 0:
             raise ValueError("the group acts on an empty set (n = 0); equivariant maps need n >= 1")
         gens = self.group.generators
-        if method == "fourier" and len(gens) != 1:
-            raise ValueError(f"method='fourier' needs a cyclic group <sigma> given by one generator, got "
-                             f"{len(gens)} generators; use method='generic' (or 'auto')")
+        generator = self.group.cyclic_generator()   # one of the generators generates the group
+        if method == "fourier" and generator is None:
+            raise ValueError(f"method='fourier' needs a cyclic group <sigma>: one of the {len(gens)} "
+                             "generators must generate the others; use method='generic' (or 'auto')")
         self.n: int = self.group.n
         self.r: int = check_int(r, "r", 0)
-        self.method: str = "fourier" if method == "auto" and len(gens) == 1 else (
-            "generic" if method == "auto" else method)
-        self.sigma: Permutation | None = gens[0] if len(gens) == 1 else None
+        self.method: str = ("fourier" if generator is not None else "generic") if method == "auto" else method
+        self.sigma: Permutation | None = generator if self.method == "fourier" else None
         self.cycle_type: dict[int, int] | None = None
         self.spectrum: dict[int, int] | None = None
         self._decomposition: IsotypicDecomposition | None = None
@@ -1334,7 +1336,7 @@ class EquivariantVariety:
         return hash((self.group, self.r, self.method))
 
     def _sigma_repr(self) -> str:
-        if self.sigma is None:
+        if self.sigma is None or len(self.group.generators) > 1:
             return repr(self.group) if self.n <= 64 else f"<PermutationGroup n={self.n}, " \
                 f"{len(self.group.generators)} generators>"
         if self.n <= 64:
@@ -1342,7 +1344,8 @@ class EquivariantVariety:
         return f"<Permutation n={self.n}, cycle type {self.sigma.cycle_type}>"
 
     def __repr__(self) -> str:
-        method = "" if self.method == "fourier" or self.sigma is None else ", method='generic'"
+        cyclic = self.group.cyclic_generator() is not None
+        method = ", method='generic'" if self.method == "generic" and cyclic else ""
         return f"EquivariantVariety({self._sigma_repr()}, r={self.r}{method})"
 
     def __str__(self) -> str:
@@ -1573,10 +1576,9 @@ class EquivariantComponent(Variety):
             D = E.decomposition
             decs, encs = [], []
             for i, k in enumerate(self.ranks):
-                if k:
-                    C = D.columns(i)
-                    decs.append(C @ D.realize(i, lefts[i]))
-                    encs.append((C @ D.realize(i, rights[i])).T)
+                if k:   # C_i realize(Z): orbit-wise, no dense basis
+                    decs.append(D.block_coordinates_to_vectors(D.realize(i, lefts[i]).T, i).T)
+                    encs.append(D.block_coordinates_to_vectors(D.realize(i, rights[i]).T, i))
             return np.concatenate(decs, axis=1), np.concatenate(encs, axis=0)
         dec = [np.zeros((width, b.size), dtype=np.complex128 if b.kind == "complex" else np.float64)
                for b in self.blocks]
@@ -1628,8 +1630,11 @@ class EquivariantComponent(Variety):
         if A_.ndim != 2 or A_.shape[0] != E.n or B_.shape != (A_.shape[1], E.n):
             raise ValueError(f"A must be n x k and B k x n with n={E.n}, got shapes {A_.shape} and "
                              f"{np.shape(B)}")
-        if E.method == "generic":  # n <= GENERIC_LIMIT: the dense product is affordable
-            return self._generic_factors(E.decomposition.matrix_to_blocks(A_ @ B_))
+        if E.method == "generic":  # per block C^T A B C = (A^T C)^T (B C): no n x n product
+            D = E.decomposition
+            return self._generic_factors([
+                D.operator(i, D.vectors_to_block_coordinates(np.ascontiguousarray(A_.T), i).T
+                           @ D.vectors_to_block_coordinates(B_, i)) for i in range(len(E.blocks))])
         left_blocks = E.to_blocks(A_.T)  # (k, d_b): rows w(a_j)
         right_blocks = E.to_blocks(B_)
         lefts, rights = [], []

@@ -284,6 +284,45 @@ class Permutation:
         """Order of the permutation (lcm of its cycle lengths), an exact int."""
         return reduce(math.lcm, self.cycle_type, 1)
 
+    def log(self, h: Permutation) -> int | None:
+        """The exponent ``e`` (``0 <= e < order``) with ``self ** e == h``, or ``None`` when ``h`` is not
+        a power of this permutation: ``h`` must rotate every cycle by a constant ``e_c``, equal for cycles
+        of one length, and the congruences ``e = e_c (mod length)`` must be solvable (Chinese remainders).
+
+        Examples
+        --------
+        >>> s = Permutation.from_cycles("(1 2 3 4)(5 6)", 6)
+        >>> s.log(s ** 3), s.log(Permutation.from_cycles("(1 3)(2 4)(5 6)", 6))
+        (3, None)
+        """
+        if not isinstance(h, Permutation) or h.n != self.n:
+            raise ValueError(f"expected a Permutation of size {self.n}, got {h!r}")
+        n = self.n
+        cid = np.empty(n, dtype=np.int64)
+        pos = np.empty(n, dtype=np.int64)
+        length = np.empty(n, dtype=np.int64)
+        first = np.empty(len(self.cycles), dtype=np.int64)
+        for c, cycle in enumerate(self.cycles):
+            idx = np.asarray(cycle, dtype=np.int64)
+            cid[idx], pos[idx], length[idx], first[c] = c, np.arange(idx.size), idx.size, idx[0]
+        image = h._array
+        if (cid[image] != cid).any():
+            return None
+        shift = (pos[image] - pos) % length
+        if (shift != shift[first[cid]]).any():
+            return None
+        exponent, modulus = 0, 1
+        for L, e in sorted(set(zip(length[first].tolist(), shift[first].tolist()))):
+            g = math.gcd(modulus, L)
+            if (e - exponent) % g:
+                return None
+            # solve exponent + modulus * t = e (mod L)
+            t = ((e - exponent) // g * pow(modulus // g, -1, L // g)) % (L // g) if L // g > 1 else 0
+            exponent += modulus * t
+            modulus = modulus * L // g
+            exponent %= modulus
+        return exponent
+
     def partition(self) -> tuple[tuple[int, ...], ...]:
         """The cycle partition ``P(sigma)`` of ``{0..n-1}`` (same as :attr:`cycles`)."""
         return self.cycles
@@ -419,6 +458,21 @@ class PermutationGroup:
     def is_cyclic_presentation(self) -> bool:
         """True when the group is given by a single generator."""
         return len(self._generators) == 1
+
+    def cyclic_generator(self) -> Permutation | None:
+        """The first generator of which every generator is a power (so the group is cyclic and this
+        generator generates it), or ``None``.
+
+        Examples
+        --------
+        >>> s = Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9)
+        >>> PermutationGroup([s ** 2, s]).cyclic_generator() == s
+        True
+        """
+        for g in self._generators:
+            if all(h == g or g.log(h) is not None for h in self._generators):
+                return g
+        return None
 
     @cached_property
     def orbits(self) -> tuple[tuple[int, ...], ...]:
