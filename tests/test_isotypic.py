@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 import sympy.combinatorics as sc
-from hypothesis import given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import groups, permutations
@@ -220,3 +220,196 @@ def test_errors() -> None:
     E = EquivariantVariety(KLEIN, 1)
     with pytest.raises(ValueError, match="exceeds"):
         E.parse_ranks({"r_{V2}": 2})
+
+
+# -- against characters (independent of the decomposition's own formulas) --------------------------
+def sympy_group(group: PermutationGroup) -> sc.PermutationGroup:
+    return sc.PermutationGroup([sc.Permutation(g.array.tolist()) for g in group.generators])
+
+
+def group_elements(group: PermutationGroup) -> list[np.ndarray]:
+    return [np.array(p.array_form) for p in sympy_group(group).generate()]
+
+
+def block_characters(D: IsotypicDecomposition, els: list[np.ndarray]) -> np.ndarray:
+    """chi_{V_i}(g) for every block and element: the trace of ``P_g`` on the block's columns over ``m``;
+    also checks that every block's span is invariant."""
+    Q = D.Q
+    out = np.empty((len(D.blocks), len(els)))
+    for e, g in enumerate(els):
+        R = Q.T @ Q[np.argsort(g)]                 # P_g in the adapted basis
+        for i, b in enumerate(D.blocks):
+            cols = slice(D.offsets[i], D.offsets[i] + b.real_dim)
+            off = R[:, cols].copy()
+            off[cols] = 0.0
+            assert np.abs(off).max(initial=0.0) < 1e-10
+            out[i, e] = np.trace(R[cols, cols]) / b.size
+    return out
+
+
+@settings(max_examples=40)
+@given(group=groups(max_n=12, max_gens=3))
+def test_multiplicities_are_character_inner_products(group: PermutationGroup) -> None:
+    """<chi_V, chi_V> = dim End(V) and the Frobenius-Schur indicator (1, 0, -2) give the type,
+    <chi_perm, chi_V> = m dim End(V) the multiplicity, <chi_V, chi_W> = 0 separates the blocks, and
+    Burnside's count of orbitals the commutant dimension."""
+    assume(sympy_group(group).order() <= 3000)
+    els = group_elements(group)
+    D = IsotypicDecomposition(group)
+    order = len(els)
+    chi = block_characters(D, els)
+    square = {tuple(g): e for e, g in enumerate(els)}
+    squares = [square[tuple(g[g])] for g in els]
+    fixed = np.array([(g == np.arange(group.n)).sum() for g in els], dtype=float)
+    identity = int(np.argmax(fixed))
+    gram = chi @ chi.T / order
+    indicator = chi[:, squares].sum(axis=1) / order
+    expected_indicator = {"real": 1, "complex": 0, "quaternionic": -2}
+    for i, b in enumerate(D.blocks):
+        assert chi[i, identity] == pytest.approx(b.weight)
+        assert gram[i, i] == pytest.approx(b.field_dim)
+        assert indicator[i] == pytest.approx(expected_indicator[b.kind], abs=1e-9)
+        assert fixed @ chi[i] / order == pytest.approx(b.size * b.field_dim)
+    assert np.abs(gram - np.diag(np.diag(gram))).max() < 1e-9
+    assert D.commutant_dim * order == int((fixed ** 2).sum())
+    assert chi[0] == pytest.approx(np.ones(order)) and D.blocks[0].kind == "real"   # the trivial block first
+
+
+D4_TABLE = {  # (chi(rotation), chi(flip)) -> character on e, r, r^2, r^3, s, s r, s r^2, s r^3
+    (1.0, 1.0): [1, 1, 1, 1, 1, 1, 1, 1],
+    (1.0, -1.0): [1, 1, 1, 1, -1, -1, -1, -1],
+    (-1.0, 1.0): [1, -1, 1, -1, 1, -1, 1, -1],
+    (-1.0, -1.0): [1, -1, 1, -1, -1, 1, -1, 1],
+    (0.0, 0.0): [2, 0, -2, 0, 0, 0, 0, 0],
+}
+
+
+@pytest.mark.parametrize("p", range(1, 65))
+def test_d4_multiplicities_follow_the_character_formula(p: int) -> None:
+    r, s = image_rot90(p), image_flip(p, p)
+    words = [r ** k for k in range(4)] + [s * r ** k for k in range(4)]
+    fixed = np.array([(w.array == np.arange(p * p)).sum() for w in words])
+    expected = {key: int(fixed @ np.array(row)) // 8 for key, row in D4_TABLE.items()}
+    assert all(int(fixed @ np.array(row)) % 8 == 0 for row in D4_TABLE.values())
+    D = IsotypicDecomposition(PermutationGroup([r, s]))
+    found = {}
+    for b in D.blocks:
+        key = tuple(x / b.weight * (1 if b.weight == 1 else 0) for x in b.characters)
+        key = (0.0, 0.0) if b.weight == 2 else key
+        assert b.kind == "real" and key not in found
+        found[key] = b.size
+    assert found == {k: m for k, m in expected.items() if m}
+    assert D.commutant_dim == int(fixed @ fixed) // 8       # Burnside on pairs
+
+
+@pytest.mark.parametrize("N", [10, 11, 37, 600, 650, 700, 850, 1000, 10_000, 100_000])
+def test_klein_group_at_every_size(N: int, rng: np.random.Generator) -> None:
+    """The group of order 4 that failed at N = 600: blocks (N-2, 1, 1), Burnside's orbital count, an
+    isometric and equivariant round trip orbit-wise."""
+    group = PermutationGroup.from_cycles(["(1 2)", "(3 4)"], N)
+    D = IsotypicDecomposition(group)
+    assert [(b.kind, b.size, b.weight) for b in D.blocks] == [("real", N - 2, 1), ("real", 1, 1),
+                                                              ("real", 1, 1)]
+    assert D.commutant_dim == (N ** 2 + 2 * (N - 2) ** 2 + (N - 4) ** 2) // 4
+    assert roundtrip_error(D, rng.standard_normal((3, N))) < 1e-12
+
+
+def roundtrip_error(D: IsotypicDecomposition, X: np.ndarray) -> float:
+    """Largest error of: from_blocks(to_blocks(X)) = X, the isometry, and the equivariance of every
+    isotypic projector under every generator (relative to ||X||)."""
+    N = X.shape[0]
+    scale = np.linalg.norm(X)
+    B = D.to_blocks(X)
+    errors = [np.abs(D.from_blocks(B, N) - X).max(),
+              abs(sum(np.linalg.norm(b) ** 2 for b in B) - scale ** 2) / scale]
+    for i in range(len(D.blocks)):
+        def project(Y: np.ndarray) -> np.ndarray:
+            return D.block_coordinates_to_vectors(D.vectors_to_block_coordinates(Y, i), i)
+        P = project(X)
+        for g in D.group.generators:
+            errors.append(np.abs(project(g.act(X)) - g.act(P)).max())
+    return float(max(errors) / scale)
+
+
+def product(a: PermutationGroup, b: PermutationGroup, copies: int = 1) -> PermutationGroup:
+    """a x b acting on [n_a] x [n_b] x [copies] (the last factor fixed)."""
+    def lift(g: np.ndarray, axis: int) -> Permutation:
+        shape = (a.n, b.n, copies)
+        idx = np.indices(shape)
+        idx[axis] = g[idx[axis]]
+        return Permutation(np.ravel_multi_index(tuple(idx), shape).ravel())
+    return PermutationGroup([lift(g.array, 0) for g in a.generators] + [lift(g.array, 1) for g in b.generators])
+
+
+def orbitals(group: PermutationGroup) -> int:
+    els = group_elements(group)
+    return sum(int((g == np.arange(group.n)).sum()) ** 2 for g in els) // len(els)
+
+
+@settings(max_examples=30)
+@example(a=PermutationGroup.from_cycles(["(1 2)(3 4)(5 6)", "(1 3 5)(2 6 4)"], 6),      # S_3 regular
+         b=PermutationGroup.from_cycles(["(1 2 3 4 5 6)", "(2 6)(3 5)"], 6),           # D_6 on a hexagon
+         copies=277, seed=3)
+@given(a=groups(min_n=1, max_n=6, max_gens=2), b=groups(min_n=1, max_n=6, max_gens=2),
+       copies=st.integers(1, 280), seed=st.integers(0, 2 ** 16))
+def test_direct_products_on_up_to_ten_thousand_points(a: PermutationGroup, b: PermutationGroup,
+                                                      copies: int, seed: int) -> None:
+    assume(sympy_group(a).order() * sympy_group(b).order() <= 5000)
+    G = product(a, b, copies)
+    D = IsotypicDecomposition(G, seed=seed % 7)
+    assert sum(blk.real_dim for blk in D.blocks) == G.n
+    # orbitals of a product action are pairs of orbitals; the fixed factor contributes copies^2
+    assert D.commutant_dim == orbitals(a) * orbitals(b) * copies ** 2
+    X = np.random.default_rng(seed).standard_normal((2, G.n))
+    assert roundtrip_error(D, X) < 1e-12
+
+
+@settings(max_examples=20)
+@given(group=groups(max_n=10, max_gens=3), seed=st.integers(0, 100))
+def test_matrix_round_trip_and_isometry(group: PermutationGroup, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    D = IsotypicDecomposition(group, seed=seed)
+    U = rng.standard_normal((group.n, group.n))
+    Z = D.matrix_to_blocks(U)
+    M = D.matrix_from_blocks(Z)
+    for g in group.generators:                              # the projection is equivariant
+        P = g.matrix()
+        assert np.abs(P @ M - M @ P).max() < 1e-12 * np.linalg.norm(U)
+    assert all(np.abs(x - y).max() < 1e-12 * np.linalg.norm(U) for x, y in zip(D.matrix_to_blocks(M), Z))
+    # orthogonal projection: U - M is orthogonal to the commutant, and the norm splits block by block
+    assert abs(np.sum((U - M) * M)) < 1e-10 * np.linalg.norm(U) ** 2
+    norm2 = sum(b.frobenius_weight * np.linalg.norm(z) ** 2 for b, z in zip(D.blocks, Z))
+    assert norm2 == pytest.approx(np.linalg.norm(M) ** 2, rel=1e-12)
+    assert roundtrip_error(D, rng.standard_normal((3, group.n))) < 1e-12
+
+
+# -- presentations ----------------------------------------------------------------------------------
+@settings(max_examples=30)
+@given(group=groups(min_n=2, max_n=10, max_gens=2), data=st.data())
+def test_blocks_do_not_depend_on_the_presentation(group: PermutationGroup, data: st.DataObject) -> None:
+    """Reordered, redundant and replaced generators, and another seed: the same blocks in the same
+    order, spanning the same subspaces."""
+    gens = list(group.generators)
+    other = data.draw(st.permutations(gens + [gens[0] * gens[-1], gens[-1].inverse()]))
+    A = IsotypicDecomposition(group)
+    B = IsotypicDecomposition(PermutationGroup(list(other)), seed=data.draw(st.integers(1, 50)))
+    assert A.blocks == B.blocks and A.commutant_dim == B.commutant_dim
+    X = np.random.default_rng(0).standard_normal((2, group.n))
+    for i in range(len(A.blocks)):
+        PA = A.block_coordinates_to_vectors(A.vectors_to_block_coordinates(X, i), i)
+        PB = B.block_coordinates_to_vectors(B.vectors_to_block_coordinates(X, i), i)
+        assert np.abs(PA - PB).max() < 1e-9
+
+
+def test_a_redundant_generator_keeps_the_cyclic_labels() -> None:
+    sigma = Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9)
+    talk = EquivariantVariety(sigma, 2)
+    assert talk.labels == ("r_{1,1}", "r_{4,3}", "r_{2,1}")
+    for gens in ([sigma, sigma ** 2], [sigma ** 2, sigma], [sigma ** 3, sigma ** 2, sigma]):
+        E = EquivariantVariety(PermutationGroup(gens), 2)
+        assert E.count_components() == talk.count_components()
+        assert [c.ranks for c in E.components()] == [c.ranks for c in talk.components()]
+    # sigma^3 generates too, and the labels then refer to it (its spectrum in its own order)
+    assert EquivariantVariety(PermutationGroup([sigma ** 2, sigma]), 2).labels == talk.labels
+    assert EquivariantVariety(sigma, 1).component((1, 0, 0)).ranks == (1, 0, 0)
+    assert EquivariantVariety(PermutationGroup([sigma, sigma ** 2]), 1).component((1, 0, 0)).ranks == (1, 0, 0)

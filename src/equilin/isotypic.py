@@ -10,10 +10,13 @@
   ``sum_i m_i^2 dim_R(D_i)`` equals the number of orbits of ``G`` on pairs ``(i, j)`` (orbitals).
 * A commuting matrix whose block ``i`` has rank ``s_i`` over ``D_i`` has real rank ``sum_i s_i delta_i``.
 
-Computation (:class:`IsotypicDecomposition`), numerically and checked at every step:
+Computation (:class:`IsotypicDecomposition`; ``docs/equivariance.md`` section 5). First, exactly: the
+orbits and the orbit types (:mod:`equilin.orbits`; isomorphic orbits give isomorphic summands of
+``R^n``). Then numerically, and checked at every step, on the direct sum of one representative orbit per
+type only (:class:`_Dense`, at most :data:`REPRESENTATIVE_LIMIT` points):
 
-1. the orbitals of ``G`` on ``[n] x [n]`` (connected components of a graph on the ``n^2`` pairs) give a
-   basis of the commutant; random combinations are *generic* commuting matrices;
+1. the orbitals on pairs of representative points give a basis of their commutant; random combinations
+   are *generic* commuting matrices;
 2. a generic *symmetric* commuting matrix has one eigenvalue per copy of an irreducible, of
    multiplicity ``delta_i`` and otherwise distinct: its eigenspaces are the irreducible subspaces;
 3. a generic commuting matrix ``B`` compressed between two such subspaces is non-zero exactly when they
@@ -27,7 +30,11 @@ Computation (:class:`IsotypicDecomposition`), numerically and checked at every s
 
 Every step is verified (invariance of each subspace under every generator, completeness of the
 isomorphism classes, ``K^2 = -1``, identical generator matrices on all copies, commutant dimension
-against the orbital count); a failed check retries with new random elements and then raises.
+against the orbital count); a failed check retries with new random elements and then raises. Each
+isotypic component is then split by representative (:func:`_localize`) and its basis replicated over
+every orbit of the same type through the G-set isomorphisms, so block coordinates are a gather per orbit
+type and one small product, for any ``n``. The commutant dimension of ``R^n`` is counted exactly from
+the orbitals between representatives and the number of orbits of each type.
 
 Block coordinates (:meth:`IsotypicDecomposition.to_blocks`). For block ``i`` the coordinates of one
 vector form an ``m_i x delta_i`` real matrix (copy ``a``, basis vector ``j``). The commutant acts on it
