@@ -206,6 +206,20 @@ def test_image_groups_d4_and_shift_xy(capsys: pytest.CaptureFixture[str]) -> Non
     assert status == 0 and json.loads(out)["method"] == "fourier"
 
 
+def test_wallpaper_and_volume_groups(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "equivariant", "--image", "6x6", "--action", "p4m", "-r", "3", "--json")
+    report = json.loads(out)
+    # p4m on a 6 x 6 torus: one orbit, stabilizer D_4; orbitals = orbits of D_4 on the 36 pixels
+    assert status == 0 and report["group"] == "p4m by 1 of 6x6 images" and report["commutant_dim"] == 10
+    status, out, _ = run(capsys, "count", "--volume", "3x3x3", "--action", "cube", "-r", "2", "--json")
+    report = json.loads(out)
+    assert status == 0 and report["n"] == 27 and sorted(b["weight"] for b in report["blocks"]) == [1, 1, 2, 3, 3]
+    status, out, _ = run(capsys, "equivariant", "--volume", "2x3x4", "--action", "shift-xyz", "--shift", "1",
+                         "-r", "1", "--json")
+    report = json.loads(out)
+    assert status == 0 and report["commutant_dim"] == 24 and report["group"] == "shift-xyz by 1 of 2x3x4 volumes"
+
+
 def test_cyclic_group_same_counts_both_ways(capsys: pytest.CaptureFixture[str]) -> None:
     # one generator listed twice is still the cyclic group, but takes the generic path
     _, one, _ = run(capsys, "count", "--gens", "(1 2 3 4)(5 6 7 8)", "--n", "9", "-r", "3", "--json")
@@ -223,6 +237,18 @@ LONG_CYCLE = "(" + " ".join(map(str, range(1, 3001))) + ")"   # with (1 2): S_30
     (["count", "--image", "80x80", "--action", "shift-xy", "-r", "1"], "handles up to 2,048"),
     (["equivariant", "--image", "3x4", "--action", "d4", "-r", "1"], "square"),
     (["equivariant", "--image", "3x3", "--action", "d4", "--shift", "2", "-r", "1"], "--shift goes with"),
+    (["equivariant", "--image", "64x64", "--action", "p4m", "-r", "1"], "handles up to 2,048"),
+    (["equivariant", "--image", "3x3", "--action", "cube", "-r", "1"], "does not act on images"),
+    (["equivariant", "--volume", "3x3x3", "--action", "p4m", "-r", "1"], "does not act on volumes"),
+    (["equivariant", "--volume", "3x3x4", "--action", "cube", "-r", "1"], "cubic volume"),
+    (["equivariant", "--volume", "3x3", "--action", "cube", "-r", "1"], "--volume must look like DxHxW"),
+    (["equivariant", "--volume", "0x3x3", "--action", "cube", "-r", "1"], "at least 1"),
+    (["equivariant", "--volume", "3x3x3", "-r", "1"], "--volume needs --action"),
+    (["equivariant", "--volume", "3x3x3", "--image", "3x3", "--action", "cube", "-r", "1"], "give one of"),
+    (["equivariant", "--volume", "3x3x3", "--action", "cube", "--n", "27", "-r", "1"], "--n goes with --gens"),
+    (["equivariant", "--volume", "3000x3000x3000", "--action", "cube", "-r", "1"], "too many to build"),
+    (["fit", "--data", "x.npy", "--model", "dense", "-r", "1", "--volume", "2x2x2", "--action", "cube",
+      "--out", "m.npz"], "takes no group; drop --volume"),
 ])
 def test_group_errors_one_line_status_2(capsys: pytest.CaptureFixture[str], argv: list[str],
                                         message: str) -> None:

@@ -376,15 +376,15 @@ def test_run_critical_is_reproducible_and_validates() -> None:
             run_critical(**kwargs)
 
 
-@pytest.mark.parametrize("group", ["shift-xy", "d4"])
+@pytest.mark.parametrize("group", ["shift-xy", "d4", "p4m"])
 def test_other_groups_on_digits(group: str) -> None:
-    """--group shift-xy / d4: dense, equal-rank (when r allows) and best, in closed form; the
+    """--group shift-xy / d4 / p4m: dense, equal-rank (when r allows) and best, in closed form; the
     equivariant models commute with every generator of the group."""
     from equilin.experiments import run_mnist
 
     result = run_mnist("digits", rank=20, group=group, progress=False, limit_train=400, limit_test=100)
     names = [m.name for m in result.models]
-    assert names == (["dense", "best"] if group == "shift-xy" else ["dense", "equal-rank", "best"])
+    assert names == (["dense", "equal-rank", "best"] if group == "d4" else ["dense", "best"])
     for m in result.models:
         assert (m.equivariance_error < 1e-10) == (m.name != "dense")
         assert m.weighted_rank <= 20 and m.params > 0

@@ -19,6 +19,7 @@ from equilin.groups import (
     talk_pixel_order,
     talk_rotation,
     volume_rot90,
+    volume_shift,
 )
 
 
@@ -169,6 +170,29 @@ def test_image_actions_match_numpy(rng: np.random.Generator) -> None:
     for axis, axes in [(0, (1, 2)), (1, (0, 2)), (2, (0, 1))]:
         np.testing.assert_array_equal(volume_rot90(4, axis).act(vol.ravel()),
                                       np.rot90(vol, -1, axes=axes).ravel())
+    box = rng.standard_normal((2, 3, 5))
+    for axis in (0, 1, 2):
+        np.testing.assert_array_equal(volume_shift(2, 3, 5, 4, axis).act(box.ravel()),
+                                      np.roll(box, 4, axis=axis).ravel())
+
+
+def test_wallpaper_and_volume_groups() -> None:
+    from equilin.groups import image_group, volume_group
+
+    # orders from the elements: p^2 translations times the point group (4 rotations, 8 with flips)
+    assert len(list(image_group("p4", 5, 5).elements())) == 100
+    assert len(list(image_group("p4m", 4, 4).elements())) == 128
+    assert len(list(image_group("p4", 4, 4, s=2).elements())) == 16   # shifts by 2: 4 translations
+    assert len(list(volume_group("cube", 3, 3, 3).elements())) == 24
+    assert len(list(volume_group("shift-xyz", 2, 3, 4).elements())) == 24
+    with pytest.raises(ValueError, match="square"):
+        image_group("p4m", 3, 4)
+    with pytest.raises(ValueError, match="cubic volume"):
+        volume_group("cube", 2, 2, 3)
+    with pytest.raises(ValueError, match="unknown volume action"):
+        volume_group("d4", 2, 2, 2)
+    with pytest.raises(ValueError, match="axis must be 0, 1 or 2"):
+        volume_shift(2, 2, 2, axis=3)
 
 
 def test_image_action_names() -> None:

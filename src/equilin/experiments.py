@@ -108,11 +108,12 @@ __all__ = [
 MODEL_NAMES: tuple[str, ...] = ("dense", "equivariant", "equal-rank", "high-pass", "best")
 """The five models, in the order of the table and the JSON."""
 
-GROUPS: tuple[str, ...] = ("shift-x", "shift-xy", "d4")
+GROUPS: tuple[str, ...] = ("shift-x", "shift-xy", "d4", "p4m")
 """The symmetry of the experiment (:func:`equilin.groups.image_group`): ``shift-x`` is the talk's (horizontal
 cyclic shifts; the data are shifted horizontally); ``shift-xy`` adds vertical shifts (``Z_W x Z_H``; the
 data are shifted both ways); ``d4`` rotations and flips (the data are moved by random elements of
-``D_4``, :func:`equilin.data.dihedral_images`). Beyond ``shift-x`` the models are ``dense``,
+``D_4``, :func:`equilin.data.dihedral_images`); ``p4m`` the image as a torus with its translations,
+rotations and flips (random elements of ``D_4``, then shifts both ways). Beyond ``shift-x`` the models are ``dense``,
 ``equal-rank`` (when ``r`` allows it) and ``best``: the talk's frequency-based components do not exist."""
 
 TRAININGS: tuple[str, ...] = ("closed-form", "adam")
@@ -744,12 +745,11 @@ def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tu
     sigma: Any = image_shift(h, w) if group == "shift-x" else image_group(group, h, w)
     variety = EquivariantVariety(sigma, rank)
     specs = _specs(variety) if group == "shift-x" else _general_specs(variety)  # _specs checks the rank
-    with stages.step("shift" if group != "d4" else "rotate and flip"):
-        if group == "d4":
-            ds = raw.dihedral(seed=seed)
-        else:
-            ds = raw.shifted(SHIFT_FRACTION, axis="x", seed=seed)
-            if group == "shift-xy":
+    with stages.step({"shift-x": "shift", "shift-xy": "shift", "d4": "rotate and flip"}.get(group, "transform")):
+        ds = raw.dihedral(seed=seed) if group in ("d4", "p4m") else raw
+        if group != "d4":
+            ds = ds.shifted(SHIFT_FRACTION, axis="x", seed=seed)
+            if group in ("shift-xy", "p4m"):
                 ds = ds.shifted(SHIFT_FRACTION, axis="y", seed=seed + 1)
     del raw
     X = ds.x_train.reshape(ds.n_train, n)
@@ -767,9 +767,10 @@ def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tu
     }
     if group != "shift-x":
         info["group"] = f"image_group({group!r}, {h}, {w})"
-        info["data_transform"] = ("its own random element of D_4 (rotations and flips)" if group == "d4"
-                                  else f"uniform random offsets in +-{SHIFT_FRACTION * w:g} px along x, then "
-                                       f"+-{SHIFT_FRACTION * h:g} px along y (bilinear; y with seed + 1)")
+        shifts = (f"uniform random offsets in +-{SHIFT_FRACTION * w:g} px along x, then "
+                  f"+-{SHIFT_FRACTION * h:g} px along y (bilinear; y with seed + 1)")
+        info["data_transform"] = {"d4": "its own random element of D_4 (rotations and flips)",
+                                  "p4m": "its own random element of D_4, then " + shifts}.get(group, shifts)
         del info["shift"]
         info["equivariance_check"] = {"n_images": len(check), "kind": "every generator of the group, "
                                       "applied to the transformed test images"}

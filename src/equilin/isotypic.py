@@ -754,37 +754,59 @@ class IsotypicDecomposition:
     # -- coordinates (the orbit-wise operator) ------------------------------------------------------
     def _block_coordinates(self, X: NDArray[np.float64], i: int) -> NDArray[np.float64]:
         """Real coordinates ``X @ columns(i)`` (``N x m delta``) by a gather per orbit type."""
+        return self._coordinates(X, [i])[0]
+
+    def _coordinates(self, X: NDArray[np.float64], which: Sequence[int]) -> list[NDArray[np.float64]]:
+        """Real coordinates ``X @ columns(i)`` (``N x m delta``, copy-major) for the blocks ``which``:
+        per orbit type one gather of ``X`` and one matrix product with the local basis."""
         N = X.shape[0]
-        delta = self.blocks[i].weight
-        parts = []
+        parts: list[list[NDArray[np.float64]]] = [[] for _ in which]
         for t, points in enumerate(self.orbits.points):
-            a, b = self._splits[t][i], self._splits[t][i + 1]
-            if a == b:
+            spans = [(self._splits[t][i], self._splits[t][i + 1]) for i in which]
+            if all(a == b for a, b in spans):
                 continue
-            Y = X[:, points] @ self._bases[t][:, a:b]        # (N, count, k delta)
-            parts.append(Y.reshape(N, -1, delta))
-        return np.concatenate(parts, axis=1).reshape(N, -1)
+            count, size = points.shape
+            lo, hi = min(a for a, b in spans if b > a), max(b for a, b in spans if b > a)
+            gathered = np.take(X, points.ravel(), axis=1).reshape(N * count, size)
+            Y = (gathered @ np.ascontiguousarray(self._bases[t][:, lo:hi])).reshape(N, count, hi - lo)
+            for k, (a, b) in enumerate(spans):
+                if b > a:
+                    parts[k].append(Y[:, :, a - lo:b - lo].reshape(N, count * (b - a)))
+        return [np.concatenate(p, axis=1) if len(p) > 1 else p[0] for p in parts]
 
     def _block_vectors(self, Y: NDArray[np.float64], i: int) -> NDArray[np.float64]:
         """Row vectors ``Y @ columns(i).T`` (``N x n``) from real block coordinates (adjoint of
         :meth:`_block_coordinates`)."""
-        out = np.zeros((Y.shape[0], self.n))
-        self._add_block_vectors(out, Y, i)
-        return out
+        return self._vectors({i: Y}, Y.shape[0])
 
-    def _add_block_vectors(self, out: NDArray[np.float64], Y: NDArray[np.float64], i: int) -> None:
-        N = Y.shape[0]
-        copy = 0
-        delta = self.blocks[i].weight
+    def _vectors(self, coordinates: dict[int, NDArray[np.float64]], N: int) -> NDArray[np.float64]:
+        """``sum_i Y_i @ columns(i).T`` (``N x n``) for real block coordinates ``{i: Y_i}`` (``N x m_i
+        delta_i``): per orbit type one matrix product with the local basis, then one permutation of the
+        columns from orbit order back to point order."""
+        used = dict.fromkeys(coordinates, 0)
+        pieces = []
         for t, points in enumerate(self.orbits.points):
-            a, b = self._splits[t][i], self._splits[t][i + 1]
-            if a == b:
+            count, size = points.shape
+            spans = {i: (self._splits[t][i], self._splits[t][i + 1]) for i in coordinates}
+            spans = {i: ab for i, ab in spans.items() if ab[1] > ab[0]}
+            if not spans:
+                pieces.append(np.zeros((N, count * size)))
                 continue
-            width = points.shape[0] * (b - a)
-            part = Y[:, copy:copy + width].reshape(N, points.shape[0], b - a)
-            out[:, points] += part @ self._bases[t][:, a:b].T
-            copy += width
-        assert copy == self.blocks[i].size * delta
+            lo, hi = min(a for a, _ in spans.values()), max(b for _, b in spans.values())
+            Z = np.zeros((N, count, hi - lo))
+            for i, (a, b) in spans.items():
+                width = count * (b - a)
+                Z[:, :, a - lo:b - lo] = coordinates[i][:, used[i]:used[i] + width].reshape(N, count, b - a)
+                used[i] += width
+            local = np.ascontiguousarray(self._bases[t][:, lo:hi].T)       # contiguous: BLAS, not a loop
+            pieces.append((Z.reshape(N * count, hi - lo) @ local).reshape(N, count * size))
+        assert all(used[i] == self.blocks[i].real_dim for i in coordinates)
+        return np.take(np.concatenate(pieces, axis=1), self._to_points, axis=1)
+
+    @cached_property
+    def _to_points(self) -> NDArray[np.int64]:
+        """Column permutation from orbit order (types, orbits, aligned positions) to point order."""
+        return np.argsort(np.concatenate([p.ravel() for p in self.orbits.points]))
 
     # -- the basis ---------------------------------------------------------------------------------
     def _check_dense(self, what: str) -> None:
@@ -815,8 +837,8 @@ class IsotypicDecomposition:
         (module docstring)."""
         N = X.shape[0]
         out = []
-        for i, b in enumerate(self.blocks):
-            C = self._block_coordinates(X, i).reshape(N, b.size, b.weight)
+        for b, coordinates in zip(self.blocks, self._coordinates(X, range(len(self.blocks)))):
+            C = coordinates.reshape(N, b.size, b.weight)
             if b.kind == "real":
                 out.append(C.transpose(0, 2, 1).reshape(N * b.weight, b.size))
             elif b.kind == "complex":
@@ -852,10 +874,7 @@ class IsotypicDecomposition:
     def from_blocks(self, arrays: Sequence[NDArray[Any]], N: int) -> NDArray[np.float64]:
         """Row vectors (``N x n``) from folded block coordinates (the inverse of :meth:`to_blocks` on
         its image)."""
-        out = np.zeros((N, self.n))
-        for i, rows in enumerate(arrays):
-            self._add_block_vectors(out, self.block_vectors_to_coordinates(i, rows, N), i)
-        return out
+        return self._vectors({i: self.block_vectors_to_coordinates(i, rows, N) for i, rows in enumerate(arrays)}, N)
 
     # -- operators -------------------------------------------------------------------------------------
     def realize(self, i: int, Z: NDArray[Any]) -> NDArray[np.float64]:
@@ -880,11 +899,19 @@ class IsotypicDecomposition:
 
     def matrix_from_blocks(self, operators: Sequence[NDArray[Any]]) -> NDArray[np.float64]:
         """The commuting ``n x n`` matrix ``sum_i C_i realize(Z_i) C_i^T`` with the given block operators."""
-        M = np.zeros((self.n, self.n))
-        for i, Z in enumerate(operators):
-            CR = self._block_vectors(np.ascontiguousarray(self.realize(i, Z).T), i).T   # C_i R_i
-            self._add_block_vectors(M, np.ascontiguousarray(CR), i)
-        return M
+        CR = {i: np.ascontiguousarray(self._block_vectors(np.ascontiguousarray(self.realize(i, Z).T), i).T)
+              for i, Z in enumerate(operators)}                              # C_i R_i, n x m_i delta_i
+        return self._vectors(CR, self.n)
+
+    def orbit_type_bases(self) -> list[tuple[NDArray[np.int64], NDArray[np.float64], list[int]]]:
+        """The orbit-wise operator's data, per orbit type ``t``: the aligned points (``count_t x
+        size_t``, :attr:`equilin.orbits.OrbitStructure.points`), the orthogonal local basis of one orbit
+        (``size_t x size_t``, columns block by block) and the first column of every block in it (one
+        more entry at the end). Block ``i``'s real coordinates of ``x`` are, type after type, the
+        ``x[points_t] @ basis_t[:, a:b]`` (``a, b`` = ``splits_t[i], splits_t[i + 1]``) of every orbit,
+        read as ``count_t (b - a) / delta_i`` copies of ``delta_i`` coordinates."""
+        return [(points, basis, list(splits))
+                for points, basis, splits in zip(self.orbits.points, self._bases, self._splits)]
 
     def vectors_to_block_coordinates(self, X: NDArray[np.float64], i: int) -> NDArray[np.float64]:
         """Real coordinates of block ``i`` (``N x m delta``, copy-major) of row vectors ``X``."""

@@ -620,7 +620,8 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
     """One component of ``E^G_r`` for ANY permutation group (the generic isotypic path of
     :class:`equilin.equivariant.EquivariantVariety`): encoder and decoder are, per block, matrices over
     the block's field ``D`` (R, C or H), realized and repeated on the copies of the irreducible, in the
-    adapted orthogonal basis ``Q`` (a dense ``n x n`` buffer, ``n <= 4096``).
+    adapted orthogonal basis ``Q``, applied orbit-wise (one gather of the input by orbit type, one small
+    product per type with the local basis of one orbit; no ``n x n`` buffer, any ``n``).
 
     Parameters
     ----------
@@ -638,9 +639,10 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
     Block ``i`` of rank ``k`` has an encoder ``encoders[i]`` of shape ``(dim_R D, k, m)`` and a decoder
     ``decoders[i]`` of shape ``(dim_R D, m, k)``: the real components of a ``D``-matrix (for ``H``: the
     coefficients of ``1, i, j, k``), so :meth:`n_parameters` is ``sum 2 dim_R(D) m k`` =
-    :attr:`~equilin.equivariant.EquivariantComponent.n_params`. The forward pass is ``x Q_b``, one
-    product with the realized encoder per block (the ``delta / dim_R D`` copies of the irreducible
-    folded into the batch), the realized decoder, and ``Q_b^T``.
+    :attr:`~equilin.equivariant.EquivariantComponent.n_params`. The forward pass is ``x Q_b`` for the
+    active blocks (computed orbit-wise: :meth:`equilin.isotypic.IsotypicDecomposition.orbit_type_bases`),
+    one product with the realized encoder per block (the ``delta / dim_R D`` copies of the irreducible
+    folded into the batch), the realized decoder, and ``Q_b^T`` (orbit-wise again, then one scatter).
 
     Examples
     --------
@@ -670,12 +672,68 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
         for j, i in enumerate(self.active):
             b, k = self.variety.blocks[i], parsed[i]
             d = b.field_dim
-            self.register_buffer(f"basis_{j}", torch.from_numpy(np.ascontiguousarray(decomposition.columns(i)))
-                                 .to(dtype), persistent=False)
             self.register_buffer(f"units_{j}", torch.from_numpy(field_units(d)).to(dtype), persistent=False)
             bound = 1.0 / math.sqrt(b.size * d)
             self.encoders.append(nn.Parameter(torch.empty(d, k, b.size, dtype=dtype).uniform_(-bound, bound)))
             self.decoders.append(nn.Parameter(torch.empty(d, b.size, k, dtype=dtype).uniform_(-bound, bound)))
+        self._build_orbit_operator(decomposition, dtype)
+
+    def _build_orbit_operator(self, decomposition: Any, dtype: torch.dtype) -> None:
+        """Buffers of the orbit-wise ``x -> x Q_b`` for the active blocks: ``_gather`` lists the points
+        type by type (orbit by orbit, aligned), ``local_t`` holds the active blocks' columns of one
+        orbit's basis; ``self._types`` the layout ``(start, count, size, [(block j, first column,
+        width)])`` in plain ints."""
+        gather, self._types = [], []
+        start = 0
+        for t, (points, basis, splits) in enumerate(decomposition.orbit_type_bases()):
+            count, size = points.shape
+            columns, layout, width = [], [], 0
+            for j, i in enumerate(self.active):
+                a, b = splits[i], splits[i + 1]
+                if b > a:
+                    columns.append(basis[:, a:b])
+                    layout.append((j, width, b - a))
+                    width += b - a
+            gather.append(points.ravel())
+            if width:
+                local = np.ascontiguousarray(np.concatenate(columns, axis=1))
+                self.register_buffer(f"local_{t}", torch.from_numpy(local).to(dtype), persistent=False)
+            self._types.append((start, count, size, layout))
+            start += count * size
+        order = np.concatenate(gather)
+        self.register_buffer("_gather", torch.from_numpy(order), persistent=False)
+        self.register_buffer("_scatter", torch.from_numpy(np.argsort(order)), persistent=False)
+
+    def _coordinates(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """``x Q_b`` (``N x m delta``, copy-major) for every active block, orbit-wise."""
+        N = x.shape[0]
+        xg = x.index_select(1, self._gather)
+        parts: list[list[torch.Tensor]] = [[] for _ in self.active]
+        for t, (start, count, size, layout) in enumerate(self._types):
+            if not layout:
+                continue
+            Y = xg[:, start:start + count * size].reshape(N, count, size) @ getattr(self, f"local_{t}")
+            for j, a, w in layout:
+                parts[j].append(Y[:, :, a:a + w].reshape(N, count * w))
+        return [torch.cat(p, dim=1) if len(p) > 1 else p[0] for p in parts]
+
+    def _vectors(self, coords: list[torch.Tensor]) -> torch.Tensor:
+        """``sum_b coords_b Q_b^T`` (``N x n``) from the active blocks' coordinates: the adjoint of
+        :meth:`_coordinates`."""
+        N = coords[0].shape[0]
+        used = [0] * len(self.active)
+        pieces = []
+        for t, (start, count, size, layout) in enumerate(self._types):
+            if not layout:
+                pieces.append(coords[0].new_zeros((N, count * size)))
+                continue
+            cols = []
+            for j, _, w in layout:
+                cols.append(coords[j][:, used[j]:used[j] + count * w].reshape(N, count, w))
+                used[j] += count * w
+            Y = torch.cat(cols, dim=2) if len(cols) > 1 else cols[0]
+            pieces.append((Y @ getattr(self, f"local_{t}").T).reshape(N, count * size))
+        return torch.cat(pieces, dim=1).index_select(1, self._scatter)
 
     def _reference(self) -> torch.Tensor:
         return self._anchor
@@ -689,10 +747,9 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         N = x.shape[0]
         codes = []
-        for j, i in enumerate(self.active):
+        for j, (i, coords) in enumerate(zip(self.active, self._coordinates(x) if self.active else [])):
             b = self.variety.blocks[i]
             d, reps = b.field_dim, b.weight // b.field_dim
-            coords = x @ getattr(self, f"basis_{j}")                       # (N, m * delta): (a, rep, u)
             coords = coords.reshape(N, b.size, reps, d).transpose(1, 2).reshape(N * reps, b.size * d)
             W = self._realized(self.encoders[j], getattr(self, f"units_{j}"))
             codes.append((coords @ W.T).reshape(N, -1))                     # (N, reps * k * d)
@@ -704,7 +761,9 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
         if z.ndim != 2 or z.shape[1] != self.rank:
             raise ValueError(f"codes must have shape (N, {self.rank}), got {tuple(z.shape)}")
         N = z.shape[0]
-        out = z.new_zeros((N, self.n_outputs))
+        if not self.active:
+            return z.new_zeros((N, self.n_outputs))
+        blocks = []
         start = 0
         for j, i in enumerate(self.active):
             b, k = self.variety.blocks[i], self.block_ranks[i]
@@ -713,9 +772,8 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
             part = z[:, start:start + width].reshape(N * reps, k * d)
             start += width
             W = self._realized(self.decoders[j], getattr(self, f"units_{j}"))
-            coords = (part @ W.T).reshape(N, reps, b.size, d).transpose(1, 2).reshape(N, b.size * b.weight)
-            out = out + coords @ getattr(self, f"basis_{j}").T
-        return out
+            blocks.append((part @ W.T).reshape(N, reps, b.size, d).transpose(1, 2).reshape(N, b.size * b.weight))
+        return self._vectors(blocks)
 
     @classmethod
     def from_closed_form(cls, estimator: EquivariantAutoencoder,
