@@ -215,3 +215,22 @@ def test_talk_rotation_is_rot90_in_talk_order(p: int) -> None:
 
 def test_talk_rotation_3x3() -> None:
     assert talk_rotation(3) == Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9)
+
+
+@given(s=permutations(max_n=12), h=permutations(max_n=12), k=st.integers(-50, 50))
+def test_log_against_the_powers(s: Permutation, h: Permutation, k: int) -> None:
+    powers = [s ** e for e in range(s.order)]
+    assert s.log(s ** k) == k % s.order
+    if h.n == s.n:
+        assert s.log(h) == (powers.index(h) if h in powers else None)
+
+
+@given(gens=st.integers(1, 10).flatmap(lambda n: st.lists(permutations(n=n), min_size=1, max_size=3)))
+def test_cyclic_generator_is_a_given_generator_of_which_the_others_are_powers(gens: list[Permutation]) -> None:
+    G = PermutationGroup(gens)
+    found = G.cyclic_generator()
+    candidates = [g for g in G.generators
+                  if all(h in [g ** e for e in range(g.order)] for h in G.generators)]
+    assert (found is None) == (not candidates)
+    if found is not None:
+        assert found in candidates
