@@ -321,3 +321,23 @@ def test_isotypic_module_trains_saves_and_stays_equivariant(tmp_path) -> None:
     with pytest.raises(ValueError, match="generic path"):
         IsotypicLinearAutoencoder.from_closed_form(EquivariantAutoencoder(Permutation.from_cycles("(1 2 3)", 3),
                                                                           (1, 0)).fit(X[:, :3]))
+
+
+def test_isotypic_module_beyond_the_dense_limit() -> None:
+    """d4 on 80 x 80 (n = 6,400 > DENSE_LIMIT): the module works orbit-wise, is equivariant in float64,
+    and agrees with the decomposition's own block coordinates."""
+    from equilin.groups import image_group
+    from equilin.isotypic import DENSE_LIMIT
+    from equilin.nn import IsotypicLinearAutoencoder
+
+    group = image_group("d4", 80, 80)
+    assert group.n > DENSE_LIMIT
+    torch.manual_seed(0)
+    model = IsotypicLinearAutoencoder(group, (2, 1, 0, 1, 1), dtype=torch.float64)
+    assert model.rank == 2 + 1 + 1 + 2
+    assert_equivariant(lambda X: model(torch.from_numpy(X)).detach().numpy(), group, atol=1e-10)
+    x = torch.rand(3, group.n, dtype=torch.float64)
+    D = model.variety.decomposition
+    for coords, i in zip(model._coordinates(x), model.active):
+        assert np.abs(coords.numpy() - D.vectors_to_block_coordinates(x.numpy(), i)).max() < 1e-12
+    assert model(torch.zeros(0, group.n, dtype=torch.float64)).shape == (0, group.n)

@@ -874,7 +874,8 @@ class IsotypicDecomposition:
     def from_blocks(self, arrays: Sequence[NDArray[Any]], N: int) -> NDArray[np.float64]:
         """Row vectors (``N x n``) from folded block coordinates (the inverse of :meth:`to_blocks` on
         its image)."""
-        return self._vectors({i: self.block_vectors_to_coordinates(i, rows, N) for i, rows in enumerate(arrays)}, N)
+        coordinates = {i: self.block_vectors_to_coordinates(i, rows, N) for i, rows in enumerate(arrays)}
+        return self._vectors(coordinates, N)
 
     # -- operators -------------------------------------------------------------------------------------
     def realize(self, i: int, Z: NDArray[Any]) -> NDArray[np.float64]:

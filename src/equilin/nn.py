@@ -752,7 +752,7 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
             d, reps = b.field_dim, b.weight // b.field_dim
             coords = coords.reshape(N, b.size, reps, d).transpose(1, 2).reshape(N * reps, b.size * d)
             W = self._realized(self.encoders[j], getattr(self, f"units_{j}"))
-            codes.append((coords @ W.T).reshape(N, -1))                     # (N, reps * k * d)
+            codes.append((coords @ W.T).reshape(N, reps * self.block_ranks[i] * d))   # (N, reps k d)
         if not codes:
             return x.new_zeros((N, 0))
         return torch.cat(codes, dim=1)
