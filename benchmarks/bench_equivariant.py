@@ -21,6 +21,7 @@ import pytest
 
 from equilin.equivariant import EquivariantVariety, count_components
 from equilin.groups import Permutation, image_shift, volume_rot90
+from timing import median_seconds
 
 MNIST_SHAPE = (60_000, 784)
 
@@ -78,23 +79,13 @@ def test_volume_geometry(benchmark: Any, name: str) -> None:
 
 
 # -- plain script ---------------------------------------------------------------------------------
-def median_time(fn: Callable[[], Any], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def paired_times(baseline: Callable[[], Any], candidate: Callable[[], Any], repeat: int) -> tuple[float, float, float]:
     """Medians of interleaved runs (baseline, candidate, baseline, ...) and the median per-pair ratio,
     so that load from other processes hits both alike."""
     base, cand = [], []
     for _ in range(repeat):
-        base.append(median_time(baseline, 1))
-        cand.append(median_time(candidate, 1))
+        base.append(median_seconds(baseline, 1, collect=True))
+        cand.append(median_seconds(candidate, 1, collect=True))
     return statistics.median(base), statistics.median(cand), statistics.median(c / b for b, c in zip(base, cand))
 
 
@@ -113,8 +104,8 @@ def main() -> None:
     start = time.perf_counter()
     count = count_components({28: 28}, 99)
     cold = time.perf_counter() - start
-    warm = median_time(lambda: count_components({28: 28}, 99), 200)
-    from_permutation = median_time(lambda: count_components(image_shift(28, 28).cycle_type, 99), 50)
+    warm = median_seconds(lambda: count_components({28: 28}, 99), 200, collect=True)
+    from_permutation = median_seconds(lambda: count_components(image_shift(28, 28).cycle_type, 99), 50, collect=True)
     rows.append(("count_components MNIST, first call", f"{cold * 1e3:.3f} ms", f"{count}"))
     rows.append(("count_components MNIST, repeated", f"{warm * 1e3:.3f} ms", "median of 200 calls"))
     rows.append(("count from the 28x28 shift", f"{from_permutation * 1e3:.3f} ms",
@@ -141,10 +132,10 @@ def main() -> None:
     for name, make in (("rot90", lambda: volume_rot90(32)), ("shift", lambda: volume_shift(32))):
         sigma = make()
         n = sigma.n
-        build = median_time(make, 3)
-        cold = median_time(lambda: volume_geometry(make(), 12, rng), 3)  # fresh sigma: cycles not cached
+        build = median_seconds(make, 3, collect=True)
+        cold = median_seconds(lambda: volume_geometry(make(), 12, rng), 3, collect=True)  # fresh sigma: cycles not cached
         result = volume_geometry(sigma, 12, rng)
-        seconds = median_time(lambda: volume_geometry(sigma, 12, rng), 5)
+        seconds = median_seconds(lambda: volume_geometry(sigma, 12, rng), 5, collect=True)
         peak = peak_memory(lambda: volume_geometry(sigma, 12, rng))
         rows.append((f"volume 32^3 {name}: build sigma", f"{build * 1e3:.1f} ms", f"n = {n}"))
         rows.append((f"volume 32^3 {name}: fresh sigma + geometry", f"{cold * 1e3:.1f} ms",

@@ -10,27 +10,16 @@ runs the target cases under pytest-benchmark.
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
 import pytest
 
 from equilin.groups import PermutationGroup, image_group
 from equilin.isotypic import IsotypicDecomposition
+from timing import median_seconds as seconds
 
 
 def symmetric_group(n: int) -> PermutationGroup:
     return PermutationGroup.from_cycles(["(1 2)", "(" + " ".join(map(str, range(1, n + 1))) + ")"], n)
-
-
-def seconds(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def eigh_baseline(n: int) -> float:

@@ -15,26 +15,16 @@
 from __future__ import annotations
 
 import resource
-import statistics
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
 from equilin.equivariant import EquivariantVariety
 from equilin.groups import PermutationGroup, image_group, volume_group
 from equilin.isotypic import IsotypicDecomposition, _Dense
-
-
-def seconds(fn: Callable[[], Any], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from timing import median_seconds as seconds
 
 
 def peak_mb() -> float:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -33,17 +32,9 @@ import numpy as np
 
 from equilin.fit import DenseAutoencoder, EquivariantAutoencoder
 from equilin.groups import image_shift
+from timing import median_seconds
 
 BATCH = 2_500
-
-
-def _median_time(fn: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def _models() -> dict[str, Callable[[], object]]:
@@ -65,8 +56,8 @@ def throughput(repeats: int = 3) -> None:
                 for start in range(0, N, BATCH):
                     model.partial_fit(X[start:start + BATCH])
 
-            t_online = _median_time(online, repeats)
-            t_fit = _median_time(lambda make=make, N=N: make().fit(X[:N]), repeats)
+            t_online = median_seconds(online, repeats)
+            t_fit = median_seconds(lambda make=make, N=N: make().fit(X[:N]), repeats)
             per_sample = t_online / N
             first = per_sample if first is None else first
             print(f"| {name} | {N:,} | {t_online * 1e3:,.0f} ms | {N / t_online:,.0f} | "
@@ -84,7 +75,7 @@ def dask_workers(repeats: int = 3) -> None:
     print("|---|---:|---:|---:|---:|")
     results: dict[str, list[float]] = {name: [] for name in _models()}
     for name, make in _models().items():  # main() limits this process to one BLAS thread
-        results[name].append(_median_time(lambda make=make: make().fit(X), repeats))
+        results[name].append(median_seconds(lambda make=make: make().fit(X), repeats))
     for workers in (1, 2):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                           dashboard_address=None, env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
@@ -94,7 +85,7 @@ def dask_workers(repeats: int = 3) -> None:
             wait(dX)
             for name, make in _models().items():
                 make().fit(dX)  # warm-up: imports and pickling on the workers
-                results[name].append(_median_time(lambda make=make, dX=dX: make().fit(dX), repeats))
+                results[name].append(median_seconds(lambda make=make, dX=dX: make().fit(dX), repeats))
     for name, (base, one, two) in results.items():
         print(f"| {name} | {base * 1e3:,.0f} ms | {one * 1e3:,.0f} ms ({one / base:.2f}x) | "
               f"{two * 1e3:,.0f} ms ({two / base:.2f}x) | {one / two:.2f}x |")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
@@ -17,6 +19,18 @@ settings.load_profile("default")
 def rng() -> np.random.Generator:
     """A seeded generator: every test run sees the same numbers."""
     return np.random.default_rng(20240410)
+
+
+def sympy_group(group: PermutationGroup) -> Any:
+    """The same group in sympy (an independent implementation for brute-force checks)."""
+    import sympy.combinatorics as sc
+
+    return sc.PermutationGroup([sc.Permutation(g.array.tolist()) for g in group.generators])
+
+
+def group_elements(group: PermutationGroup) -> list[np.ndarray]:
+    """Every element of the group as an image array, enumerated by sympy (not by equilin)."""
+    return [np.array(p.array_form) for p in sympy_group(group).generate()]
 
 
 @st.composite

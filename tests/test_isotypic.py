@@ -10,7 +10,7 @@ import sympy.combinatorics as sc
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import groups, permutations
+from conftest import group_elements, groups, permutations, sympy_group
 from equilin import InvariantVariety, Permutation, PermutationGroup
 from equilin.determinantal import DeterminantalVariety
 from equilin.equivariant import EquivariantVariety
@@ -223,14 +223,6 @@ def test_errors() -> None:
 
 
 # -- against characters (independent of the decomposition's own formulas) --------------------------
-def sympy_group(group: PermutationGroup) -> sc.PermutationGroup:
-    return sc.PermutationGroup([sc.Permutation(g.array.tolist()) for g in group.generators])
-
-
-def group_elements(group: PermutationGroup) -> list[np.ndarray]:
-    return [np.array(p.array_form) for p in sympy_group(group).generate()]
-
-
 def block_characters(D: IsotypicDecomposition, els: list[np.ndarray]) -> np.ndarray:
     """chi_{V_i}(g) for every block and element: the trace of ``P_g`` on the block's columns over ``m``;
     also checks that every block's span is invariant."""

@@ -7,25 +7,16 @@ import sympy.combinatorics as sc
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from conftest import groups
+from conftest import group_elements, groups, sympy_group
 from equilin import Permutation, PermutationGroup
 from equilin.groups import image_group
 from equilin.orbits import OrbitStructure, orbit_labels
 
 
-def sympy_group(group: PermutationGroup) -> sc.PermutationGroup:
-    return sc.PermutationGroup([sc.Permutation(g.array.tolist()) for g in group.generators])
-
-
-def elements(group: PermutationGroup) -> list[tuple[int, ...]]:
-    """Every element of the group (sympy's enumeration, independent of equilin)."""
-    return [tuple(p.array_form) for p in sympy_group(group).generate()]
-
-
 def brute_types(group: PermutationGroup) -> list[list[tuple[int, ...]]]:
     """Orbits grouped by G-set isomorphism: orbit O' has the type of O iff the stabilizer of a point of
     O' is the stabilizer of some point of O (stabilizers of one orbit are a conjugacy class)."""
-    els = elements(group)
+    els = group_elements(group)
     stab = [frozenset(i for i, g in enumerate(els) if g[x] == x) for x in range(group.n)]
     orbits = sorted({tuple(sorted({g[x] for g in els})) for x in range(group.n)})
     classes: list[list[tuple[int, ...]]] = []

