@@ -1,4 +1,4 @@
-"""Equivariance under a cyclic group <sigma>: real Fourier blocks, components, geometry (MATH.md s. 4)."""
+"""Equivariance under a cyclic group <sigma>: real Fourier blocks, components, geometry (docs/math.md s. 4)."""
 
 from __future__ import annotations
 

@@ -110,7 +110,7 @@ def test_from_closed_form_reproduces_the_estimators(rng: np.random.Generator) ->
 
 
 def test_closed_form_is_never_worse_than_training(rng: np.random.Generator) -> None:
-    """The conjugation trap of MATH.md section 5 would make the closed form lose to Adam here."""
+    """The conjugation trap of docs/math.md section 5 would make the closed form lose to Adam here."""
     sigma = Permutation.from_cycles("(1 2 3 4 5)(6 7 8 9 10)(11 12 13)", 13)
     X = rng.standard_normal((300, 13)) @ rng.standard_normal((13, 13))
     for ranks in [(1, 1, 0, 0), (0, 2, 1, 1), (2, 0, 1, 0)]:

@@ -2,7 +2,7 @@
 
 The loss factors as ``L = l o F``: the parameterization ``F`` maps parameters ``theta`` to the network's
 matrix ``M = F(theta)`` (``m x n``), and ``l(M) = ||X M^T - Y||_F^2 / N`` is the squared error on the
-**row** samples ``X`` (``N x n``) and targets ``Y`` (``N x m``) (the library's convention; ``MATH.md``
+**row** samples ``X`` (``N x n``) and targets ``Y`` (``N x m``) (the library's convention; ``docs/math.md``
 writes samples as columns, which transposes everything and changes nothing). Following Trager, Kohn,
 Bruna (*Pure and spurious critical points: a geometric study of linear networks*, ICLR 2020), a critical
 point ``theta`` of ``L`` is **pure** when ``F(theta)`` is a critical point of ``l`` restricted to the

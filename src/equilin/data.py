@@ -14,7 +14,7 @@ One entry point, :func:`load`, returns an immutable :class:`ImageDataset` of flo
   permutation; the small offline data set.
 
 :func:`shift_images` applies the random horizontal sub-pixel shifts of the authors' MNIST experiment
-(MATH.md section 6); :func:`cyclic_shift` is the integer cyclic shift, the action of
+(docs/math.md section 6); :func:`cyclic_shift` is the integer cyclic shift, the action of
 :func:`equilin.groups.image_shift` on images.
 
 Every problem with the data (missing or corrupt file, wrong hash, wrong header, shape or dtype, a

@@ -1,6 +1,6 @@
 """Determinantal varieties ``M_{r, m x n}`` (matrices of rank at most ``r``) and their products.
 
-``MATH.md`` section 2. With ``rho = min(r, m, n)``:
+``docs/math.md`` section 2. With ``rho = min(r, m, n)``:
 
 * ``dim = rho (m + n - rho)``;
 * ``degree = prod_{i=0}^{n-rho-1} (m+i)! i! / ((rho+i)! (m-rho+i)!)`` (1 when ``rho = min(m, n)``);

@@ -1,6 +1,6 @@
 """Equivariant linear maps of bounded rank under a cyclic group: the variety ``E^sigma_{r, n x n}``.
 
-``MATH.md`` section 4. An ``n x n`` matrix ``M`` is equivariant under ``G = <sigma>`` when
+``docs/math.md`` section 4. An ``n x n`` matrix ``M`` is equivariant under ``G = <sigma>`` when
 ``M P_sigma = P_sigma M``. After the real orthogonal change of basis ``Q_sigma`` (a real DFT along every
 cycle) ``P_sigma`` is block diagonal and so is every matrix that commutes with it; the variety of such
 matrices of rank ``<= r`` is a union of products of determinantal varieties, one per *maximal* rank tuple.
@@ -48,7 +48,7 @@ whole commutant). Every rank tuple printed or returned carries its block labels.
 
 *ED degree of* ``E_r``. The library follows the talk: :attr:`EquivariantVariety.ed_degree` is the sum
 of the ED degrees of the real components listed here (the ED degree of the real algebraic set's Zariski
-closure); the complex variety cut out by the same equations has more components (MATH.md section 4).
+closure); the complex variety cut out by the same equations has more components (docs/math.md section 4).
 
 All counts, degrees and dimensions are exact Python ints.
 """
@@ -1258,7 +1258,7 @@ class EquivariantVariety:
     @property
     def ed_degree(self) -> int:
         """Sum of the ED degrees of all real components (every kind): the ED degree of the real
-        algebraic set's Zariski closure, following the talk (MATH.md section 4). Closed form: the
+        algebraic set's Zariski closure, following the talk (docs/math.md section 4). Closed form: the
         generating function of ``prod_b binom(d_b, r_b)`` over the blocks of weight ``w`` is
         ``(1 + x^w)^{D_w}`` with ``D_w`` their total size (for a cyclic group
         ``(1+x)^{D_R} (1+x^2)^{D_C}``); the maximal tuples are summed as in :func:`count_components`."""
@@ -1473,7 +1473,7 @@ class EquivariantComponent(Variety):
     :meth:`EquivariantVariety.component` or :meth:`EquivariantVariety.components`).
 
     In the basis ``Q`` it is ``prod_b M_{r_b, d_b x d_b}`` over real blocks times ``R(M_{r_b}(C))`` over
-    complex blocks: dimensions add, degrees and ED degrees multiply (MATH.md sections 2 and 4). Its
+    complex blocks: dimensions add, degrees and ED degrees multiply (docs/math.md sections 2 and 4). Its
     points are ``n x n`` real matrices; :attr:`factors` describes it in block coordinates.
     """
 

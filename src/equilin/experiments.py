@@ -1,4 +1,4 @@
-"""The MNIST experiment of the talk (``MATH.md`` section 6): five linear autoencoders on shifted digits.
+"""The MNIST experiment of the talk (``docs/math.md`` section 6): five linear autoencoders on shifted digits.
 
 :func:`run_mnist` loads the data (:func:`equilin.data.load`), shifts every training and test image
 horizontally by its own uniform random real offset in ``[-0.2, 0.2] x W`` pixels (bilinear, 'nearest'
@@ -14,7 +14,7 @@ fill; :meth:`equilin.data.ImageDataset.shifted`, seeded), and fits, with the bot
 * ``equal-rank``: the same rank ``s`` in every block (:func:`equal_rank_ranks`);
 * ``high-pass``: the talk's ranks on the highest frequencies (:func:`high_pass_ranks`);
 * ``best``: the component chosen from the training data, ``EquivariantAutoencoder(sigma, "best", r=r)``
-  (an exact knapsack over the blocks' PCA gains, ``MATH.md`` section 5).
+  (an exact knapsack over the blocks' PCA gains, ``docs/math.md`` section 5).
 
 The group is ``sigma = image_shift(H, W)``: every row shifted cyclically by one pixel to the right.
 Blocks are in the order of :attr:`equilin.equivariant.EquivariantVariety.blocks`: ``r_{1,1}`` (spatial

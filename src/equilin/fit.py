@@ -1,4 +1,4 @@
-"""Closed-form training: the exact global optimum of every linear (auto)encoder (``MATH.md`` section 5).
+"""Closed-form training: the exact global optimum of every linear (auto)encoder (``docs/math.md`` section 5).
 
 The squared-error loss ``||X M^T - Y||_F^2`` (samples are ROWS of ``X`` and ``Y``, the scikit-learn
 convention; ``M`` is the ``m x n`` function matrix) is minimized over the function space of the
@@ -31,7 +31,7 @@ Reduced-rank regression. For inputs ``X`` (``N x d``), targets ``Y`` (``N x q``)
 ``B_ols = (X^H X)^+ X^H Y``; ``H = B_ols^H (X^H X) B_ols`` (the Gram matrix of the fitted values); with
 ``V_k`` its top-``k`` eigenvectors, the optimum is ``B = B_ols V_k V_k^H`` and the loss drops by the sum of
 the top-``k`` eigenvalues of ``H``. Samples are rows throughout, so a complex block uses ``X^H X`` (rows):
-the conjugation trap of ``MATH.md`` section 5 is avoided by construction and checked by the tests.
+the conjugation trap of ``docs/math.md`` section 5 is avoided by construction and checked by the tests.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Permutations, permutation groups, and the pixel permutations of images and volumes.
 
-Conventions (``MATH.md`` section 1)
+Conventions (``docs/math.md`` section 1)
 -----------------------------------
 * Cycle strings are 1-based, as in the paper: ``"(1 3 4)(2 5)"``. Arrays are 0-based one-line
   notation: ``perm[i]`` is the image of ``i``. The size ``n`` is always explicit.

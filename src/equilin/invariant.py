@@ -1,4 +1,4 @@
-"""Invariant linear maps of bounded rank: the variety ``I^G_{r, m x n}`` (``MATH.md`` section 3).
+"""Invariant linear maps of bounded rank: the variety ``I^G_{r, m x n}`` (``docs/math.md`` section 3).
 
 An ``m x n`` matrix ``M`` is invariant under a permutation group ``G`` (``M P_g = M`` for every
 generator) iff its columns coincide inside every orbit ``A_1, ..., A_k`` of ``G``. Keeping one column

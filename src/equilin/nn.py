@@ -2,12 +2,12 @@
 
 * :class:`DenseLinearAutoencoder` -- ``R^n -> R^r -> R^m``, function space ``M_{r, m x n}``.
 * :class:`InvariantLinearAutoencoder` -- encoder ``W E_P`` (``W`` is ``r x k``, one weight column per
-  orbit), dense decoder: function space ``I^G_{r, m x n}`` (``MATH.md`` section 3).
+  orbit), dense decoder: function space ``I^G_{r, m x n}`` (``docs/math.md`` section 3).
 * :class:`EquivariantLinearAutoencoder` -- one irreducible component of ``E^sigma_r``: block-diagonal
   encoder and decoder in the basis ``Q_sigma`` (real blocks real, complex blocks complex, stored as real
   and imaginary parameter pairs); the forward pass transforms along the cycles (real DFT matrices
   for cycles of length <= DFT_MATRIX_MAX_LENGTH, FFTs for longer ones) and never builds an
-  ``n x n`` matrix (``MATH.md`` section 4).
+  ``n x n`` matrix (``docs/math.md`` section 4).
 
 Every module maps a batch of row vectors ``(N, n)`` to ``(N, m)``, works in float32 or float64 and on any
 device (``.to(device)``), and offers ``function_matrix()`` (small ``n``), ``n_parameters()``,
