@@ -234,7 +234,6 @@ LONG_CYCLE = "(" + " ".join(map(str, range(1, 3001))) + ")"   # with (1 2): S_30
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["equivariant", "--gens", "(1 2)", "--gens", LONG_CYCLE, "--n", "3000", "-r", "1"], "handles up to 2,048"),
-    (["count", "--image", "80x80", "--action", "shift-xy", "-r", "1"], "handles up to 2,048"),
     (["equivariant", "--image", "3x4", "--action", "d4", "-r", "1"], "square"),
     (["equivariant", "--image", "3x3", "--action", "d4", "--shift", "2", "-r", "1"], "--shift goes with"),
     (["equivariant", "--image", "64x64", "--action", "p4m", "-r", "1"], "handles up to 2,048"),

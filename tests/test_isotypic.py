@@ -14,6 +14,7 @@ from conftest import group_elements, groups, permutations, sympy_group
 from equilin import InvariantVariety, Permutation, PermutationGroup
 from equilin.determinantal import DeterminantalVariety
 from equilin.equivariant import EquivariantVariety
+from equilin.abelian import AbelianStructure
 from equilin.groups import image_flip, image_rot90
 from equilin.isotypic import (
     REPRESENTATIVE_LIMIT,
@@ -219,7 +220,10 @@ def test_errors() -> None:
         EquivariantVariety(KLEIN, 1).fourier_layout()
     E = EquivariantVariety(KLEIN, 1)
     with pytest.raises(ValueError, match="exceeds"):
-        E.parse_ranks({"r_{V2}": 2})
+        E.parse_ranks({"r_{(0,1)}": 2})
+    with pytest.raises(ValueError, match=r"unknown block 'r_\{V2\}'; the blocks are r_\{\(0,0\)\}, .*"
+                                         r"\(keys are these labels\)"):
+        E.parse_ranks({"r_{V2}": 1})
 
 
 # -- against characters (independent of the decomposition's own formulas) --------------------------
@@ -380,9 +384,15 @@ def test_matrix_round_trip_and_isometry(group: PermutationGroup, seed: int) -> N
 @given(group=groups(min_n=2, max_n=10, max_gens=2), data=st.data())
 def test_blocks_do_not_depend_on_the_presentation(group: PermutationGroup, data: st.DataObject) -> None:
     """Reordered, redundant and replaced generators, and another seed: the same blocks in the same
-    order, spanning the same subspaces."""
+    order, spanning the same subspaces. (A product of cyclic groups on grids names its blocks by
+    frequencies of the given independent generators, so there the order of those is kept and only
+    redundant generators are added.)"""
     gens = list(group.generators)
-    other = data.draw(st.permutations(gens + [gens[0] * gens[-1], gens[-1].inverse()]))
+    redundant = [gens[0] * gens[-1], gens[-1].inverse(), Permutation.identity(group.n)]
+    if AbelianStructure.of(group) is not None:
+        other = gens + data.draw(st.permutations(redundant))
+    else:
+        other = data.draw(st.permutations(gens + redundant))
     A = IsotypicDecomposition(group)
     B = IsotypicDecomposition(PermutationGroup(list(other)), seed=data.draw(st.integers(1, 50)))
     assert A.blocks == B.blocks and A.commutant_dim == B.commutant_dim

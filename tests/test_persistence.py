@@ -29,7 +29,7 @@ from equilin import persistence
 from equilin.data import load as load_data
 from equilin.data import shift_images
 from equilin.fit import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
-from equilin.groups import Permutation, PermutationGroup, image_shift
+from equilin.groups import Permutation, PermutationGroup, image_group, image_shift
 from equilin.nn import DenseLinearAutoencoder, EquivariantLinearAutoencoder, InvariantLinearAutoencoder
 from equilin.persistence import FORMAT_VERSION, METADATA_KEY, PersistenceError, load, read_metadata, save
 
@@ -346,7 +346,7 @@ def saved(rng: np.random.Generator, tmp_path: Path) -> tuple[Path, dict[str, Any
 def test_the_documented_checksum_is_the_stored_one(saved: Any) -> None:
     path, meta, arrays = saved
     assert meta["checksum"] == {"algorithm": "sha256", "hexdigest": documented_checksum(meta, arrays)}
-    assert meta["format"] == "equilin-model" and meta["format_version"] == FORMAT_VERSION == 1
+    assert meta["format"] == "equilin-model" and meta["format_version"] == FORMAT_VERSION == 2
     assert meta["class"] == "equilin.fit.InvariantAutoencoder" and meta["kind"] == "estimator"
     assert meta["summary"] == {"dtype": "float64", "n": 9, "n_generators": 2, "ranks": 2}
     gens = arrays["params/group"]
@@ -389,8 +389,30 @@ def test_newer_format_version_is_refused(saved: Any) -> None:
     path, meta, arrays = saved
     meta["format_version"] = FORMAT_VERSION + 1
     rewrite(path, meta, arrays)
-    with pytest.raises(PersistenceError, match="format version 2 .*reads format versions up to 1: upgrade"):
+    with pytest.raises(PersistenceError, match="format version 3 .*reads format versions up to 2: upgrade"):
         load(path)
+
+
+def test_version_1_files_keep_working_except_for_renamed_blocks(tmp_path: Path) -> None:
+    """Format version 1 stored the ranks of a product of cyclic groups (shift-xy) in the former block
+    order: such a file is refused with what to do; every other version-1 file still loads."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 12))
+    cases = [(EquivariantAutoencoder(image_group("shift-xy", 3, 4), ranks="best", r=3), False),
+             (EquivariantAutoencoder(image_group("d4", 3, 3), ranks="best", r=3), True),
+             (InvariantAutoencoder(image_group("shift-xy", 3, 4), rank=1), True)]
+    for est, loads in cases:
+        data = X[:, :est.get_params()["sigma" if isinstance(est, EquivariantAutoencoder) else "group"].n]
+        path = est.fit(data).save(tmp_path / "m.npz")
+        meta, arrays = parts(path)
+        meta["format_version"] = 1
+        rewrite(path, meta, arrays, reseal=True)
+        if loads:
+            assert np.allclose(load(path).predict(data), est.predict(data))
+        else:
+            with pytest.raises(PersistenceError, match="format version 1.*renamed and reordered by frequency; "
+                                                       "fit the model again"):
+                load(path)
 
 
 @pytest.mark.parametrize("change, message", [

@@ -334,7 +334,7 @@ def print_equivariant(report: dict[str, Any]) -> None:
     else:
         print(f"  isotypic decomposition: the commuting matrices form a space of dimension "
               f"{report['commutant_dim']:,} = sum size^2 dim_R(field)")
-        print("  blocks M_size(field) of Q^T M Q (V1 trivial; a block's rank counts weight = dim V times):")
+        print("  blocks M_size(field) of Q^T M Q (the first is the trivial representation; a block's rank counts weight = dim V times):")
         kinds = [b["kind"] for b in report["blocks"]]
         print(f"  {len(kinds):,} blocks: " + ", ".join(f"{kinds.count(k):,} {k}" for k in
                                                     ("real", "complex", "quaternionic") if k in kinds))

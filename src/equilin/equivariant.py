@@ -74,8 +74,11 @@ from equilin.determinantal import (
     determinantal_degree,
     realize,
 )
+from equilin.abelian import AbelianStructure
+from equilin.abelian_fourier import AbelianFourierDecomposition
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.isotypic import (
+    BlockOperator,
     IsotypicBlock,
     IsotypicDecomposition,
     adjoint_basis,
@@ -588,8 +591,34 @@ class _Layout:
         self.offsets = [int(o) for o in offsets]
 
 
+METHODS = ("auto", "fourier", "abelian", "generic")
+"""The backends of :class:`EquivariantVariety` (``"auto"`` chooses, see :func:`choose_method`)."""
+
+
+def choose_method(group: PermutationGroup) -> str:
+    """The backend ``method="auto"`` takes for ``group``, decided once, here: ``"fourier"`` when one of
+    the given generators generates the group (FFTs along its cycles, the talk's blocks ``r_{l,m}``);
+    ``"abelian"`` when the generators commute and every orbit is a grid of their cycles (multi-dimensional
+    FFTs, blocks ``r_{(a_1,...,a_k)}``: translations of images and volumes, products of cyclic groups);
+    ``"generic"`` otherwise (the orbit-wise isotypic decomposition).
+
+    Examples
+    --------
+    >>> from equilin.groups import image_group
+    >>> [choose_method(image_group(a, 4, 4)) for a in ("shift-x", "shift-xy", "d4")]
+    ['fourier', 'abelian', 'generic']
+    """
+    if group.cyclic_generator() is not None:
+        return "fourier"
+    if AbelianStructure.of(group) is not None:
+        return "abelian"
+    return "generic"
+
+
 @lru_cache(maxsize=16)
-def _decompose(group: PermutationGroup, seed: int) -> IsotypicDecomposition:
+def _decompose(group: PermutationGroup, seed: int, method: str) -> BlockOperator:
+    if method == "abelian":
+        return AbelianFourierDecomposition(group)
     return IsotypicDecomposition(group, seed=seed)
 
 
@@ -602,16 +631,18 @@ class EquivariantVariety:
         ``sigma`` (the cyclic group it generates), or any permutation group given by generators.
     r : int
         Rank bound (the autoencoder's bottleneck).
-    method : {"auto", "fourier", "generic"}
+    method : {"auto", "fourier", "abelian", "generic"}
         ``"fourier"``: the cyclic-group path of this module (FFTs along the cycles of ``sigma``, any
         ``n``, blocks ``r_{l,m}``), for a group of which one given generator ``sigma`` generates the others;
+        ``"abelian"``: multi-dimensional FFTs (:mod:`equilin.abelian_fourier`, any ``n``, blocks
+        ``r_{(a_1,...,a_k)}``) for commuting generators whose orbits are grids of their cycles;
         ``"generic"``: the orbit-wise isotypic decomposition of :mod:`equilin.isotypic` (any group whose
         orbit types have at most 2,048 points in all, any ``n``; blocks ``r_{Vi}`` of real, complex or
-        quaternionic type). ``"auto"`` takes the Fourier path when one generator generates the group
-        (redundant generators such as ``sigma^2`` change nothing) and the generic path otherwise.
+        quaternionic type, or ``r_{(a_1,...,a_k)}`` for the groups of ``"abelian"``). ``"auto"`` is
+        :func:`choose_method`. Where two backends apply they give the same blocks (labels, order, sizes).
     seed : int
         Seed of the generic decomposition's random commuting matrices (see
-        :class:`~equilin.isotypic.IsotypicDecomposition`); ignored on the Fourier path.
+        :class:`~equilin.isotypic.IsotypicDecomposition`); ignored by the FFT paths.
 
     Examples
     --------
@@ -643,8 +674,8 @@ class EquivariantVariety:
                  seed: int = 0) -> None:
         if not isinstance(group, (Permutation, PermutationGroup)):
             raise ValueError(f"expected a Permutation or a PermutationGroup, got {type(group).__name__}")
-        if method not in ("auto", "fourier", "generic"):
-            raise ValueError(f"method must be 'auto', 'fourier' or 'generic', got {method!r}")
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
         self.group: PermutationGroup = as_group(group)
         if self.group.n == 0:
             raise ValueError("the group acts on an empty set (n = 0); equivariant maps need n >= 1")
@@ -655,11 +686,11 @@ class EquivariantVariety:
                              "generators must generate the others; use method='generic' (or 'auto')")
         self.n: int = self.group.n
         self.r: int = check_int(r, "r", 0)
-        self.method: str = ("fourier" if generator is not None else "generic") if method == "auto" else method
+        self.method: str = choose_method(self.group) if method == "auto" else method
         self.sigma: Permutation | None = generator if self.method == "fourier" else None
         self.cycle_type: dict[int, int] | None = None
         self.spectrum: dict[int, int] | None = None
-        self._decomposition: IsotypicDecomposition | None = None
+        self._decomposition: BlockOperator | None = None
         self.blocks: tuple[Block, ...] | tuple[IsotypicBlock, ...]
         if self.method == "fourier":
             assert self.sigma is not None
@@ -667,12 +698,12 @@ class EquivariantVariety:
             self.spectrum = spectrum(self.cycle_type)
             self.blocks = _blocks_from_spectrum(self.spectrum)
         else:
-            self._decomposition = _decompose(self.group, check_int(seed, "seed", 0))
+            self._decomposition = _decompose(self.group, check_int(seed, "seed", 0), self.method)
             self.blocks = self._decomposition.blocks
 
     @property
-    def decomposition(self) -> IsotypicDecomposition:
-        """The isotypic decomposition behind the generic path (refused on the Fourier path)."""
+    def decomposition(self) -> BlockOperator:
+        """The block operator behind the abelian and generic paths (refused on the Fourier path)."""
         if self._decomposition is None:
             raise ValueError("this variety uses the Fourier path (a cyclic group); build it with "
                              "method='generic' for the isotypic decomposition")
@@ -1067,8 +1098,9 @@ class EquivariantVariety:
             values = [0] * len(self.blocks)
             for key, value in ranks.items():
                 if key not in keys:
+                    pairs = " or pairs (l, m)" if self.method == "fourier" else ""
                     raise ValueError(f"unknown block {key!r}; the blocks are {', '.join(self.labels)} "
-                                     "(keys may be labels 'r_{l,m}' or pairs (l, m))")
+                                     f"(keys are these labels{pairs})")
                 values[keys[key]] = value
             ranks = values
         elif isinstance(ranks, (str, bytes)) or not isinstance(ranks, Iterable):
@@ -1572,14 +1604,19 @@ class EquivariantComponent(Variety):
         width = self.max_rank
         if not width:
             return np.zeros((E.n, 0)), np.zeros((0, E.n))
-        if E.method == "generic":
-            D = E.decomposition
-            decs, encs = [], []
-            for i, k in enumerate(self.ranks):
-                if k:   # C_i realize(Z): orbit-wise, no dense basis
-                    decs.append(D.block_coordinates_to_vectors(D.realize(i, lefts[i]).T, i).T)
-                    encs.append(D.block_coordinates_to_vectors(D.realize(i, rights[i]).T, i))
-            return np.concatenate(decs, axis=1), np.concatenate(encs, axis=0)
+        if E._decomposition is not None:
+            D = E._decomposition
+            sides = []
+            for factors in (lefts, rights):   # C_i realize(Z_i), all blocks in one pass, side by side
+                coords, row = {}, 0
+                for i, k in enumerate(self.ranks):
+                    if k:
+                        R = D.realize(i, factors[i]).T                   # k delta x m delta
+                        coords[i] = np.zeros((width, R.shape[1]))
+                        coords[i][row:row + R.shape[0]] = R
+                        row += R.shape[0]
+                sides.append(D.coordinates_to_vectors(coords, width))   # width x n
+            return sides[0].T, sides[1]
         dec = [np.zeros((width, b.size), dtype=np.complex128 if b.kind == "complex" else np.float64)
                for b in self.blocks]
         enc = [a.copy() for a in dec]
@@ -1630,11 +1667,12 @@ class EquivariantComponent(Variety):
         if A_.ndim != 2 or A_.shape[0] != E.n or B_.shape != (A_.shape[1], E.n):
             raise ValueError(f"A must be n x k and B k x n with n={E.n}, got shapes {A_.shape} and "
                              f"{np.shape(B)}")
-        if E.method == "generic":  # per block C^T A B C = (A^T C)^T (B C): no n x n product
-            D = E.decomposition
-            return self._generic_factors([
-                D.operator(i, D.vectors_to_block_coordinates(np.ascontiguousarray(A_.T), i).T
-                           @ D.vectors_to_block_coordinates(B_, i)) for i in range(len(E.blocks))])
+        if E._decomposition is not None:  # per block C^T A B C = (A^T C)^T (B C): no n x n product
+            D = E._decomposition
+            every = range(len(E.blocks))
+            AC = D.vectors_to_coordinates(np.ascontiguousarray(A_.T), every)
+            BC = D.vectors_to_coordinates(B_, every)
+            return self._generic_factors([D.operator(i, a.T @ b) for i, (a, b) in enumerate(zip(AC, BC))])
         left_blocks = E.to_blocks(A_.T)  # (k, d_b): rows w(a_j)
         right_blocks = E.to_blocks(B_)
         lefts, rights = [], []

@@ -66,6 +66,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from equilin.abelian import AbelianStructure
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.validation import as_generator, check_int
 
@@ -267,9 +268,10 @@ class IsotypicBlock:
     weight : int
         ``delta_i = dim_R V_i``: rank ``s`` over ``D_i`` is real rank ``s * delta_i``.
     characters : tuple of float
-        The trace of every generator on ``V_i``. The blocks are ordered by these traces and those of
-        the products of two generators (a fingerprint of ``V_i``; irreducibles that it does not
-        separate keep the order in which the seeded computation found them).
+        The trace of every generator on ``V_i``.
+    name : str
+        The label, when it is not ``r_{Vi}``: a product of cyclic groups on grids names its blocks by
+        their frequency vectors (:mod:`equilin.abelian`), e.g. ``"r_{(0,3)}"``.
 
     Examples
     --------
@@ -283,6 +285,7 @@ class IsotypicBlock:
     size: int
     weight: int
     characters: tuple[float, ...] = field(default=(), compare=False)
+    name: str = ""
 
     def __post_init__(self) -> None:
         check_int(self.index, "index", 1)
@@ -296,8 +299,8 @@ class IsotypicBlock:
 
     @property
     def label(self) -> str:
-        """``"r_{Vi}"``: the name of this block's rank."""
-        return f"r_{{V{self.index}}}"
+        """``"r_{Vi}"`` (or :attr:`name` when given): the name of this block's rank."""
+        return self.name or f"r_{{V{self.index}}}"
 
     @property
     def field(self) -> str:
@@ -609,6 +612,21 @@ def _operator(b: IsotypicBlock, Y: NDArray[np.float64]) -> NDArray[Any]:
     return quaternion_to_complex(parts)
 
 
+def _rows_of(b: IsotypicBlock, coordinates: NDArray[np.float64], N: int) -> NDArray[Any]:
+    """Folded rows (``N * copies x vector_size``) of block ``b`` from its real coordinates (``N x m
+    delta``, copy-major; module docstring)."""
+    C = coordinates.reshape(N, b.size, b.weight)
+    if b.kind == "real":
+        return C.transpose(0, 2, 1).reshape(N * b.weight, b.size)
+    if b.kind == "complex":
+        w = C[:, :, 0::2] + 1j * C[:, :, 1::2]
+        return w.transpose(0, 2, 1).reshape(N * b.copies, b.size)
+    a = C[:, :, 0::4] + 1j * C[:, :, 1::4]
+    q = C[:, :, 2::4] + 1j * C[:, :, 3::4]
+    first = np.concatenate([a, q.conj()], axis=1) / math.sqrt(2.0)   # N, 2m, delta/4
+    return with_twins(first.transpose(0, 2, 1).reshape(-1, 2 * b.size), b)
+
+
 def _compare_fingerprints(a: tuple[Any, ...], b: tuple[Any, ...]) -> int:
     """Order of two block keys ``(not trivial, delta, field_dim, projector row)``: the integers first,
     then the first projector entry that differs by more than ``1e-7`` (larger first)."""
@@ -620,7 +638,150 @@ def _compare_fingerprints(a: tuple[Any, ...], b: tuple[Any, ...]) -> int:
     return 0
 
 
-class IsotypicDecomposition:
+class BlockOperator:
+    """The protocol of a block decomposition of ``R^n`` under a permutation group: block coordinates of
+    vectors and back, block operators of matrices and back, the realization of a block operator, and a
+    dense basis on request for small ``n``.
+
+    Subclasses set :attr:`group`, :attr:`n`, :attr:`blocks` (:class:`IsotypicBlock`, copies folded as
+    in the module docstring), :attr:`offsets`, :attr:`commutant_dim` and :attr:`seed`, and implement
+    either the real coordinates (``_coordinates``, ``_vectors``: ``X @ columns(i)`` and its adjoint) or
+    the folded rows (:meth:`to_blocks`, :meth:`from_blocks`); each pair has a default in terms of the
+    other. :class:`IsotypicDecomposition` (orbit-wise) and
+    :class:`equilin.abelian_fourier.AbelianFourierDecomposition` (multi-dimensional FFTs) implement it.
+    """
+
+    group: PermutationGroup
+    n: int
+    blocks: tuple[IsotypicBlock, ...]
+    offsets: list[int]
+    commutant_dim: int
+    seed: int
+
+    def _coordinates(self, X: NDArray[np.float64], which: Sequence[int]) -> list[NDArray[np.float64]]:
+        """Real coordinates ``X @ columns(i)`` (``N x m delta``, copy-major) of the blocks ``which``."""
+        rows = self.to_blocks(X)
+        return [self.block_vectors_to_coordinates(i, rows[i], X.shape[0]) for i in which]
+
+    def _vectors(self, coordinates: dict[int, NDArray[np.float64]], N: int) -> NDArray[np.float64]:
+        """``sum_i Y_i @ columns(i).T`` (``N x n``) for real block coordinates ``{i: Y_i}``."""
+        arrays = []
+        for i, b in enumerate(self.blocks):
+            Y = coordinates.get(i)
+            if Y is None:
+                Y = np.zeros((N, b.real_dim))
+            arrays.append(_rows_of(b, Y, N))
+        return self.from_blocks(arrays, N)
+
+    def _block_coordinates(self, X: NDArray[np.float64], i: int) -> NDArray[np.float64]:
+        """Real coordinates ``X @ columns(i)`` (``N x m delta``) by a gather per orbit type."""
+        return self._coordinates(X, [i])[0]
+
+    def _block_vectors(self, Y: NDArray[np.float64], i: int) -> NDArray[np.float64]:
+        """Row vectors ``Y @ columns(i).T`` (``N x n``) from real block coordinates (adjoint of
+        :meth:`_block_coordinates`)."""
+        return self._vectors({i: Y}, Y.shape[0])
+
+    def _check_dense(self, what: str) -> None:
+        if self.n > DENSE_LIMIT:
+            raise ValueError(f"{what} builds a dense matrix with {self.n:,} rows; refused for n > "
+                             f"{DENSE_LIMIT:,}. Use to_blocks / from_blocks (orbit-wise, no n x n matrix)")
+
+    @property
+    def Q(self) -> NDArray[np.float64]:
+        """The orthogonal ``n x n`` adapted basis (columns block by block, copy by copy); a copy's
+        columns are ``u, Ju, ...`` (complex) or ``u, Iu, Ju, Ku, ...`` (quaternionic). Dense: only for
+        ``n <= DENSE_LIMIT``."""
+        self._check_dense("Q")
+        return np.concatenate([self.columns(i) for i in range(len(self.blocks))], axis=1)
+
+    @cached_property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(b.label for b in self.blocks)
+
+    def columns(self, i: int) -> NDArray[np.float64]:
+        """The ``n x (m delta)`` columns of ``Q`` that belong to block ``i`` (dense: ``n <= DENSE_LIMIT``)."""
+        self._check_dense("columns")
+        return self._block_vectors(np.eye(self.blocks[i].real_dim), i).T
+
+    def to_blocks(self, X: NDArray[np.float64]) -> list[NDArray[Any]]:
+        """Folded block coordinates of row vectors ``X`` (``N x n``): per block ``N * copies`` rows
+        (module docstring)."""
+        N = X.shape[0]
+        return [_rows_of(b, C, N) for b, C in zip(self.blocks, self._coordinates(X, range(len(self.blocks))))]
+
+    def block_vectors_to_coordinates(self, i: int, rows: NDArray[Any], N: int) -> NDArray[np.float64]:
+        """The real ``N x (m delta)`` coordinates of block ``i`` from its folded rows (the adjoint of
+        :meth:`to_blocks`; for the quaternionic type the two rows of a column are averaged, which
+        projects onto consistent pairs)."""
+        b = self.blocks[i]
+        if b.kind == "real":
+            return rows.reshape(N, b.weight, b.size).transpose(0, 2, 1).reshape(N, b.real_dim)
+        C = np.empty((N, b.size, b.weight))
+        if b.kind == "complex":
+            w = rows.reshape(N, b.copies, b.size).transpose(0, 2, 1)
+            C[:, :, 0::2], C[:, :, 1::2] = w.real, w.imag
+        else:
+            r = rows.reshape(N, b.weight // 4, 2, 2 * b.size)
+            m = b.size
+            a = (r[:, :, 0, :m] + r[:, :, 1, m:].conj()) / math.sqrt(2.0)
+            q = (r[:, :, 0, m:].conj() - r[:, :, 1, :m]) / math.sqrt(2.0)
+            a, q = a.transpose(0, 2, 1), q.transpose(0, 2, 1)
+            C[:, :, 0::4], C[:, :, 1::4], C[:, :, 2::4], C[:, :, 3::4] = a.real, a.imag, q.real, q.imag
+        return C.reshape(N, b.real_dim)
+
+    def from_blocks(self, arrays: Sequence[NDArray[Any]], N: int) -> NDArray[np.float64]:
+        """Row vectors (``N x n``) from folded block coordinates (the inverse of :meth:`to_blocks` on
+        its image)."""
+        coordinates = {i: self.block_vectors_to_coordinates(i, rows, N) for i, rows in enumerate(arrays)}
+        return self._vectors(coordinates, N)
+
+    def realize(self, i: int, Z: NDArray[Any]) -> NDArray[np.float64]:
+        """The real matrix (``m delta x k delta``) acting on block ``i``'s coordinates for a block operator
+        ``Z`` of shape ``vector_size x (k * rank_step)`` (real, complex, or a complex adjoint)."""
+        return _realize(self.blocks[i], Z)
+
+    def operator(self, i: int, Y: NDArray[np.float64]) -> NDArray[Any]:
+        """The block operator of the orthogonal projection onto the commuting maps of a real matrix
+        ``Y`` given on block ``i``'s coordinates (``m delta x k delta``, the inverse of :meth:`realize`
+        on its image)."""
+        return _operator(self.blocks[i], Y)
+
+    def matrix_to_blocks(self, M: NDArray[np.float64]) -> list[NDArray[Any]]:
+        """Block operators of the orthogonal projection of ``M`` onto the commutant (``C_i^T M C_i``
+        per block, orbit-wise: ``O(n^2 s)``)."""
+        out = []
+        for i in range(len(self.blocks)):
+            MC = self._block_coordinates(M.T, i)                     # M^T C_i
+            out.append(self.operator(i, self._block_coordinates(np.ascontiguousarray(MC.T), i)))
+        return out
+
+    def matrix_from_blocks(self, operators: Sequence[NDArray[Any]]) -> NDArray[np.float64]:
+        """The commuting ``n x n`` matrix ``sum_i C_i realize(Z_i) C_i^T`` with the given block operators."""
+        CR = {i: np.ascontiguousarray(self._block_vectors(np.ascontiguousarray(self.realize(i, Z).T), i).T)
+              for i, Z in enumerate(operators)}                              # C_i R_i, n x m_i delta_i
+        return self._vectors(CR, self.n)
+
+    def vectors_to_coordinates(self, X: NDArray[np.float64], which: Sequence[int]) -> list[NDArray[np.float64]]:
+        """Real coordinates (``N x m_i delta_i``, copy-major) of row vectors ``X`` on every block in
+        ``which``, in one pass."""
+        return self._coordinates(X, list(which))
+
+    def coordinates_to_vectors(self, coordinates: dict[int, NDArray[np.float64]], N: int) -> NDArray[np.float64]:
+        """Row vectors (``N x n``): the sum over the blocks ``i`` of the vectors with real coordinates
+        ``coordinates[i]`` on block ``i``, in one pass."""
+        return self._vectors(coordinates, N)
+
+    def vectors_to_block_coordinates(self, X: NDArray[np.float64], i: int) -> NDArray[np.float64]:
+        """Real coordinates of block ``i`` (``N x m delta``, copy-major) of row vectors ``X``."""
+        return self._block_coordinates(X, i)
+
+    def block_coordinates_to_vectors(self, Y: NDArray[np.float64], i: int) -> NDArray[np.float64]:
+        """Row vectors (``N x n``) with real coordinates ``Y`` on block ``i`` and 0 elsewhere."""
+        return self._block_vectors(Y, i)
+
+
+class IsotypicDecomposition(BlockOperator):
     """The isotypic decomposition of ``R^n`` under a permutation group, with an adapted orthogonal basis.
 
     Computed from the orbit types (:class:`equilin.orbits.OrbitStructure`, exact and combinatorial):
@@ -730,6 +891,10 @@ class IsotypicDecomposition:
             key = (not trivial, delta, _FIELD_DIM[kind], tuple(projector.T.ravel().tolist()))
             keyed.append((key, kind, delta, basis, rho))
         keyed.sort(key=cmp_to_key(lambda x, y: _compare_fingerprints(x[0], y[0])))
+        names = self._frequency_names(keyed)
+        if names is not None:   # a product of cyclic groups on grids: blocks by frequency vector
+            keyed = [keyed[i] for i in sorted(range(len(names)), key=names.__getitem__)]
+            names.sort()
         blocks, offsets = [], []
         self._local: list[list[NDArray[np.float64]]] = [[] for _ in types]   # per type, per block
         offset = 0
@@ -740,9 +905,12 @@ class IsotypicDecomposition:
                 self._local[t].append(local)
                 size += types[t].count * (local.shape[1] // delta)
             traces = tuple(round(float(np.trace(x)), 9) + 0.0 for x in rho)   # + 0.0: no -0.0
-            blocks.append(IsotypicBlock(index, kind, size, delta, traces))
+            label = "" if names is None else AbelianStructure.label(names[index - 1])
+            blocks.append(IsotypicBlock(index, kind, size, delta, traces, label))
             offsets.append(offset)
             offset += size * delta
+        if names is not None and tuple(b.size for b in blocks) != self._abelian.multiplicities:
+            raise RuntimeError("internal error: the multiplicities disagree with the characters")
         if offset != self.n or sum(b.field_dim * b.size ** 2 for b in blocks) != self.commutant_dim:
             raise RuntimeError("internal error: the replicated blocks do not add up to the orbit counts")
         self.blocks: tuple[IsotypicBlock, ...] = tuple(blocks)
@@ -751,10 +919,33 @@ class IsotypicDecomposition:
         self._bases = [np.concatenate(local, axis=1) for local in self._local]
         self._splits = [np.cumsum([0] + [a.shape[1] for a in local]).tolist() for local in self._local]
 
+    def _frequency_names(self, keyed: list[Any]) -> list[tuple[int, ...]] | None:
+        """The canonical frequency vector of every irreducible found, when the group is a product of
+        cyclic groups on grids (:mod:`equilin.abelian`), from the angle by which each generator rotates
+        its first copy; checked against the exact characters and multiplicities."""
+        structure = AbelianStructure.of(self.group)
+        if structure is None:
+            return None
+        names = []
+        for _, kind, delta, basis, rho in keyed:
+            rho = [rho[j] for j in structure.generators]
+            if kind == "real" and delta == 1:
+                angles = [0.0 if x[0, 0] > 0 else math.pi for x in rho]
+            elif kind == "complex" and delta == 2:
+                angles = [math.atan2(x[1, 0], x[0, 0]) for x in rho]
+            else:
+                raise RuntimeError(f"internal error: a {kind} irreducible of dimension {delta} for a "
+                                   "product of cyclic groups")
+            names.append(structure.frequency_of_angles(angles))
+        self._abelian = structure
+        found = {name: item[1] for name, item in zip(names, keyed)}
+        exact = dict(zip(map(tuple, structure.frequencies.tolist()), structure.kinds))
+        if len(found) != len(names) or found != exact:
+            raise RuntimeError("internal error: the irreducibles found disagree with the characters of "
+                               "the product of cyclic groups")
+        return names
+
     # -- coordinates (the orbit-wise operator) ------------------------------------------------------
-    def _block_coordinates(self, X: NDArray[np.float64], i: int) -> NDArray[np.float64]:
-        """Real coordinates ``X @ columns(i)`` (``N x m delta``) by a gather per orbit type."""
-        return self._coordinates(X, [i])[0]
 
     def _coordinates(self, X: NDArray[np.float64], which: Sequence[int]) -> list[NDArray[np.float64]]:
         """Real coordinates ``X @ columns(i)`` (``N x m delta``, copy-major) for the blocks ``which``:
@@ -774,10 +965,6 @@ class IsotypicDecomposition:
                     parts[k].append(Y[:, :, a - lo:b - lo].reshape(N, count * (b - a)))
         return [np.concatenate(p, axis=1) if len(p) > 1 else p[0] for p in parts]
 
-    def _block_vectors(self, Y: NDArray[np.float64], i: int) -> NDArray[np.float64]:
-        """Row vectors ``Y @ columns(i).T`` (``N x n``) from real block coordinates (adjoint of
-        :meth:`_block_coordinates`)."""
-        return self._vectors({i: Y}, Y.shape[0])
 
     def _vectors(self, coordinates: dict[int, NDArray[np.float64]], N: int) -> NDArray[np.float64]:
         """``sum_i Y_i @ columns(i).T`` (``N x n``) for real block coordinates ``{i: Y_i}`` (``N x m_i
@@ -809,100 +996,18 @@ class IsotypicDecomposition:
         return np.argsort(np.concatenate([p.ravel() for p in self.orbits.points]))
 
     # -- the basis ---------------------------------------------------------------------------------
-    def _check_dense(self, what: str) -> None:
-        if self.n > DENSE_LIMIT:
-            raise ValueError(f"{what} builds a dense matrix with {self.n:,} rows; refused for n > "
-                             f"{DENSE_LIMIT:,}. Use to_blocks / from_blocks (orbit-wise, no n x n matrix)")
 
-    @property
-    def Q(self) -> NDArray[np.float64]:
-        """The orthogonal ``n x n`` adapted basis (columns block by block, copy by copy); a copy's
-        columns are ``u, Ju, ...`` (complex) or ``u, Iu, Ju, Ku, ...`` (quaternionic). Dense: only for
-        ``n <= DENSE_LIMIT``."""
-        self._check_dense("Q")
-        return np.concatenate([self.columns(i) for i in range(len(self.blocks))], axis=1)
 
-    @cached_property
-    def labels(self) -> tuple[str, ...]:
-        return tuple(b.label for b in self.blocks)
 
-    def columns(self, i: int) -> NDArray[np.float64]:
-        """The ``n x (m delta)`` columns of ``Q`` that belong to block ``i`` (dense: ``n <= DENSE_LIMIT``)."""
-        self._check_dense("columns")
-        return self._block_vectors(np.eye(self.blocks[i].real_dim), i).T
 
     # -- vectors ---------------------------------------------------------------------------------------
-    def to_blocks(self, X: NDArray[np.float64]) -> list[NDArray[Any]]:
-        """Folded block coordinates of row vectors ``X`` (``N x n``): per block ``N * copies`` rows
-        (module docstring)."""
-        N = X.shape[0]
-        out = []
-        for b, coordinates in zip(self.blocks, self._coordinates(X, range(len(self.blocks)))):
-            C = coordinates.reshape(N, b.size, b.weight)
-            if b.kind == "real":
-                out.append(C.transpose(0, 2, 1).reshape(N * b.weight, b.size))
-            elif b.kind == "complex":
-                w = C[:, :, 0::2] + 1j * C[:, :, 1::2]
-                out.append(w.transpose(0, 2, 1).reshape(N * b.copies, b.size))
-            else:
-                a = C[:, :, 0::4] + 1j * C[:, :, 1::4]
-                q = C[:, :, 2::4] + 1j * C[:, :, 3::4]
-                first = np.concatenate([a, q.conj()], axis=1) / math.sqrt(2.0)   # N, 2m, delta/4
-                out.append(with_twins(first.transpose(0, 2, 1).reshape(-1, 2 * b.size), b))
-        return out
 
-    def block_vectors_to_coordinates(self, i: int, rows: NDArray[Any], N: int) -> NDArray[np.float64]:
-        """The real ``N x (m delta)`` coordinates of block ``i`` from its folded rows (the adjoint of
-        :meth:`to_blocks`; for the quaternionic type the two rows of a column are averaged, which
-        projects onto consistent pairs)."""
-        b = self.blocks[i]
-        if b.kind == "real":
-            return rows.reshape(N, b.weight, b.size).transpose(0, 2, 1).reshape(N, b.real_dim)
-        C = np.empty((N, b.size, b.weight))
-        if b.kind == "complex":
-            w = rows.reshape(N, b.copies, b.size).transpose(0, 2, 1)
-            C[:, :, 0::2], C[:, :, 1::2] = w.real, w.imag
-        else:
-            r = rows.reshape(N, b.weight // 4, 2, 2 * b.size)
-            m = b.size
-            a = (r[:, :, 0, :m] + r[:, :, 1, m:].conj()) / math.sqrt(2.0)
-            q = (r[:, :, 0, m:].conj() - r[:, :, 1, :m]) / math.sqrt(2.0)
-            a, q = a.transpose(0, 2, 1), q.transpose(0, 2, 1)
-            C[:, :, 0::4], C[:, :, 1::4], C[:, :, 2::4], C[:, :, 3::4] = a.real, a.imag, q.real, q.imag
-        return C.reshape(N, b.real_dim)
 
-    def from_blocks(self, arrays: Sequence[NDArray[Any]], N: int) -> NDArray[np.float64]:
-        """Row vectors (``N x n``) from folded block coordinates (the inverse of :meth:`to_blocks` on
-        its image)."""
-        coordinates = {i: self.block_vectors_to_coordinates(i, rows, N) for i, rows in enumerate(arrays)}
-        return self._vectors(coordinates, N)
 
     # -- operators -------------------------------------------------------------------------------------
-    def realize(self, i: int, Z: NDArray[Any]) -> NDArray[np.float64]:
-        """The real matrix (``m delta x k delta``) acting on block ``i``'s coordinates for a block operator
-        ``Z`` of shape ``vector_size x (k * rank_step)`` (real, complex, or a complex adjoint)."""
-        return _realize(self.blocks[i], Z)
 
-    def operator(self, i: int, Y: NDArray[np.float64]) -> NDArray[Any]:
-        """The block operator of the orthogonal projection onto the commuting maps of a real matrix
-        ``Y`` given on block ``i``'s coordinates (``m delta x k delta``, the inverse of :meth:`realize`
-        on its image)."""
-        return _operator(self.blocks[i], Y)
 
-    def matrix_to_blocks(self, M: NDArray[np.float64]) -> list[NDArray[Any]]:
-        """Block operators of the orthogonal projection of ``M`` onto the commutant (``C_i^T M C_i``
-        per block, orbit-wise: ``O(n^2 s)``)."""
-        out = []
-        for i in range(len(self.blocks)):
-            MC = self._block_coordinates(M.T, i)                     # M^T C_i
-            out.append(self.operator(i, self._block_coordinates(np.ascontiguousarray(MC.T), i)))
-        return out
 
-    def matrix_from_blocks(self, operators: Sequence[NDArray[Any]]) -> NDArray[np.float64]:
-        """The commuting ``n x n`` matrix ``sum_i C_i realize(Z_i) C_i^T`` with the given block operators."""
-        CR = {i: np.ascontiguousarray(self._block_vectors(np.ascontiguousarray(self.realize(i, Z).T), i).T)
-              for i, Z in enumerate(operators)}                              # C_i R_i, n x m_i delta_i
-        return self._vectors(CR, self.n)
 
     def orbit_type_bases(self) -> list[tuple[NDArray[np.int64], NDArray[np.float64], list[int]]]:
         """The orbit-wise operator's data, per orbit type ``t``: the aligned points (``count_t x
@@ -914,13 +1019,7 @@ class IsotypicDecomposition:
         return [(points, basis, list(splits))
                 for points, basis, splits in zip(self.orbits.points, self._bases, self._splits)]
 
-    def vectors_to_block_coordinates(self, X: NDArray[np.float64], i: int) -> NDArray[np.float64]:
-        """Real coordinates of block ``i`` (``N x m delta``, copy-major) of row vectors ``X``."""
-        return self._block_coordinates(X, i)
 
-    def block_coordinates_to_vectors(self, Y: NDArray[np.float64], i: int) -> NDArray[np.float64]:
-        """Row vectors (``N x n``) with real coordinates ``Y`` on block ``i`` and 0 elsewhere."""
-        return self._block_vectors(Y, i)
 
     def __repr__(self) -> str:
         blocks = ", ".join(f"{b.label}:{b.size}x{b.field}^{b.weight // b.field_dim}" for b in self.blocks)

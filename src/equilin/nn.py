@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from equilin.equivariant import EquivariantVariety
+from equilin.equivariant import EquivariantVariety, choose_method
 from equilin.fit import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.validation import check_int
@@ -633,6 +633,11 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
     dtype : torch.float32 or torch.float64
     seed : int
         Seed of the isotypic decomposition (:class:`equilin.isotypic.IsotypicDecomposition`).
+    method : {"auto", "abelian", "generic"}
+        The block decomposition: ``"abelian"`` (multi-dimensional FFTs,
+        :class:`equilin.abelian_fourier.AbelianFourierDecomposition`) for commuting generators whose
+        orbits are grids, ``"generic"`` (orbit-wise) for any group; ``"auto"`` takes ``"abelian"``
+        where it applies. Both give the same blocks.
 
     Notes
     -----
@@ -653,13 +658,18 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
     """
 
     def __init__(self, group: PermutationGroup | Permutation, ranks: Sequence[int] | Mapping[Any, int],
-                 dtype: torch.dtype = torch.float32, seed: int = 0) -> None:
+                 dtype: torch.dtype = torch.float32, seed: int = 0, method: str = "auto") -> None:
         super().__init__()
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+        if method not in ("auto", "abelian", "generic"):
+            raise ValueError(f"method must be 'auto', 'abelian' or 'generic', got {method!r}")
         self.group = as_group(group)
         self.seed = check_int(seed, "seed", 0)
-        self.variety = EquivariantVariety.for_ranks(self.group, ranks, method="generic", seed=self.seed)
+        if method == "auto":
+            method = "abelian" if choose_method(self.group) == "abelian" else "generic"
+        self.method: str = method
+        self.variety = EquivariantVariety.for_ranks(self.group, ranks, method=method, seed=self.seed)
         parsed = self.variety.parse_ranks(ranks)
         self.component = self.variety.component(parsed)
         self.block_ranks = parsed
@@ -781,11 +791,12 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
         """The module computing the function of a fitted :class:`equilin.fit.EquivariantAutoencoder` on
         the generic path (any group)."""
         if (not isinstance(estimator, EquivariantAutoencoder) or not hasattr(estimator, "component_")
-                or estimator.variety_.method != "generic"):
-            raise ValueError("expected a fitted equilin.fit.EquivariantAutoencoder of the generic path "
-                             "(a group with several generators, or method='generic')")
+                or estimator.variety_.method not in ("abelian", "generic")):
+            raise ValueError("expected a fitted equilin.fit.EquivariantAutoencoder of the abelian or generic "
+                             "path (a group with several generators, or method='generic')")
         variety = estimator.variety_
-        module = cls(variety.group, estimator.component_.ranks, dtype=dtype, seed=variety.decomposition.seed)
+        module = cls(variety.group, estimator.component_.ranks, dtype=dtype, seed=variety.decomposition.seed,
+                     method=variety.method)
         with torch.no_grad():
             for j, i in enumerate(module.active):
                 b = variety.blocks[i]

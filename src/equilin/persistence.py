@@ -40,7 +40,7 @@ from typing import IO, Any, Self
 import numpy as np
 from numpy.typing import NDArray
 
-from equilin.equivariant import EquivariantComponent, EquivariantVariety
+from equilin.equivariant import EquivariantComponent, EquivariantVariety, choose_method
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.invariant import InvariantVariety
 
@@ -59,8 +59,11 @@ __all__ = [
 FORMAT = "equilin-model"
 """Value of the metadata key ``format``."""
 
-FORMAT_VERSION = 1
-"""Version of the file format written by :func:`save`; :func:`load` reads versions ``1..FORMAT_VERSION``."""
+FORMAT_VERSION = 2
+"""Version of the file format written by :func:`save`; :func:`load` reads versions ``1..FORMAT_VERSION``.
+Version 2: products of cyclic groups on grids (e.g. ``shift-xy``) name and order their blocks by
+frequency (:mod:`equilin.abelian`); an equivariant model of such a group in a version-1 file has its
+ranks in the former block order and is refused rather than loaded wrongly."""
 
 METADATA_KEY = "__equilin__"
 """Name of the archive member (``__equilin__.npy``, a ``uint8`` array) holding the UTF-8 JSON metadata."""
@@ -184,7 +187,7 @@ def load(path: str | os.PathLike[str], expected: type | tuple[type, ...] | None 
         if not issubclass(cls, expected):
             names = expected if isinstance(expected, tuple) else (expected,)
             raise TypeError(f"{where} holds an {key}, expected {' or '.join(_class_key(c) for c in names)}")
-    decoder = _Decoder(arrays, where)
+    decoder = _Decoder(arrays, where, meta["format_version"])
     if meta["kind"] == "estimator":
         obj = _decode_estimator(meta, decoder)
     else:
@@ -206,7 +209,7 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     meta = read_metadata(save(DenseAutoencoder(rank=3), Path(tmp) / "m.npz"))
     >>> meta["class"], meta["format_version"], meta["params"]
-    ('equilin.fit.DenseAutoencoder', 1, {'dict': [['rank', 3], ['batch_size', 8192]]})
+    ('equilin.fit.DenseAutoencoder', 2, {'dict': [['rank', 3], ['batch_size', 8192]]})
     """
     meta, _ = _read_verified(path)
     return meta
@@ -368,14 +371,22 @@ class _Decoder:
     """Inverse of :class:`_Encoder`; every array must be used exactly once; library objects that were
     encoded identically come back as one object (a component shares its variety with ``variety_``)."""
 
-    def __init__(self, arrays: dict[str, NDArray[Any]], where: str) -> None:
+    def __init__(self, arrays: dict[str, NDArray[Any]], where: str, version: int = FORMAT_VERSION) -> None:
         self.arrays = arrays
         self.where = where
+        self.version = version
         self.used: set[str] = set()
         self.objects: dict[str, Any] = {}
 
     def fail(self, message: str) -> PersistenceError:
         return PersistenceError(f"{self.where}: {message}")
+
+    def check_block_order(self, group: Any) -> None:
+        """Refuse block ranks written in the version-1 block order of a product of cyclic groups."""
+        if self.version < 2 and isinstance(group, PermutationGroup) and choose_method(group) == "abelian":
+            raise self.fail("this file (format version 1) holds an equivariant model of a product of cyclic "
+                            "groups, whose blocks have since been renamed and reordered by frequency; fit "
+                            "the model again and save it with this equilin")
 
     def array(self, name: Any) -> NDArray[Any]:
         if not isinstance(name, str) or name not in self.arrays:
@@ -457,8 +468,9 @@ class _Decoder:
         if tag == "invariant_variety" and isinstance(body, dict):
             return InvariantVariety(self.decode(body["group"]), body["m"], body["r"])
         if tag == "equivariant_variety" and isinstance(body, dict):
-            return EquivariantVariety(self.decode(body["group"]), body["r"], method=body["method"],
-                                      seed=body["seed"])
+            group = self.decode(body["group"])
+            self.check_block_order(group)
+            return EquivariantVariety(group, body["r"], method=body["method"], seed=body["seed"])
         if tag == "equivariant_component" and isinstance(body, dict):
             variety = self.decode(body["variety"])
             if not isinstance(variety, EquivariantVariety):
@@ -552,7 +564,8 @@ def _module_params(module: Any) -> dict[str, Any]:
     if name == "InvariantLinearAutoencoder":
         return {"group": module.group, "r": module.rank, "m": module.n_outputs}
     if name == "IsotypicLinearAutoencoder":
-        return {"group": module.group, "ranks": tuple(int(k) for k in module.block_ranks), "seed": module.seed}
+        return {"group": module.group, "ranks": tuple(int(k) for k in module.block_ranks), "seed": module.seed,
+                "method": module.method}
     sigma = module.sigma if module.sigma is not None else module.variety.group
     return {"sigma": sigma, "ranks": tuple(int(k) for k in module.block_ranks)}
 
@@ -594,6 +607,8 @@ def _decode_module(meta: Mapping[str, Any], decoder: _Decoder, map_location: Any
 
     cls = _resolve(meta["class"])
     params = decoder.decode(meta["params"])
+    if isinstance(params, dict) and meta["class"] == "equilin.nn.IsotypicLinearAutoencoder":
+        decoder.check_block_order(params.get("group"))
     if meta.get("dtype") not in ("float32", "float64") or not isinstance(meta.get("state"), list):
         raise decoder.fail(f"a module's dtype must be float32 or float64, got {meta.get('dtype')!r}")
     dtype = getattr(torch, meta["dtype"])
