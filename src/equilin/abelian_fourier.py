@@ -49,9 +49,10 @@ _SQRT2 = math.sqrt(2.0)
 
 
 class _GridReader:
-    """Where one grid shape's FFT feeds the blocks: for the blocks it carries, the index into the
-    flattened half spectrum (``rfftn``), the conjugation flag and the scale, and for the inverse the
-    entries to write (both ``f`` and ``-f`` where both lie in the half spectrum)."""
+    """Where one grid shape's FFT feeds the blocks it carries: the index of every block's coefficient
+    in the flattened half spectrum (``rfftn``), whether it is read conjugated (the block's frequency
+    is stored as ``-f``), the scale, and for the inverse the entries to write (both ``f`` and ``-f``
+    where both lie in the half spectrum)."""
 
     def __init__(self, shape: tuple[int, ...], frequencies: NDArray[np.int64], real: NDArray[np.bool_]) -> None:
         self.shape = shape
@@ -59,40 +60,42 @@ class _GridReader:
         half = shape[:-1] + (shape[-1] // 2 + 1,)
         self.half = half
         self.size = math.prod(half)
+        self.axes = tuple(range(2, 2 + len(shape)))
         stored = frequencies[:, -1] <= shape[-1] // 2
         read = np.where(stored[:, None], frequencies, (-frequencies) % o)
         self.read = np.ravel_multi_index(tuple(read.T), half)
-        self.conj = ~stored
+        self.conj = np.flatnonzero(~stored)
         self.scale = np.where(real, 1.0, _SQRT2)
+        self.uniform = bool(real.all() or not real.any())
         # the inverse: F[read] = (conj) w / scale; and F[-read] = conj of that when it is stored too
         twin = (-read) % o
         twin_stored = (twin[:, -1] <= shape[-1] // 2) & ~real
         self.twin = np.ravel_multi_index(tuple(twin[twin_stored].T), half)
         self.twin_of = np.flatnonzero(twin_stored)
 
-    def forward(self, G: NDArray[np.float64]) -> NDArray[np.complex128]:
-        """``(N, count, *shape)`` grid values -> ``(N, count, B_t)`` block coordinates."""
-        k = len(self.shape)
-        F = np.fft.rfftn(G, axes=tuple(range(2, 2 + k)), norm="ortho").reshape(G.shape[0], G.shape[1], -1)
-        W = F[:, :, self.read]
-        if self.conj.any():
+    def forward(self, G: NDArray[np.float64], out: NDArray[np.complex128] | None = None) -> NDArray[np.complex128]:
+        """``(N, count, *shape)`` grid values -> ``(N, count, B_t)`` block coordinates (into ``out``)."""
+        F = np.fft.rfftn(G, axes=self.axes, norm="ortho").reshape(G.shape[0], G.shape[1], -1)
+        W = np.take(F, self.read, axis=2, out=out)
+        if self.conj.size:
             W[:, :, self.conj] = W[:, :, self.conj].conj()
-        W *= self.scale
+        if self.uniform:
+            W *= float(self.scale[0])
+        else:
+            W *= self.scale
         return W
 
     def inverse(self, W: NDArray[np.complex128]) -> NDArray[np.float64]:
         """``(N, count, B_t)`` block coordinates -> ``(N, count, *shape)`` grid values."""
         N, count = W.shape[:2]
         V = W / self.scale
-        if self.conj.any():
+        if self.conj.size:
             V[:, :, self.conj] = V[:, :, self.conj].conj()
         F = np.zeros((N, count, self.size), dtype=np.complex128)
         F[:, :, self.read] = V
         if self.twin.size:
             F[:, :, self.twin] = V[:, :, self.twin_of].conj()
-        k = len(self.shape)
-        return np.fft.irfftn(F.reshape((N, count) + self.half), s=self.shape,
-                             axes=tuple(range(2, 2 + k)), norm="ortho")
+        return np.fft.irfftn(F.reshape((N, count) + self.half), s=self.shape, axes=self.axes, norm="ortho")
 
 
 class AbelianFourierDecomposition(BlockOperator):
@@ -156,9 +159,17 @@ class AbelianFourierDecomposition(BlockOperator):
         used = np.zeros(len(blocks), dtype=np.int64)
         self._readers: list[_GridReader] = []
         self._columns: list[NDArray[np.int64]] = []
+        # a block's coordinates follow the character a or -a: the one whose frequency the real FFT
+        # stores in the first grid shape carrying it (so a single grid shape is read without conjugation)
+        sign = np.zeros(len(blocks), dtype=np.int64)
+        for shape, (freqs, ids) in zip(S.shapes, S.type_blocks):
+            new = sign[ids] == 0
+            sign[ids[new]] = np.where(freqs[new, -1] <= shape[-1] // 2, 1, -1)
         for shape, grid, (freqs, ids) in zip(S.shapes, S.grids, S.type_blocks):
             count = grid.shape[0]
-            self._readers.append(_GridReader(shape, freqs, real[ids]))
+            o = np.array(shape, dtype=np.int64)
+            signed = (freqs * sign[ids][:, None]) % o
+            self._readers.append(_GridReader(shape, signed, real[ids]))
             # column of orbit c of this type in block ids[j]: starts + used + c
             cols = starts[ids][None, :] + used[ids][None, :] + np.arange(count)[:, None]
             self._columns.append(cols)
@@ -166,24 +177,50 @@ class AbelianFourierDecomposition(BlockOperator):
         if not np.array_equal(used, [b.size for b in blocks]):
             raise RuntimeError("internal error: block copies do not add up to the multiplicities")
         self._starts = starts
+        self._real_columns = np.concatenate([np.arange(starts[i], starts[i + 1])
+                                             for i in np.flatnonzero(real)]).astype(np.int64)
         self._flat = [grid.reshape(grid.shape[0], -1) for grid in S.grids]
 
     # -- the operator --------------------------------------------------------------------------------
-    def to_blocks(self, X: NDArray[np.float64]) -> list[NDArray[Any]]:
-        """Block coordinates of row vectors ``X`` (``N x n``): per block an ``N x m`` array (complex for
-        complex blocks, real for real ones), views into one buffer."""
+    def _buffer(self, X: NDArray[np.float64]) -> NDArray[np.complex128]:
+        """All block coordinates of ``X`` (``N x n``) side by side: ``N x sum_i m_i`` complex, block ``i``
+        in columns ``starts[i]:starts[i + 1]`` (real blocks with zero imaginary part)."""
         N = X.shape[0]
         W = np.empty((N, self._width), dtype=np.complex128)
         step = max(1, _CHUNK_ELEMENTS // self.n)
+        direct = len(self._readers) == 1 and self._flat[0].shape[0] == 1   # one orbit: columns in order
         for start in range(0, N, step):
             stop = min(N, start + step)
             rows = X[start:stop]
             for reader, flat, cols in zip(self._readers, self._flat, self._columns):
                 G = np.take(rows, flat, axis=1).reshape((stop - start, flat.shape[0]) + reader.shape)
-                W[start:stop, cols] = reader.forward(G)
+                if direct:
+                    reader.forward(G, out=W[start:stop].reshape(stop - start, 1, -1))
+                else:
+                    W[start:stop, cols] = reader.forward(G)
+        if self._real_columns.size:
+            W[:, self._real_columns] = W[:, self._real_columns].real
+        return W
+
+    def to_blocks(self, X: NDArray[np.float64]) -> list[NDArray[Any]]:
+        """Block coordinates of row vectors ``X`` (``N x n``): per block an ``N x m`` array (complex for
+        complex blocks, real for real ones), views into one buffer."""
+        W = self._buffer(X)
+        return [W[:, a:z].real if b.kind == "real" else W[:, a:z]
+                for b, a, z in zip(self.blocks, self._starts[:-1].tolist(), self._starts[1:].tolist())]
+
+    def grams(self, X: NDArray[np.float64]) -> list[NDArray[Any]]:
+        """``C_b^H C_b`` per block; all one-column blocks from one pass over the buffer."""
+        W = self._buffer(X)
+        parts = W.view(np.float64)                                   # N x 2 width: Re, Im interleaved
+        energy = np.einsum("nc,nc->c", parts, parts).reshape(-1, 2).sum(axis=1)
         out: list[NDArray[Any]] = []
         for b, a, z in zip(self.blocks, self._starts[:-1].tolist(), self._starts[1:].tolist()):
-            out.append(W[:, a:z].real if b.kind == "real" else W[:, a:z])
+            if z - a == 1:
+                out.append(np.full((1, 1), energy[a], dtype=np.float64 if b.kind == "real" else np.complex128))
+            else:
+                C = W[:, a:z].real if b.kind == "real" else W[:, a:z]
+                out.append(C.conj().T @ C)
         return out
 
     def from_blocks(self, arrays: Sequence[NDArray[Any]], N: int) -> NDArray[np.float64]:

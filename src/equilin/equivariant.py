@@ -856,6 +856,25 @@ class EquivariantVariety:
             out.append(block[0] if single else block)
         return out
 
+    def block_grams(self, X: ArrayLike) -> list[NDArray[Any]]:
+        """``C_b^H C_b`` for every block ``b``, ``C_b`` = :meth:`to_blocks` ``(X)[b]`` (the statistics of
+        the closed-form fit): ``d_b x d_b``, complex on complex blocks. The FFT backend for products of
+        cyclic groups computes the one-column blocks (one per frequency) in one pass.
+
+        Examples
+        --------
+        >>> E = EquivariantVariety(Permutation.from_cycles("(1 2)", 2), 1)
+        >>> [np.round(g, 12).tolist() for g in E.block_grams([[1.0, 0.0], [0.0, 1.0]])]
+        [[[1.0]], [[1.0]]]
+        """
+        arr, _ = self._check_vectors(X, "X")
+        if self._decomposition is not None:
+            _check_finite(arr, "X")
+            grams = self._decomposition.grams(arr)
+        else:
+            grams = [c.conj().T @ c for c in self.to_blocks(arr)]
+        return grams
+
     def _check_blocks(self, blocks: Any, name: str, square: bool = False) -> tuple[list[NDArray[Any]], int | None]:
         if isinstance(blocks, np.ndarray) or not isinstance(blocks, Sequence):
             raise ValueError(f"{name} must be a list with one array per block ({len(self.blocks)} blocks: "

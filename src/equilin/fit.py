@@ -198,7 +198,7 @@ class _Kernel:
 class _DenseKernel(_Kernel):
     def batch(self, x: NDArray[np.float64], y: NDArray[np.float64] | None, into: _Stats | None) -> _Stats:
         target = x if y is None else y
-        return _collect(into, [x.T @ x], None if y is None else [x.T @ y], float(np.sum(target * target)),
+        return _collect(into, [x.T @ x], None if y is None else [x.T @ y], _sum_squares(target),
                         len(x))
 
 
@@ -209,7 +209,7 @@ class _InvariantKernel(_Kernel):
     def batch(self, x: NDArray[np.float64], y: NDArray[np.float64] | None, into: _Stats | None) -> _Stats:
         z = self.variety.orbit_sums(x)
         target = x if y is None else y
-        return _collect(into, [z.T @ z], [z.T @ target], float(np.sum(target * target)), len(x))
+        return _collect(into, [z.T @ z], [z.T @ target], _sum_squares(target), len(x))
 
 
 class _EquivariantKernel(_Kernel):
@@ -217,12 +217,18 @@ class _EquivariantKernel(_Kernel):
         self.variety = variety
 
     def batch(self, x: NDArray[np.float64], y: NDArray[np.float64] | None, into: _Stats | None) -> _Stats:
-        xb = self.variety.to_blocks(x)
         target = x if y is None else y
-        yb = None if y is None else self.variety.to_blocks(y)
-        return _collect(into, (c.conj().T @ c for c in xb),
-                        None if yb is None else (c.conj().T @ t for c, t in zip(xb, yb)),
-                        float(np.sum(target * target)), len(x))
+        if y is None:
+            return _collect(into, self.variety.block_grams(x), None, _sum_squares(target), len(x))
+        xb = self.variety.to_blocks(x)
+        yb = self.variety.to_blocks(y)
+        return _collect(into, (c.conj().T @ c for c in xb), (c.conj().T @ t for c, t in zip(xb, yb)),
+                        _sum_squares(target), len(x))
+
+
+def _sum_squares(x: NDArray[np.float64]) -> float:
+    flat = np.ascontiguousarray(x).reshape(-1)
+    return float(flat @ flat)
 
 
 def _tree_sum(parts: list[Any], add: Any) -> Any:

@@ -762,6 +762,10 @@ class BlockOperator:
               for i, Z in enumerate(operators)}                              # C_i R_i, n x m_i delta_i
         return self._vectors(CR, self.n)
 
+    def grams(self, X: NDArray[np.float64]) -> list[NDArray[Any]]:
+        """``R_b^H R_b`` for the folded rows ``R_b`` of every block (:meth:`to_blocks`)."""
+        return [c.conj().T @ c for c in self.to_blocks(X)]
+
     def vectors_to_coordinates(self, X: NDArray[np.float64], which: Sequence[int]) -> list[NDArray[np.float64]]:
         """Real coordinates (``N x m_i delta_i``, copy-major) of row vectors ``X`` on every block in
         ``which``, in one pass."""
