@@ -634,6 +634,10 @@ class EquivariantAutoencoder(_ClosedFormBase):
     r : int, optional
         Rank budget for ``ranks="best"`` (for explicit ranks it defaults to their weighted sum).
     batch_size : int
+    method : {"auto", "fourier", "abelian", "generic"}
+        The backend of :class:`~equilin.equivariant.EquivariantVariety` (``"auto"``: decided by
+        :func:`~equilin.equivariant.choose_method`); backends that apply to the same group give the same
+        blocks and the same fit.
 
     Attributes
     ----------
@@ -667,15 +671,16 @@ class EquivariantAutoencoder(_ClosedFormBase):
     (True, 14)
     """
 
-    _param_names = ("sigma", "ranks", "r", "batch_size")
+    _param_names = ("sigma", "ranks", "r", "batch_size", "method")
 
     def __init__(self, sigma: Permutation | PermutationGroup,
                  ranks: Sequence[int] | Mapping[Any, int] | str = "best", r: int | None = None,
-                 batch_size: int = 8192) -> None:
+                 batch_size: int = 8192, method: str = "auto") -> None:
         self.sigma = sigma
         self.ranks = ranks
         self.r = r
         self.batch_size = batch_size
+        self.method = method
 
     def _variety(self) -> EquivariantVariety:
         if isinstance(self.ranks, str):
@@ -683,15 +688,15 @@ class EquivariantAutoencoder(_ClosedFormBase):
                 raise ValueError(f"ranks must be a rank tuple, a mapping or 'best', got {self.ranks!r}")
             if self.r is None:
                 raise ValueError("ranks='best' needs the rank budget r")
-            return EquivariantVariety(self.sigma, check_int(self.r, "r", 0))
+            return EquivariantVariety(self.sigma, check_int(self.r, "r", 0), method=self.method)
         # explicit ranks: the budget is their weighted sum unless r is given
-        fitted = EquivariantVariety.for_ranks(self.sigma, self.ranks)
+        fitted = EquivariantVariety.for_ranks(self.sigma, self.ranks, method=self.method)
         if self.r is None:
             return fitted
         r = check_int(self.r, "r", 0)
         if fitted.r > r:
             raise ValueError(f"the ranks use a weighted rank of {fitted.r}, more than r={r}")
-        return EquivariantVariety(self.sigma, r)
+        return EquivariantVariety(self.sigma, r, method=self.method)
 
     _single_block = False
 
