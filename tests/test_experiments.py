@@ -391,7 +391,14 @@ def test_other_groups_on_digits(group: str) -> None:
     best = result.model("best")
     assert all(best.train_mse <= m.train_mse + 1e-12 for m in result.models if m.name != "dense")
     assert group in result.data["group"] and "moved by" in result.table()
-    with pytest.raises(ValueError, match="closed form only"):
-        run_mnist("digits", rank=20, group=group, train="adam", progress=False)
+    # Adam for every group: the isotypic module, equivariant after float32 training
+    trained = run_mnist("digits", rank=20, group=group, train="adam", epochs=2, progress=False,
+                        limit_train=400, limit_test=100)
+    assert [(m.name, m.training) for m in trained.models] == [(name, "adam") for name in names]
+    for m in trained.models:
+        assert (m.equivariance_error < 1e-5) == (m.name != "dense")
+        assert m.params == result.model(m.name).params
+    with pytest.raises(ValueError, match="has the models dense, equal-rank, best"):
+        run_mnist("digits", rank=20, group=group, train="adam", adam_models=["high-pass"], progress=False)
     with pytest.raises(ValueError, match="group must be one of"):
         run_mnist("digits", rank=20, group="rot45", progress=False)

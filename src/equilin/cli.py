@@ -493,8 +493,6 @@ def cmd_mnist(args: argparse.Namespace) -> None:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
-    if args.group != "shift-x" and args.train != "closed-form":
-        raise UsageError(f"--group {args.group} is fitted in closed form only; drop --train {args.train}")
     adam_models = None
     if args.adam_models is not None:
         if args.train == "closed-form":
@@ -792,7 +790,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "both ways), rotations and flips (data moved by random D4 elements), or p4m "
                           "(the torus image's shifts, rotations and flips: random D4 elements, then "
                           "shifts both ways); all but the first fit dense, equal-rank (when r allows) "
-                          "and best, in closed form")
+                          "and best (closed form, Adam with the isotypic module, or both)")
     mni.add_argument("--train", choices=("closed-form", "adam", "both"), default="closed-form",
                      help="closed-form optimum, Adam, or both (default closed-form)")
     mni.add_argument("--adam-models", metavar="NAMES",

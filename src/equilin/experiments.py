@@ -77,7 +77,7 @@ from numpy.typing import NDArray
 from equilin import data as _data
 from equilin.equivariant import EquivariantVariety
 from equilin.fit import DenseAutoencoder, EquivariantAutoencoder
-from equilin.groups import PermutationGroup, image_group, image_shift
+from equilin.groups import Permutation, PermutationGroup, image_group, image_shift
 from equilin.validation import check_int
 
 __all__ = [
@@ -661,9 +661,11 @@ def run_mnist(data: str | os.PathLike[str] = "mnist", rank: int = 99, train: str
         oversubscription that makes the many small BLAS products of the block fits (and Adam's
         steps) spin: measured on the 2-core development machine with two competing processes, one
         closed-form equivariant fit took 21.6 s with two BLAS threads and 1.4-2.0 s with one.
-    group : {"shift-x", "shift-xy", "d4"}
+    group : {"shift-x", "shift-xy", "d4", "p4m"}
         The symmetry (:data:`GROUPS`): the talk's horizontal shifts, or both shifts, or rotations and
-        flips, each with data moved accordingly. Other groups are fitted in closed form only.
+        flips, or both (the image as a torus), each with data moved accordingly. For a group other than
+        ``shift-x`` the models are dense, equal-rank and best, trained in closed form, with Adam
+        (:class:`equilin.nn.IsotypicLinearAutoencoder`), or both.
 
     Returns
     -------
@@ -692,9 +694,13 @@ def run_mnist(data: str | os.PathLike[str] = "mnist", rank: int = 99, train: str
         threads = check_int(threads, "threads", 1)
     if group not in GROUPS:
         raise ValueError(f"group must be one of {', '.join(GROUPS)}, got {group!r}")
-    if group != "shift-x" and train != "closed-form":
-        raise ValueError(f"group={group!r} is fitted in closed form only (train='closed-form'); the torch "
-                         "modules of equilin.nn cover cyclic groups")
+    if group != "shift-x" and adam:
+        general = ("dense", "equal-rank", "best")       # the models of _general_specs
+        if adam_models is None:
+            adam = general
+        elif any(name not in general for name in adam):
+            raise ValueError(f"group={group!r} has the models {', '.join(general)} (the others are defined by "
+                             f"the talk's shift-x blocks); got adam_models={list(adam)}")
     out_dir = None if out is None else Path(out)
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"out must be a directory, but {out_dir} is a file")
@@ -829,7 +835,7 @@ def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tu
             predict = _torch_predict(module)
             results[spec.name, "adam"] = ModelResult(
                 spec.name, "adam", ranks_of(spec, chosen), int(module.n_parameters()), _mse(predict, X),
-                _mse(predict, X_test), seconds, equivariance_error(predict, check),
+                _mse(predict, X_test), seconds, check_error(predict),
                 talk[spec.name], rank if chosen is None else weighted_rank(variety, chosen),
                 spec.note)
             predictors[spec.name, "adam"] = predict
@@ -851,8 +857,10 @@ def _train_adam(stages: _Stages, spec: _Spec, n: int, rank: int, sigma: Any, cho
         torch.manual_seed(seed)
         if chosen is None:
             module: Any = enn.DenseLinearAutoencoder(n, rank, dtype=torch.float32)
-        else:
+        elif isinstance(sigma, Permutation):
             module = enn.EquivariantLinearAutoencoder(sigma, chosen, dtype=torch.float32)
+        else:   # any group: the isotypic module (FFT or orbit-wise blocks, as the closed form)
+            module = enn.IsotypicLinearAutoencoder(sigma, chosen, dtype=torch.float32)
         start = time.perf_counter()
         enn.train(module, X, epochs=epochs, batch_size=ADAM_BATCH_SIZE, lr=lr, seed=seed, progress=progress)
         seconds = time.perf_counter() - start
