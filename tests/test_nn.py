@@ -338,6 +338,43 @@ def test_isotypic_module_beyond_the_dense_limit() -> None:
     assert_equivariant(lambda X: model(torch.from_numpy(X)).detach().numpy(), group, atol=1e-10)
     x = torch.rand(3, group.n, dtype=torch.float64)
     D = model.variety.decomposition
-    for coords, i in zip(model._coordinates(x), model.active):
-        assert np.abs(coords.numpy() - D.vectors_to_block_coordinates(x.numpy(), i)).max() < 1e-12
+    checked = 0
+    for coords, (members, *_) in zip(model._coordinates(x), model._groups):   # (N, B, m delta) per group
+        for position, j in enumerate(members):
+            i = model.active[j]
+            assert np.abs(coords[:, position].numpy() - D.vectors_to_block_coordinates(x.numpy(), i)).max() < 1e-12
+            checked += 1
+    assert checked == len(model.active) == 4
     assert model(torch.zeros(0, group.n, dtype=torch.float64)).shape == (0, group.n)
+
+
+def test_isotypic_module_groups_blocks_and_reads_the_per_block_layout() -> None:
+    """Blocks of one shape share one batched parameter (shift-xy: one group per field); a state_dict in
+    the former layout (one encoders.j / decoders.j per active block) loads into the same function."""
+    from equilin.equivariant import EquivariantVariety
+    from equilin.groups import image_group
+    from equilin.nn import IsotypicLinearAutoencoder
+
+    group = image_group("shift-xy", 6, 6)
+    ranks = next(EquivariantVariety(group, 9).components()).ranks
+    torch.manual_seed(0)
+    model = IsotypicLinearAutoencoder(group, ranks, dtype=torch.float64)
+    assert [(g[0], g[1]) for g in model._groups] == [([0, 3, 5], 1), ([1, 2, 4], 2)]   # (blocks, field dim)
+    assert not model._identity_codes           # real and complex blocks interleave in block order
+    assert model.n_parameters() == model.component.n_params
+    legacy = {}
+    for j in range(len(model.active)):
+        enc, dec = model.block_parameters(j)
+        legacy[f"encoders.{j}"], legacy[f"decoders.{j}"] = enc.detach().clone(), dec.detach().clone()
+    fresh = IsotypicLinearAutoencoder(group, ranks, dtype=torch.float64)
+    fresh.load_state_dict(legacy)
+    x = torch.rand(4, group.n, dtype=torch.float64)
+    assert torch.allclose(fresh(x), model(x), atol=1e-14)
+    assert_equivariant(lambda X: model(torch.from_numpy(X)).detach().numpy(), group, atol=1e-12)
+    # codes come back in the order of the active blocks, whatever the grouping
+    z = model.encode(x)
+    assert torch.allclose(model.decode(z), model(x), atol=1e-14)
+    first = model.active[0]
+    C = model.variety.decomposition.vectors_to_block_coordinates(x.numpy(), first)
+    enc, _ = model.block_parameters(0)
+    assert np.allclose(z[:, :enc.shape[1]].numpy(), C @ enc[0].detach().numpy().T)

@@ -641,13 +641,16 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
 
     Notes
     -----
-    Block ``i`` of rank ``k`` has an encoder ``encoders[i]`` of shape ``(dim_R D, k, m)`` and a decoder
-    ``decoders[i]`` of shape ``(dim_R D, m, k)``: the real components of a ``D``-matrix (for ``H``: the
-    coefficients of ``1, i, j, k``), so :meth:`n_parameters` is ``sum 2 dim_R(D) m k`` =
-    :attr:`~equilin.equivariant.EquivariantComponent.n_params`. The forward pass is ``x Q_b`` for the
-    active blocks (computed orbit-wise: :meth:`equilin.isotypic.IsotypicDecomposition.orbit_type_bases`),
-    one product with the realized encoder per block (the ``delta / dim_R D`` copies of the irreducible
-    folded into the batch), the realized decoder, and ``Q_b^T`` (orbit-wise again, then one scatter).
+    Active block ``j`` of rank ``k`` has an encoder of shape ``(dim_R D, k, m)`` and a decoder of
+    shape ``(dim_R D, m, k)`` (:meth:`block_parameters`; stored stacked, one parameter per group of
+    blocks of the same shape, ``encoders[g]`` of shape ``(B, dim_R D, k, m)``): the real components of
+    a ``D``-matrix (for ``H``: the coefficients of ``1, i, j, k``), so :meth:`n_parameters` is
+    ``sum 2 dim_R(D) m k`` = :attr:`~equilin.equivariant.EquivariantComponent.n_params`. The forward
+    pass is ``x Q_b`` for the active blocks (orbit-wise, from
+    :meth:`equilin.isotypic.BlockOperator.orbit_type_bases`: one gather and one product per orbit type;
+    for a transitive group one product with the basis in point order), one batched product per group
+    of blocks with the realized encoders (the ``delta / dim_R D`` copies of an irreducible folded into
+    the batch), the realized decoders, and ``Q_b^T`` (orbit-wise again).
 
     Examples
     --------
@@ -678,94 +681,156 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
         decomposition = self.variety.decomposition
         self.register_buffer("_anchor", torch.zeros(0, dtype=dtype), persistent=False)
         self.active = [i for i, k in enumerate(parsed) if k > 0]
-        self.encoders, self.decoders = nn.ParameterList(), nn.ParameterList()
-        for j, i in enumerate(self.active):
-            b, k = self.variety.blocks[i], parsed[i]
-            d = b.field_dim
-            self.register_buffer(f"units_{j}", torch.from_numpy(field_units(d)).to(dtype), persistent=False)
-            bound = 1.0 / math.sqrt(b.size * d)
-            self.encoders.append(nn.Parameter(torch.empty(d, k, b.size, dtype=dtype).uniform_(-bound, bound)))
-            self.decoders.append(nn.Parameter(torch.empty(d, b.size, k, dtype=dtype).uniform_(-bound, bound)))
         self._build_orbit_operator(decomposition, dtype)
+        self.encoders, self.decoders = nn.ParameterList(), nn.ParameterList()
+        for g, (members, d, reps, k, m, _) in enumerate(self._groups):
+            self.register_buffer(f"units_{g}", torch.from_numpy(field_units(d)).to(dtype), persistent=False)
+            bound = 1.0 / math.sqrt(m * d)
+            B = len(members)
+            self.encoders.append(nn.Parameter(torch.empty(B, d, k, m, dtype=dtype).uniform_(-bound, bound)))
+            self.decoders.append(nn.Parameter(torch.empty(B, d, m, k, dtype=dtype).uniform_(-bound, bound)))
+
+    def block_parameters(self, j: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The encoder ``(d, k, m)`` and decoder ``(d, m, k)`` of active block ``j`` (views into the
+        parameters of its group)."""
+        g, position = self._place[j]
+        return self.encoders[g][position], self.decoders[g][position]
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
+        """Also accept the layout of equilin before block groups: one ``encoders.j`` / ``decoders.j``
+        per active block ``j`` (3-D), stacked here into the groups."""
+        first = state_dict.get(f"{prefix}encoders.0")
+        if first is not None and first.ndim == 3:
+            for name in ("encoders", "decoders"):
+                blocks = [state_dict.pop(f"{prefix}{name}.{j}") for j in range(len(self.active))
+                          if f"{prefix}{name}.{j}" in state_dict]
+                if len(blocks) == len(self.active):
+                    for g, (members, *_) in enumerate(self._groups):
+                        state_dict[f"{prefix}{name}.{g}"] = torch.stack([blocks[j] for j in members])
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def _build_orbit_operator(self, decomposition: Any, dtype: torch.dtype) -> None:
-        """Buffers of the orbit-wise ``x -> x Q_b`` for the active blocks: ``_gather`` lists the points
-        type by type (orbit by orbit, aligned), ``local_t`` holds the active blocks' columns of one
-        orbit's basis; ``self._types`` the layout ``(start, count, size, [(block j, first column,
-        width)])`` in plain ints."""
+        """Buffers of the orbit-wise ``x -> x Q_b`` for the active blocks, batched.
+
+        The active blocks are grouped by (field, copies of the irreducible, rank, columns per orbit of
+        every type): the blocks of one group are computed together, by one batched product per group
+        (every frequency of a translation group falls into a few groups). ``_gather`` lists the points
+        type by type (orbit by orbit, aligned); ``local_t`` holds the active blocks' columns of one
+        orbit's basis, group after group; ``self._groups`` the groups ``(active positions, d, reps, k,
+        m, per-type widths)`` and ``self._types`` the layout ``(start, count, size, [(group, first
+        column, width per block)])``, in plain ints. Codes are produced group after group and put back
+        into the order of the active blocks by ``_to_codes``."""
+        bases = decomposition.orbit_type_bases()
+        profile = {j: tuple(splits[i + 1] - splits[i] for _, _, splits in bases) for j, i in enumerate(self.active)}
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for j, i in enumerate(self.active):
+            b = self.variety.blocks[i]
+            key = (b.field_dim, b.weight // b.field_dim, self.block_ranks[i], b.size, profile[j])
+            groups.setdefault(key, []).append(j)
+        self._groups = [(members, *key) for key, members in groups.items()]
+        self._place = {j: (g, position) for g, (members, *_) in enumerate(self._groups)
+                       for position, j in enumerate(members)}
         gather, self._types = [], []
         start = 0
-        for t, (points, basis, splits) in enumerate(decomposition.orbit_type_bases()):
+        for t, (points, basis, splits) in enumerate(bases):
             count, size = points.shape
             columns, layout, width = [], [], 0
-            for j, i in enumerate(self.active):
-                a, b = splits[i], splits[i + 1]
-                if b > a:
-                    columns.append(basis[:, a:b])
-                    layout.append((j, width, b - a))
-                    width += b - a
+            for g, (members, *_, widths) in enumerate(self._groups):
+                w = widths[t]
+                if not w:
+                    continue
+                for j in members:
+                    i = self.active[j]
+                    columns.append(basis[:, splits[i]:splits[i + 1]])
+                layout.append((g, width, w))
+                width += w * len(members)
             gather.append(points.ravel())
             if width:
-                local = np.ascontiguousarray(np.concatenate(columns, axis=1))
+                local = np.concatenate(columns, axis=1)
+                if len(bases) == 1 and count == 1:    # one orbit: the basis in point order, no gather
+                    local = local[np.argsort(points[0])]
+                local = np.ascontiguousarray(local)
                 self.register_buffer(f"local_{t}", torch.from_numpy(local).to(dtype), persistent=False)
             self._types.append((start, count, size, layout))
             start += count * size
+        self._transitive = len(bases) == 1 and bases[0][0].shape[0] == 1
         order = np.concatenate(gather)
         self.register_buffer("_gather", torch.from_numpy(order), persistent=False)
         self.register_buffer("_scatter", torch.from_numpy(np.argsort(order)), persistent=False)
+        # codes: group after group -> the order of the active blocks (and back)
+        starts = np.cumsum([0] + [self._code_width(j) for j in range(len(self.active))])
+        grouped = np.concatenate([np.arange(starts[j], starts[j + 1]) for members, *_ in self._groups
+                                  for j in members] or [np.zeros(0, dtype=np.int64)]).astype(np.int64)
+        self._identity_codes = bool(np.array_equal(grouped, np.arange(grouped.size)))
+        self.register_buffer("_from_codes", torch.from_numpy(grouped), persistent=False)
+        self.register_buffer("_to_codes", torch.from_numpy(np.argsort(grouped)), persistent=False)
+
+    def _code_width(self, j: int) -> int:
+        b = self.variety.blocks[self.active[j]]
+        return (b.weight // b.field_dim) * self.block_ranks[self.active[j]] * b.field_dim
 
     def _coordinates(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """``x Q_b`` (``N x m delta``, copy-major) for every active block, orbit-wise."""
+        """``x Q_b`` for every group of active blocks: ``(N, B, m delta)`` (copy-major per block),
+        orbit-wise."""
         N = x.shape[0]
-        xg = x.index_select(1, self._gather)
-        parts: list[list[torch.Tensor]] = [[] for _ in self.active]
+        xg = x if self._transitive else x.index_select(1, self._gather)
+        parts: list[list[torch.Tensor]] = [[] for _ in self._groups]
         for t, (start, count, size, layout) in enumerate(self._types):
             if not layout:
                 continue
             Y = xg[:, start:start + count * size].reshape(N, count, size) @ getattr(self, f"local_{t}")
-            for j, a, w in layout:
-                parts[j].append(Y[:, :, a:a + w].reshape(N, count * w))
-        return [torch.cat(p, dim=1) if len(p) > 1 else p[0] for p in parts]
+            for g, a, w in layout:
+                B = len(self._groups[g][0])
+                piece = Y[:, :, a:a + B * w].reshape(N, count, B, w).transpose(1, 2)
+                parts[g].append(piece.reshape(N, B, count * w))
+        return [torch.cat(p, dim=2) if len(p) > 1 else p[0] for p in parts]
 
     def _vectors(self, coords: list[torch.Tensor]) -> torch.Tensor:
-        """``sum_b coords_b Q_b^T`` (``N x n``) from the active blocks' coordinates: the adjoint of
-        :meth:`_coordinates`."""
+        """``sum_b coords_b Q_b^T`` (``N x n``) from the groups' coordinates (``(N, B, m delta)``): the
+        adjoint of :meth:`_coordinates`."""
         N = coords[0].shape[0]
-        used = [0] * len(self.active)
+        used = [0] * len(self._groups)
         pieces = []
         for t, (start, count, size, layout) in enumerate(self._types):
             if not layout:
                 pieces.append(coords[0].new_zeros((N, count * size)))
                 continue
             cols = []
-            for j, _, w in layout:
-                cols.append(coords[j][:, used[j]:used[j] + count * w].reshape(N, count, w))
-                used[j] += count * w
+            for g, _, w in layout:
+                B = len(self._groups[g][0])
+                piece = coords[g][:, :, used[g]:used[g] + count * w].reshape(N, B, count, w).transpose(1, 2)
+                cols.append(piece.reshape(N, count, B * w))
+                used[g] += count * w
             Y = torch.cat(cols, dim=2) if len(cols) > 1 else cols[0]
             pieces.append((Y @ getattr(self, f"local_{t}").T).reshape(N, count * size))
+        if self._transitive:
+            return pieces[0]
         return torch.cat(pieces, dim=1).index_select(1, self._scatter)
 
     def _reference(self) -> torch.Tensor:
         return self._anchor
 
-    @staticmethod
-    def _realized(weight: torch.Tensor, units: torch.Tensor) -> torch.Tensor:
-        """``sum_t weight[t] (x) units[t]`` with the unit index innermost: ``(rows d, cols d)``."""
-        d, rows, cols = weight.shape
-        return torch.einsum("tab,tuv->aubv", weight, units).reshape(rows * d, cols * d)
+    def _realized(self, weights: nn.ParameterList, g: int) -> torch.Tensor:
+        """``sum_t W[t] (x) units[t]`` for every block of group ``g``: ``(B, rows d, cols d)``."""
+        W = weights[g]
+        B, d, rows, cols = W.shape
+        if d == 1:
+            return W.reshape(B, rows, cols)
+        return torch.einsum("ztab,tuv->zaubv", W, getattr(self, f"units_{g}")).reshape(B, rows * d, cols * d)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         N = x.shape[0]
-        codes = []
-        for j, (i, coords) in enumerate(zip(self.active, self._coordinates(x) if self.active else [])):
-            b = self.variety.blocks[i]
-            d, reps = b.field_dim, b.weight // b.field_dim
-            coords = coords.reshape(N, b.size, reps, d).transpose(1, 2).reshape(N * reps, b.size * d)
-            W = self._realized(self.encoders[j], getattr(self, f"units_{j}"))
-            codes.append((coords @ W.T).reshape(N, reps * self.block_ranks[i] * d))   # (N, reps k d)
-        if not codes:
+        if not self.active:
             return x.new_zeros((N, 0))
-        return torch.cat(codes, dim=1)
+        codes = []
+        for g, coords in enumerate(self._coordinates(x)):
+            members, d, reps, k, m, _ = self._groups[g]
+            B = len(members)
+            c = coords.reshape(N, B, m, reps, d).permute(1, 0, 3, 2, 4).reshape(B, N * reps, m * d)
+            out = torch.bmm(c, self._realized(self.encoders, g).transpose(1, 2))     # (B, N reps, k d)
+            codes.append(out.reshape(B, N, reps * k * d).transpose(0, 1).reshape(N, B * reps * k * d))
+        z = torch.cat(codes, dim=1) if len(codes) > 1 else codes[0]
+        return z if self._identity_codes else z.index_select(1, self._to_codes)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         if z.ndim != 2 or z.shape[1] != self.rank:
@@ -773,16 +838,17 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
         N = z.shape[0]
         if not self.active:
             return z.new_zeros((N, self.n_outputs))
+        if not self._identity_codes:
+            z = z.index_select(1, self._from_codes)
         blocks = []
         start = 0
-        for j, i in enumerate(self.active):
-            b, k = self.variety.blocks[i], self.block_ranks[i]
-            d, reps = b.field_dim, b.weight // b.field_dim
-            width = reps * k * d
-            part = z[:, start:start + width].reshape(N * reps, k * d)
+        for g, (members, d, reps, k, m, _) in enumerate(self._groups):
+            B = len(members)
+            width = B * reps * k * d
+            part = z[:, start:start + width].reshape(N, B, reps, k * d).permute(1, 0, 2, 3).reshape(B, N * reps, k * d)
             start += width
-            W = self._realized(self.decoders[j], getattr(self, f"units_{j}"))
-            blocks.append((part @ W.T).reshape(N, reps, b.size, d).transpose(1, 2).reshape(N, b.size * b.weight))
+            out = torch.bmm(part, self._realized(self.decoders, g).transpose(1, 2))   # (B, N reps, m d)
+            blocks.append(out.reshape(B, N, reps, m, d).permute(1, 0, 3, 2, 4).reshape(N, B, m * reps * d))
         return self._vectors(blocks)
 
     @classmethod
@@ -807,8 +873,9 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
                     basis = adjoint_basis(left)
                     right = basis.conj().T @ left @ right
                     left = basis
-                module.decoders[j].copy_(torch.from_numpy(_field_parts(left, b.kind).copy()))
-                module.encoders[j].copy_(torch.from_numpy(_field_parts(right, b.kind).copy()))
+                encoder, decoder = module.block_parameters(j)
+                decoder.copy_(torch.from_numpy(_field_parts(left, b.kind).copy()))
+                encoder.copy_(torch.from_numpy(_field_parts(right, b.kind).copy()))
         return module
 
 
