@@ -377,4 +377,4 @@ def test_isotypic_module_groups_blocks_and_reads_the_per_block_layout() -> None:
     first = model.active[0]
     C = model.variety.decomposition.vectors_to_block_coordinates(x.numpy(), first)
     enc, _ = model.block_parameters(0)
-    assert np.allclose(z[:, :enc.shape[1]].numpy(), C @ enc[0].detach().numpy().T)
+    assert np.allclose(z[:, :enc.shape[1]].detach().numpy(), C @ enc[0].detach().numpy().T)
