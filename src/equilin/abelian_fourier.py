@@ -133,8 +133,9 @@ class AbelianFourierDecomposition(BlockOperator):
         if self.n == 0:
             raise ValueError("the group acts on an empty set (n = 0); equivariant maps need n >= 1")
         self.seed: int = 0
+        structure = AbelianStructure.of(self.group)
         try:
-            self.structure = AbelianStructure(self.group)
+            self.structure = structure if structure is not None else AbelianStructure(self.group)
         except NotAGridProduct as exc:
             raise ValueError(f"the FFT decomposition needs commuting generators whose orbits are grids of "
                              f"their cycles: {exc}. Use the orbit-wise decomposition (method='generic')") from None

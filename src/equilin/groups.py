@@ -301,6 +301,8 @@ class Permutation:
         if not isinstance(h, Permutation) or h.n != self.n:
             raise ValueError(f"expected a Permutation of size {self.n}, got {h!r}")
         n = self.n
+        if (self._cycle_labels[h._array] != self._cycle_labels).any():   # h leaves a cycle: fast refusal
+            return None
         cid = np.empty(n, dtype=np.int64)
         pos = np.empty(n, dtype=np.int64)
         length = np.empty(n, dtype=np.int64)
@@ -325,6 +327,16 @@ class Permutation:
             modulus = modulus * L // g
             exponent %= modulus
         return exponent
+
+    @cached_property
+    def _cycle_labels(self) -> NDArray[np.int64]:
+        """The cycle of every point, as a label (connected components; vectorized, no Python loop)."""
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        n = self.n
+        graph = coo_matrix((np.ones(n, dtype=np.int8), (np.arange(n), self._array)), shape=(n, n))
+        return connected_components(graph.tocsr(), directed=True, connection="weak")[1].astype(np.int64)
 
     def partition(self) -> tuple[tuple[int, ...], ...]:
         """The cycle partition ``P(sigma)`` of ``{0..n-1}`` (same as :attr:`cycles`)."""

