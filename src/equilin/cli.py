@@ -371,7 +371,7 @@ def cmd_equivariant(args: argparse.Namespace) -> None:
 
 def count_report(args: argparse.Namespace) -> dict[str, Any]:
     """Counts from the cycle type alone for one --gens (sigma is never built: n may be 10**12); from
-    the orbit-wise isotypic decomposition for several generators."""
+    the block structure (the FFT or the orbit-wise backend) for several generators."""
     check_group_source(args)
     r = check_rank(args.r)
     if args.gens and len(args.gens) == 1:
@@ -399,6 +399,7 @@ def count_report(args: argparse.Namespace) -> dict[str, Any]:
         "group": group_description(args),
         "n": n,
         "r": r,
+        "method": "fourier" if cycle_type is not None else E.method,
         "cycle_type": None if cycle_type is None else {str(length): c for length, c in cycle_type.items()},
         "blocks": blocks,
         "n_components": count.total,
@@ -416,8 +417,9 @@ def cmd_count(args: argparse.Namespace) -> None:
         print(f"Irreducible components of E^sigma_{{{report['r']}, n x n}}, group {report['group']}, "
               f"cycle type {_cycle_type_text(cycle_type)}")
     else:
+        kind = "frequency blocks r_{(a_1,...)}" if report["method"] == "abelian" else "isotypic blocks"
         print(f"Irreducible components of E^G_{{{report['r']}, n x n}}, group {report['group']}, "
-              f"{len(report['blocks'])} isotypic blocks")
+              f"{len(report['blocks']):,} {kind}")
     print(f"  n_components        = {report['n_components']:,}")
     print(f"  n_components_rank_r = {report['n_components_rank_r']:,}   "
           f"(those containing a matrix of rank {report['r']}: the talk's count)")
