@@ -754,6 +754,409 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
             self._types.append((start, count, size, layout))
             start += count * size
         self._transitive = len(bases) == 1 and bases[0][0].shape[0] == 1
+        # the per-type products give, type after type, (orbit, column) entries; the groups want, group
+        # after group, (block, type, orbit, column of the block): one permutation between the two
+        position, offset = {}, 0
+        for t, (_, count, _, layout) in enumerate(self._types):
+            width = sum(w * len(self._groups[g][0]) for g, _, w in layout)
+            for g, a, w in layout:
+                position[g, t] = (offset, width, a, w, count)
+            offset += count * width
+        index, starts = [], [0]
+        for g, (members, *_) in enumerate(self._groups):
+            for b in range(len(members)):
+                for t in range(len(self._types)):
+                    if (g, t) in position:
+                        first, width, a, w, count = position[g, t]
+                        index.append((first + np.arange(count)[:, None] * width + a + b * w
+                                      + np.arange(w)[None, :]).ravel())
+            starts.append(starts[-1] + sum(c * w * len(members) for (h, _), (_, _, _, w, c) in position.items()
+                                           if h == g))
+        to_groups = np.concatenate(index).astype(np.int64) if index else np.zeros(0, dtype=np.int64)
+        self._group_starts = starts
+        self._identity_layout = bool(np.array_equal(to_groups, np.arange(to_groups.size)))
+        self.register_buffer("_to_groups", torch.from_numpy(to_groups), persistent=False)
+        self.register_buffer("_from_groups", torch.from_numpy(np.argsort(to_groups)), persistent=False)
+        order = np.concatenate(gather)
+        self.register_buffer("_gather", torch.from_numpy(order), persistent=False)
+        self.register_buffer("_scatter", torch.from_numpy(np.argsort(order)), persistent=False)
+        # codes: group after group -> the order of the active blocks (and back)
+        starts = np.cumsum([0] + [self._code_width(j) for j in range(len(self.active))])
+        grouped = np.concatenate([np.arange(starts[j], starts[j + 1]) for members, *_ in self._groups
+                                  for j in members] or [np.zeros(0, dtype=np.int64)]).astype(np.int64)
+        self._identity_codes = bool(np.array_equal(grouped, np.arange(grouped.size)))
+        self.register_buffer("_from_codes", torch.from_numpy(grouped), persistent=False)
+        self.register_buffer("_to_codes", torch.from_numpy(np.argsort(grouped)), persistent=False)
+
+    def _code_width(self, j: int) -> int:
+        b = self.variety.blocks[self.active[j]]
+        return (b.weight // b.field_dim) * self.block_ranks[self.active[j]] * b.field_dim
+
+    def _coordinates(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """``x Q_b`` for every group of active blocks: ``(N, B, m delta)`` (copy-major per block),
+        orbit-wise: one product per orbit type, then one column permutation into the groups' layout."""
+        N = x.shape[0]
+        xg = x if self._transitive else x.index_select(1, self._gather)
+        pieces = [(xg[:, start:start + count * size].reshape(N, count, size)
+                   @ getattr(self, f"local_{t}")).reshape(N, -1)
+                  for t, (start, count, size, layout) in enumerate(self._types) if layout]
+        Y = torch.cat(pieces, dim=1) if len(pieces) > 1 else pieces[0]
+        if not self._identity_layout:
+            Y = Y.index_select(1, self._to_groups)
+        return [Y[:, a:z].reshape(N, len(self._groups[g][0]), -1)
+                for g, (a, z) in enumerate(zip(self._group_starts[:-1], self._group_starts[1:]))]
+
+    def _vectors(self, coords: list[torch.Tensor]) -> torch.Tensor:
+        """``sum_b coords_b Q_b^T`` (``N x n``) from the groups' coordinates (``(N, B, m delta)``): the
+        adjoint of :meth:`_coordinates`."""
+        N = coords[0].shape[0]
+        Y = torch.cat([c.reshape(N, -1) for c in coords], dim=1) if len(coords) > 1 else coords[0].reshape(N, -1)
+        if not self._identity_layout:
+            Y = Y.index_select(1, self._from_groups)
+        pieces, used = [], 0
+        for t, (start, count, size, layout) in enumerate(self._types):
+            if not layout:
+                pieces.append(Y.new_zeros((N, count * size)))
+                continue
+            local = getattr(self, f"local_{t}")
+            width = count * local.shape[1]
+            pieces.append((Y[:, used:used + width].reshape(N, count, -1) @ local.T).reshape(N, count * size))
+            used += width
+        if self._transitive:
+            return pieces[0]
+        return torch.cat(pieces, dim=1).index_select(1, self._scatter)
+
+    def _reference(self) -> torch.Tensor:
+        return self._anchor
+
+    def n_parameters(self) -> int:
+        """Number of free real parameters (``2 d r`` per real and ``4 d r`` per complex block)."""
+        return sum(2 * b.weight * b.size * k for b, k in zip(self.variety.blocks, self.block_ranks))
+
+    # -- the steps of _Encode and _Decode --------------------------------------------------------------
+    def _masked(self, weight: torch.Tensor, g: int, which: str) -> torch.Tensor:
+        """``weight`` (or its gradient) with the entries beyond each block's rank zeroed."""
+        return weight * getattr(self, f"{which}_mask_{g}") if self._has_padding[g] else weight
+
+    def _constant(self, li: int, like: torch.Tensor) -> torch.Tensor:
+        key = (li, like.dtype, like.device)
+        if key not in self._constant_cache:
+            self._constant_cache[key] = torch.from_numpy(self._constants[li]).to(dtype=like.dtype, device=like.device)
+        return self._constant_cache[key]
+
+    def _analysis(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Per active cycle length, the spectrum ``(rows, N * cycles)``: the coordinates of every cycle
+        on the rows' basis vectors, frequency-major."""
+        N = x.shape[0]
+        out = []
+        for li, L in enumerate(self.lengths):
+            signal = x.contiguous() if self.in_place else x.index_select(1, getattr(self, f"positions_{li}"))
+            signal = signal.view(N * self.counts[li], L)
+            if self.use_fft[li]:
+                spectrum = torch.view_as_real(torch.fft.rfft(signal, dim=-1, norm="ortho")).reshape(signal.shape[0], 2 * (L // 2 + 1))
+                rows = spectrum.index_select(1, getattr(self, f"fft_columns_{li}")) * self._constant(li, spectrum)
+                out.append(rows.T.contiguous())
+            else:
+                out.append(torch.matmul(self._constant(li, signal), signal.T))
+        return out
+
+    def _synthesis(self, spectra: Sequence[torch.Tensor], N: int) -> torch.Tensor:
+        """The transpose (on the active rows, the inverse) of :meth:`_analysis`: ``(N, n)``."""
+        pieces = []
+        for li, L in enumerate(self.lengths):
+            if self.use_fft[li]:
+                F = L // 2 + 1
+                full = spectra[li].new_zeros(spectra[li].shape[1], 2 * F)
+                full.index_copy_(1, getattr(self, f"fft_columns_{li}"), spectra[li].T / self._constant(li, full))
+                values = torch.fft.irfft(torch.view_as_complex(full.view(full.shape[0], F, 2)), n=L, dim=-1, norm="ortho")
+            else:
+                values = torch.matmul(spectra[li].T, self._constant(li, spectra[li]))
+            pieces.append(values.reshape(N, self.counts[li] * L))
+        if self.in_place:
+            return pieces[0]
+        out = pieces[0].new_zeros(N, self.n_features)
+        for li, values in enumerate(pieces):
+            out.index_copy_(1, getattr(self, f"positions_{li}"), values)
+        return out
+
+    def _coordinates(self, spectra: Sequence[torch.Tensor], batch: _Batch) -> torch.Tensor:
+        """The batch's block coordinates ``(blocks, parts * N, d)`` (``[Re ; Im]`` per block): a view of
+        the spectrum when the blocks come from one cycle length, else a concatenation."""
+        B, rows = len(batch.blocks), batch.parts * len(batch.blocks)
+        views = [spectra[li][start:start + rows].view(B, rows // B * (spectra[li].shape[1] // self.counts[li]),
+                                                      self.counts[li]) for li, start in batch.pieces]
+        return views[0] if len(views) == 1 else torch.cat(views, dim=2)
+
+    def _put(self, spectra: list[torch.Tensor], batch: _Batch, left: torch.Tensor, right: torch.Tensor) -> None:
+        """Write the batch's coordinates ``left @ right`` (``(blocks, parts * N, d)``) into its rows."""
+        B, rows = len(batch.blocks), batch.parts * len(batch.blocks)
+        if len(batch.pieces) == 1:
+            li, start = batch.pieces[0]
+            torch.bmm(left, right, out=spectra[li][start:start + rows].view(B, left.shape[1], self.counts[li]))
+            return
+        values, column = torch.bmm(left, right), 0
+        for li, start in batch.pieces:
+            width = self.counts[li]
+            spectra[li][start:start + rows].view(B, left.shape[1], width).copy_(values[:, :, column:column + width])
+            column += width
+
+    # -- public API ---------------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self._check_input(x)
+        if not self.batches or x.shape[0] == 0:  # (the FFTs refuse empty batches)
+            return x.new_zeros(x.shape)
+        return _Decode.apply(self, *_Encode.apply(x, self, *self.encoders), *self.decoders)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Real codes (``N x max_rank``): block by block, complex codes as interleaved ``(Re, Im)``."""
+        x = self._check_input(x)
+        N = x.shape[0]
+        if not self.batches or N == 0:
+            return x.new_zeros(N, self.rank)
+        flat = []
+        for batch, code in zip(self.batches, _Encode.apply(x, self, *self.encoders)):
+            if batch.complex:  # (blocks, w, N, 2): Z_re and Z_im, the first rows of the code
+                code = torch.stack([code[:, :batch.width, :N], code[:, :batch.width, N:]], dim=3)
+            flat.append(code.movedim(2, 0).reshape(N, len(batch.blocks) * batch.parts * batch.width))
+        return (flat[0] if len(flat) == 1 else torch.cat(flat, dim=1)).index_select(1, self.code_gather)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Outputs ``(N, n)`` of codes ``(N, max_rank)`` laid out as by :meth:`encode`."""
+        if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != self.rank:
+            got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+            raise ValueError(f"codes must be a torch.Tensor of shape (N, {self.rank}), got {got}")
+        N = z.shape[0]
+        if not self.batches or N == 0:
+            return z.new_zeros(N, self.n_features)
+        flat = z.new_zeros(N, self.code_width).index_copy(1, self.code_gather, z)
+        codes, start = [], 0
+        for batch in self.batches:
+            size = len(batch.blocks) * batch.parts * batch.width
+            code = flat[:, start:start + size].reshape(N, len(batch.blocks), batch.width, batch.parts)
+            code = code.permute(1, 2, 0, 3)  # (blocks, w, N, parts)
+            start += size
+            if batch.complex:
+                re, im = code[..., 0], code[..., 1]
+                codes.append(torch.cat([torch.cat([re, im], dim=2), torch.cat([-im, re], dim=2)], dim=1))
+            else:
+                codes.append(code[..., 0].contiguous())
+        return _Decode.apply(self, *codes, *self.decoders)
+
+    def to_blocks(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Block coordinates of row vectors, as :meth:`EquivariantVariety.to_blocks` (differentiable)."""
+        x = self._check_input(x)
+        spectra = {L: torch.fft.rfft(x[:, getattr(self, f"cycles_{i}")].reshape(x.shape[0], -1, L), dim=-1,
+                                     norm="ortho") for i, L in enumerate(self.all_lengths)}
+        out = []
+        for block, sources in zip(self.variety.blocks, self.block_sources):
+            values = torch.cat([spectra[L][:, :, j] for L, j in sources], dim=1)
+            out.append(values * _SQRT2 if block.kind == "complex" else values.real)
+        return out
+
+    def from_blocks(self, blocks: list[torch.Tensor]) -> torch.Tensor:
+        """Row vectors with the given block coordinates (inverse of :meth:`to_blocks`)."""
+        ref = self._reference()
+        N = blocks[0].shape[0]
+        cdtype = torch.complex128 if ref.dtype == torch.float64 else torch.complex64
+        spectra = {L: torch.zeros(N, getattr(self, f"cycles_{i}").numel() // L, L // 2 + 1, dtype=cdtype,
+                                  device=ref.device) for i, L in enumerate(self.all_lengths)}
+        for block, sources, values in zip(self.variety.blocks, self.block_sources, blocks):
+            values = values / _SQRT2 if block.kind == "complex" else values.real
+            start = 0
+            for L, j in sources:
+                count = spectra[L].shape[1]
+                spectra[L][:, :, j] = values[:, start:start + count].to(cdtype)
+                start += count
+        out = torch.zeros(N, self.n_features, dtype=ref.dtype, device=ref.device)
+        for i, L in enumerate(self.all_lengths):
+            values = torch.fft.irfft(spectra[L], n=L, dim=-1, norm="ortho").reshape(N, -1)
+            out = out.index_copy(1, getattr(self, f"cycles_{i}"), values)
+        return out
+
+    @classmethod
+    def from_closed_form(cls, estimator: EquivariantAutoencoder,
+                         dtype: torch.dtype = torch.float64) -> EquivariantLinearAutoencoder:
+        """The module with the weights of a fitted :class:`equilin.fit.EquivariantAutoencoder`."""
+        if not isinstance(estimator, EquivariantAutoencoder) or not hasattr(estimator, "block_encoders_"):
+            raise ValueError("expected a fitted equilin.fit.EquivariantAutoencoder")
+        module = cls(estimator.variety_.sigma, tuple(estimator.ranks_.values()), dtype=dtype)
+        with torch.no_grad():
+            for g, batch in enumerate(module.batches):
+                for i, b in enumerate(batch.blocks):
+                    enc = np.asarray(estimator.block_encoders_[b])
+                    dec = np.asarray(estimator.block_decoders_[b])
+                    k = enc.shape[1]
+                    parts = [(0, np.real(enc), np.real(dec))]
+                    if batch.complex:
+                        parts.append((batch.width, np.imag(enc), np.imag(dec)))
+                    for shift, e, d in parts:
+                        module.encoders[g][i, :, shift:shift + k] = torch.from_numpy(np.array(e, dtype=np.float64))
+                        module.decoders[g][i, shift:shift + k, :] = torch.from_numpy(np.array(d, dtype=np.float64))
+        return module
+
+
+# -- training -------------------------------------------------------------------------------------
+class IsotypicLinearAutoencoder(_LinearAutoencoder):
+    """One component of ``E^G_r`` for ANY permutation group (the generic isotypic path of
+    :class:`equilin.equivariant.EquivariantVariety`): encoder and decoder are, per block, matrices over
+    the block's field ``D`` (R, C or H), realized and repeated on the copies of the irreducible, in the
+    adapted orthogonal basis ``Q``, applied orbit-wise (one gather of the input by orbit type, one small
+    product per type with the local basis of one orbit; no ``n x n`` buffer, any ``n``).
+
+    Parameters
+    ----------
+    group : PermutationGroup or Permutation
+        Any permutation group (a cyclic one works too, through the generic path; for cyclic groups
+        :class:`EquivariantLinearAutoencoder` is faster, by Fourier transforms).
+    ranks : tuple of int or mapping
+        The component's ranks over the blocks' fields, in block order (or ``{"r_{Vi}": rank}``).
+    dtype : torch.float32 or torch.float64
+    seed : int
+        Seed of the isotypic decomposition (:class:`equilin.isotypic.IsotypicDecomposition`).
+    method : {"auto", "abelian", "generic"}
+        The block decomposition: ``"abelian"`` (multi-dimensional FFTs,
+        :class:`equilin.abelian_fourier.AbelianFourierDecomposition`) for commuting generators whose
+        orbits are grids, ``"generic"`` (orbit-wise) for any group; ``"auto"`` takes ``"abelian"``
+        where it applies. Both give the same blocks.
+
+    Notes
+    -----
+    Active block ``j`` of rank ``k`` has an encoder of shape ``(dim_R D, k, m)`` and a decoder of
+    shape ``(dim_R D, m, k)`` (:meth:`block_parameters`; stored stacked, one parameter per group of
+    blocks of the same shape, ``encoders[g]`` of shape ``(B, dim_R D, k, m)``): the real components of
+    a ``D``-matrix (for ``H``: the coefficients of ``1, i, j, k``), so :meth:`n_parameters` is
+    ``sum 2 dim_R(D) m k`` = :attr:`~equilin.equivariant.EquivariantComponent.n_params`. The forward
+    pass is ``x Q_b`` for the active blocks (orbit-wise, from
+    :meth:`equilin.isotypic.BlockOperator.orbit_type_bases`: one gather and one product per orbit type;
+    for a transitive group one product with the basis in point order), one batched product per group
+    of blocks with the realized encoders (the ``delta / dim_R D`` copies of an irreducible folded into
+    the batch), the realized decoders, and ``Q_b^T`` (orbit-wise again).
+
+    Examples
+    --------
+    >>> Q8 = PermutationGroup.from_cycles(["(1 3 2 4)(5 8 6 7)", "(1 5 2 6)(3 7 4 8)"], 8)
+    >>> model = IsotypicLinearAutoencoder(Q8, {"r_{V5}": 1}, dtype=torch.float64)
+    >>> model.n_parameters(), model.rank, model.encode(torch.rand(3, 8, dtype=torch.float64)).shape
+    (8, 4, torch.Size([3, 4]))
+    """
+
+    def __init__(self, group: PermutationGroup | Permutation, ranks: Sequence[int] | Mapping[Any, int],
+                 dtype: torch.dtype = torch.float32, seed: int = 0, method: str = "auto") -> None:
+        super().__init__()
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+        if method not in ("auto", "abelian", "generic"):
+            raise ValueError(f"method must be 'auto', 'abelian' or 'generic', got {method!r}")
+        self.group = as_group(group)
+        self.seed = check_int(seed, "seed", 0)
+        if method == "auto":
+            method = "abelian" if choose_method(self.group) == "abelian" else "generic"
+        self.method: str = method
+        self.variety = EquivariantVariety.for_ranks(self.group, ranks, method=method, seed=self.seed)
+        parsed = self.variety.parse_ranks(ranks)
+        self.component = self.variety.component(parsed)
+        self.block_ranks = parsed
+        self.n_features = self.n_outputs = self.variety.n
+        self.rank = self.component.max_rank
+        decomposition = self.variety.decomposition
+        self.register_buffer("_anchor", torch.zeros(0, dtype=dtype), persistent=False)
+        self.active = [i for i, k in enumerate(parsed) if k > 0]
+        self._build_orbit_operator(decomposition, dtype)
+        self.encoders, self.decoders = nn.ParameterList(), nn.ParameterList()
+        for g, (members, d, reps, k, m, _) in enumerate(self._groups):
+            self.register_buffer(f"units_{g}", torch.from_numpy(field_units(d)).to(dtype), persistent=False)
+            bound = 1.0 / math.sqrt(m * d)
+            B = len(members)
+            self.encoders.append(nn.Parameter(torch.empty(B, d, k, m, dtype=dtype).uniform_(-bound, bound)))
+            self.decoders.append(nn.Parameter(torch.empty(B, d, m, k, dtype=dtype).uniform_(-bound, bound)))
+
+    def block_parameters(self, j: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The encoder ``(d, k, m)`` and decoder ``(d, m, k)`` of active block ``j`` (views into the
+        parameters of its group)."""
+        g, position = self._place[j]
+        return self.encoders[g][position], self.decoders[g][position]
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
+        """Also accept the layout of equilin before block groups: one ``encoders.j`` / ``decoders.j``
+        per active block ``j`` (3-D), stacked here into the groups."""
+        first = state_dict.get(f"{prefix}encoders.0")
+        if first is not None and first.ndim == 3:
+            for name in ("encoders", "decoders"):
+                blocks = [state_dict.pop(f"{prefix}{name}.{j}") for j in range(len(self.active))
+                          if f"{prefix}{name}.{j}" in state_dict]
+                if len(blocks) == len(self.active):
+                    for g, (members, *_) in enumerate(self._groups):
+                        state_dict[f"{prefix}{name}.{g}"] = torch.stack([blocks[j] for j in members])
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def _build_orbit_operator(self, decomposition: Any, dtype: torch.dtype) -> None:
+        """Buffers of the orbit-wise ``x -> x Q_b`` for the active blocks, batched.
+
+        The active blocks are grouped by (field, copies of the irreducible, rank, columns per orbit of
+        every type): the blocks of one group are computed together, by one batched product per group
+        (every frequency of a translation group falls into a few groups). ``_gather`` lists the points
+        type by type (orbit by orbit, aligned); ``local_t`` holds the active blocks' columns of one
+        orbit's basis, group after group; ``self._groups`` the groups ``(active positions, d, reps, k,
+        m, per-type widths)`` and ``self._types`` the layout ``(start, count, size, [(group, first
+        column, width per block)])``, in plain ints. Codes are produced group after group and put back
+        into the order of the active blocks by ``_to_codes``."""
+        bases = decomposition.orbit_type_bases()
+        profile = {j: tuple(splits[i + 1] - splits[i] for _, _, splits in bases) for j, i in enumerate(self.active)}
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for j, i in enumerate(self.active):
+            b = self.variety.blocks[i]
+            key = (b.field_dim, b.weight // b.field_dim, self.block_ranks[i], b.size, profile[j])
+            groups.setdefault(key, []).append(j)
+        self._groups = [(members, *key) for key, members in groups.items()]
+        self._place = {j: (g, position) for g, (members, *_) in enumerate(self._groups)
+                       for position, j in enumerate(members)}
+        gather, self._types = [], []
+        start = 0
+        for t, (points, basis, splits) in enumerate(bases):
+            count, size = points.shape
+            columns, layout, width = [], [], 0
+            for g, (members, *_, widths) in enumerate(self._groups):
+                w = widths[t]
+                if not w:
+                    continue
+                for j in members:
+                    i = self.active[j]
+                    columns.append(basis[:, splits[i]:splits[i + 1]])
+                layout.append((g, width, w))
+                width += w * len(members)
+            gather.append(points.ravel())
+            if width:
+                local = np.concatenate(columns, axis=1)
+                if len(bases) == 1 and count == 1:    # one orbit: the basis in point order, no gather
+                    local = local[np.argsort(points[0])]
+                local = np.ascontiguousarray(local)
+                self.register_buffer(f"local_{t}", torch.from_numpy(local).to(dtype), persistent=False)
+            self._types.append((start, count, size, layout))
+            start += count * size
+        self._transitive = len(bases) == 1 and bases[0][0].shape[0] == 1
+        # the per-type products give, type after type, (orbit, column) entries; the groups want, group
+        # after group, (block, type, orbit, column of the block): one permutation between the two
+        position, offset = {}, 0
+        for t, (_, count, _, layout) in enumerate(self._types):
+            width = sum(w * len(self._groups[g][0]) for g, _, w in layout)
+            for g, a, w in layout:
+                position[g, t] = (offset, width, a, w, count)
+            offset += count * width
+        index, starts = [], [0]
+        for g, (members, *_) in enumerate(self._groups):
+            for b in range(len(members)):
+                for t in range(len(self._types)):
+                    if (g, t) in position:
+                        first, width, a, w, count = position[g, t]
+                        index.append((first + np.arange(count)[:, None] * width + a + b * w
+                                      + np.arange(w)[None, :]).ravel())
+            starts.append(starts[-1] + sum(c * w * len(members) for (h, _), (_, _, _, w, c) in position.items()
+                                           if h == g))
+        to_groups = np.concatenate(index).astype(np.int64) if index else np.zeros(0, dtype=np.int64)
+        self._group_starts = starts
+        self._identity_layout = bool(np.array_equal(to_groups, np.arange(to_groups.size)))
+        self.register_buffer("_to_groups", torch.from_numpy(to_groups), persistent=False)
+        self.register_buffer("_from_groups", torch.from_numpy(np.argsort(to_groups)), persistent=False)
         order = np.concatenate(gather)
         self.register_buffer("_gather", torch.from_numpy(order), persistent=False)
         self.register_buffer("_scatter", torch.from_numpy(np.argsort(order)), persistent=False)
