@@ -274,6 +274,12 @@ class AbelianFourierDecomposition(BlockOperator):
             D[a:a + b.real_dim, a:a + b.real_dim] = self.realize(i, Z)
         return self._all_vectors(np.ascontiguousarray(self._all_vectors(np.ascontiguousarray(D.T)).T))
 
+    def type_widths(self) -> list[tuple[int, ...]]:
+        """Per block, its number of coordinates on one orbit of every grid shape: the irreducible's
+        dimension where the shape carries the block (once per orbit), else 0."""
+        carried = [set(ids.tolist()) for _, ids in self.structure.type_blocks]
+        return [tuple(b.weight if i in c else 0 for c in carried) for i, b in enumerate(self.blocks)]
+
     def orbit_type_bases(self, limit: int = DENSE_LIMIT
                          ) -> list[tuple[NDArray[np.int64], NDArray[np.float64], list[int]]]:
         """Per grid shape: the points of every orbit in grid order (``count x size``), the orthogonal

@@ -1013,6 +1013,11 @@ class IsotypicDecomposition(BlockOperator):
 
 
 
+    def type_widths(self) -> list[tuple[int, ...]]:
+        """Per block, the number of its coordinates on one orbit of every orbit type (``copies in one
+        orbit x delta``; 0 where the type does not carry the block)."""
+        return [tuple(splits[i + 1] - splits[i] for splits in self._splits) for i in range(len(self.blocks))]
+
     def orbit_type_bases(self) -> list[tuple[NDArray[np.int64], NDArray[np.float64], list[int]]]:
         """The orbit-wise operator's data, per orbit type ``t``: the aligned points (``count_t x
         size_t``, :attr:`equilin.orbits.OrbitStructure.points`), the orthogonal local basis of one orbit

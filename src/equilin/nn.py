@@ -33,7 +33,7 @@ from equilin.fit import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoe
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.validation import check_int
 from equilin.invariant import InvariantVariety
-from equilin.isotypic import adjoint_basis, complex_to_quaternion, field_units
+from equilin.isotypic import DENSE_LIMIT, adjoint_basis, complex_to_quaternion, field_units
 from equilin.persistence import PersistentModule
 
 __all__ = [
@@ -616,6 +616,170 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
 
 
 # -- training -------------------------------------------------------------------------------------
+class _OrbitOperator(nn.Module):
+    """Block coordinates of the chosen blocks, orbit-wise, for :class:`IsotypicLinearAutoencoder`: one
+    gather of the input by orbit type, one product per type with the chosen blocks' columns of one
+    orbit's basis, and one column permutation into the *group layout* (the blocks one after the other,
+    each block's real coordinates copy-major, as :meth:`equilin.isotypic.BlockOperator.
+    vectors_to_block_coordinates`); :meth:`vectors` is the adjoint (and inverse on the image).
+    A transitive group needs no gather: its basis is stored in point order."""
+
+    def __init__(self, decomposition: Any, blocks: Sequence[int], dtype: torch.dtype) -> None:
+        super().__init__()
+        bases = decomposition.orbit_type_bases()
+        self._transitive = len(bases) == 1 and bases[0][0].shape[0] == 1
+        gather, self._types = [], []
+        where: dict[tuple[int, int], int] = {}      # (block, type) -> first entry in the products
+        start = offset = 0
+        for t, (points, basis, splits) in enumerate(bases):
+            count, size = points.shape
+            chosen = [i for i in blocks if splits[i + 1] > splits[i]]
+            gather.append(points.ravel())
+            width = sum(splits[i + 1] - splits[i] for i in chosen)
+            if width:
+                local = np.concatenate([basis[:, splits[i]:splits[i + 1]] for i in chosen], axis=1)
+                if self._transitive:
+                    local = local[np.argsort(points[0])]
+                self.register_buffer(f"local_{t}", torch.from_numpy(np.ascontiguousarray(local)).to(dtype),
+                                     persistent=False)
+                column = 0
+                for i in chosen:
+                    where[i, t] = column
+                    column += splits[i + 1] - splits[i]
+            self._types.append((start, count, size, width))
+            start += count * size
+            offset += count * width
+        index = []
+        firsts = np.cumsum([0] + [count * width for _, count, _, width in self._types])
+        for i in blocks:
+            for t, (points, _, splits) in enumerate(bases):
+                if (i, t) in where:
+                    count, width, w = points.shape[0], self._types[t][3], splits[i + 1] - splits[i]
+                    index.append((firsts[t] + np.arange(count)[:, None] * width + where[i, t]
+                                  + np.arange(w)[None, :]).ravel())
+        to_groups = np.concatenate(index).astype(np.int64) if index else np.zeros(0, dtype=np.int64)
+        self._identity = bool(np.array_equal(to_groups, np.arange(to_groups.size)))
+        self.register_buffer("_to_groups", torch.from_numpy(to_groups), persistent=False)
+        self.register_buffer("_from_groups", torch.from_numpy(np.argsort(to_groups)), persistent=False)
+        order = np.concatenate(gather)
+        self.register_buffer("_gather", torch.from_numpy(order), persistent=False)
+        self.register_buffer("_scatter", torch.from_numpy(np.argsort(order)), persistent=False)
+
+    def coordinates(self, x: torch.Tensor) -> torch.Tensor:
+        N = x.shape[0]
+        xg = x if self._transitive else x.index_select(1, self._gather)
+        pieces = []
+        for t, (start, count, size, width) in enumerate(self._types):
+            if width:
+                Y = xg[:, start:start + count * size].reshape(N, count, size) @ getattr(self, f"local_{t}")
+                pieces.append(Y.reshape(N, count * width))
+        Y = torch.cat(pieces, dim=1) if len(pieces) > 1 else pieces[0]
+        return Y if self._identity else Y.index_select(1, self._to_groups)
+
+    def vectors(self, Y: torch.Tensor) -> torch.Tensor:
+        N = Y.shape[0]
+        if not self._identity:
+            Y = Y.index_select(1, self._from_groups)
+        pieces, used = [], 0
+        for t, (start, count, size, width) in enumerate(self._types):
+            if not width:
+                pieces.append(Y.new_zeros((N, count * size)))
+                continue
+            part = Y[:, used:used + count * width].reshape(N, count, width)
+            pieces.append((part @ getattr(self, f"local_{t}").T).reshape(N, count * size))
+            used += count * width
+        if self._transitive:
+            return pieces[0]
+        return torch.cat(pieces, dim=1).index_select(1, self._scatter)
+
+
+class _FourierOperator(nn.Module):
+    """The same map as :class:`_OrbitOperator` for a product of cyclic groups on grids, by FFTs
+    (``torch.fft.rfftn`` per grid shape, the twin of
+    :class:`equilin.abelian_fourier.AbelianFourierDecomposition`): no dense basis, so any image or
+    volume size. Complex coordinates ``w`` become the pairs ``(Re w, Im w)``; real blocks keep ``Re w``."""
+
+    def __init__(self, decomposition: Any, blocks: Sequence[int], dtype: torch.dtype) -> None:
+        super().__init__()
+        real = {i: decomposition.blocks[i].kind == "real" for i in blocks}
+        self._types = []
+        chosen_set = set(blocks)
+        where: dict[tuple[int, int], tuple[int, int]] = {}    # (block, type) -> (first entry, position)
+        first = 0
+        gather = []
+        for t, (reader, flat, (_, ids)) in enumerate(zip(decomposition._readers, decomposition._flat,
+                                                        decomposition.structure.type_blocks)):
+            count = flat.shape[0]
+            chosen = [p for p, i in enumerate(ids.tolist()) if i in chosen_set]
+            gather.append(flat.ravel())
+            for q, p in enumerate(chosen):
+                where[int(ids[p]), t] = (first, q)
+            P = len(chosen)
+            if P:
+                sel = np.array(chosen, dtype=np.int64)
+                conj = np.isin(sel, reader.conj)
+                twin_rows = np.flatnonzero(np.isin(reader.twin_of, sel))
+                twin_pos = np.searchsorted(sel, reader.twin_of[twin_rows])
+                for name, value in (("read", reader.read[sel]), ("twin", reader.twin[twin_rows]),
+                                    ("twin_of", twin_pos)):
+                    self.register_buffer(f"{name}_{t}", torch.from_numpy(np.asarray(value, dtype=np.int64)),
+                                         persistent=False)
+                self.register_buffer(f"conj_{t}", torch.from_numpy(conj), persistent=False)
+                self.register_buffer(f"scale_{t}", torch.from_numpy(reader.scale[sel]).to(dtype), persistent=False)
+            self._types.append((count, reader.shape, reader.half, reader.size, P))
+            first += count * P * 2
+        index = []
+        for i in blocks:
+            for t, (count, _, _, _, P) in enumerate(self._types):
+                if (i, t) in where:
+                    start, q = where[i, t]
+                    parts = np.arange(1 if real[i] else 2)
+                    index.append((start + (np.arange(count)[:, None] * P + q) * 2 + parts[None, :]).ravel())
+        self._width = first
+        self.register_buffer("_to_groups", torch.from_numpy(np.concatenate(index).astype(np.int64)),
+                             persistent=False)
+        order = np.concatenate(gather)
+        self.register_buffer("_gather", torch.from_numpy(order), persistent=False)
+        self.register_buffer("_scatter", torch.from_numpy(np.argsort(order)), persistent=False)
+
+    def coordinates(self, x: torch.Tensor) -> torch.Tensor:
+        N = x.shape[0]
+        xg = x.index_select(1, self._gather)
+        pieces, start = [], 0
+        for t, (count, shape, _, size, P) in enumerate(self._types):
+            n_t = count * math.prod(shape)
+            if P:
+                G = xg[:, start:start + n_t].reshape((N, count) + shape)
+                F = torch.fft.rfftn(G, dim=tuple(range(2, 2 + len(shape))), norm="ortho").reshape(N, count, size)
+                W = F.index_select(2, getattr(self, f"read_{t}"))
+                W = torch.where(getattr(self, f"conj_{t}"), W.conj(), W) * getattr(self, f"scale_{t}")
+                pieces.append(torch.view_as_real(W).reshape(N, count * P * 2))
+            start += n_t
+        Y = torch.cat(pieces, dim=1) if len(pieces) > 1 else pieces[0]
+        return Y.index_select(1, self._to_groups)
+
+    def vectors(self, Y: torch.Tensor) -> torch.Tensor:
+        N = Y.shape[0]
+        full = Y.new_zeros((N, self._width)).index_copy(1, self._to_groups, Y)
+        pieces, used = [], 0
+        for t, (count, shape, half, size, P) in enumerate(self._types):
+            if not P:
+                pieces.append(Y.new_zeros((N, count * math.prod(shape))))
+                continue
+            V = torch.view_as_complex(full[:, used:used + count * P * 2].reshape(N, count, P, 2).contiguous())
+            used += count * P * 2
+            V = V / getattr(self, f"scale_{t}")
+            V = torch.where(getattr(self, f"conj_{t}"), V.conj(), V)
+            F = V.new_zeros((N, count, size)).index_copy(2, getattr(self, f"read_{t}"), V)
+            twin = getattr(self, f"twin_{t}")
+            if twin.numel():
+                F = F.index_copy(2, twin, V.index_select(2, getattr(self, f"twin_of_{t}")).conj())
+            values = torch.fft.irfftn(F.reshape((N, count) + half), s=shape,
+                                      dim=tuple(range(2, 2 + len(shape))), norm="ortho")
+            pieces.append(values.reshape(N, count * math.prod(shape)))
+        return torch.cat(pieces, dim=1).index_select(1, self._scatter)
+
+
 class IsotypicLinearAutoencoder(_LinearAutoencoder):
     """One component of ``E^G_r`` for ANY permutation group (the generic isotypic path of
     :class:`equilin.equivariant.EquivariantVariety`): encoder and decoder are, per block, matrices over
@@ -710,76 +874,32 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def _build_orbit_operator(self, decomposition: Any, dtype: torch.dtype) -> None:
-        """Buffers of the orbit-wise ``x -> x Q_b`` for the active blocks, batched.
+        """Group the active blocks and build the coordinate operator.
 
-        The active blocks are grouped by (field, copies of the irreducible, rank, columns per orbit of
-        every type): the blocks of one group are computed together, by one batched product per group
-        (every frequency of a translation group falls into a few groups). ``_gather`` lists the points
-        type by type (orbit by orbit, aligned); ``local_t`` holds the active blocks' columns of one
-        orbit's basis, group after group; ``self._groups`` the groups ``(active positions, d, reps, k,
-        m, per-type widths)`` and ``self._types`` the layout ``(start, count, size, [(group, first
-        column, width per block)])``, in plain ints. Codes are produced group after group and put back
-        into the order of the active blocks by ``_to_codes``."""
-        bases = decomposition.orbit_type_bases()
-        profile = {j: tuple(splits[i + 1] - splits[i] for _, _, splits in bases) for j, i in enumerate(self.active)}
+        The active blocks are grouped by (field, copies of the irreducible, rank, multiplicity, columns
+        per orbit of every type): the blocks of one group share one parameter and one batched product
+        (every frequency of a translation group falls into a few groups). ``self._groups`` lists the
+        groups ``(active positions, d, reps, k, m, per-type widths)`` in plain ints; ``self.operator``
+        maps inputs to the coordinates of the active blocks, group after group, and back
+        (:class:`_FourierOperator` on the abelian path when an orbit has more than ``DENSE_LIMIT``
+        points, :class:`_OrbitOperator` otherwise). Codes are
+        produced group after group and put back into the order of the active blocks by ``_to_codes``."""
+        widths = decomposition.type_widths()
         groups: dict[tuple[Any, ...], list[int]] = {}
         for j, i in enumerate(self.active):
             b = self.variety.blocks[i]
-            key = (b.field_dim, b.weight // b.field_dim, self.block_ranks[i], b.size, profile[j])
+            key = (b.field_dim, b.weight // b.field_dim, self.block_ranks[i], b.size, widths[i])
             groups.setdefault(key, []).append(j)
         self._groups = [(members, *key) for key, members in groups.items()]
         self._place = {j: (g, position) for g, (members, *_) in enumerate(self._groups)
                        for position, j in enumerate(members)}
-        gather, self._types = [], []
-        start = 0
-        for t, (points, basis, splits) in enumerate(bases):
-            count, size = points.shape
-            columns, layout, width = [], [], 0
-            for g, (members, *_, widths) in enumerate(self._groups):
-                w = widths[t]
-                if not w:
-                    continue
-                for j in members:
-                    i = self.active[j]
-                    columns.append(basis[:, splits[i]:splits[i + 1]])
-                layout.append((g, width, w))
-                width += w * len(members)
-            gather.append(points.ravel())
-            if width:
-                local = np.concatenate(columns, axis=1)
-                if len(bases) == 1 and count == 1:    # one orbit: the basis in point order, no gather
-                    local = local[np.argsort(points[0])]
-                local = np.ascontiguousarray(local)
-                self.register_buffer(f"local_{t}", torch.from_numpy(local).to(dtype), persistent=False)
-            self._types.append((start, count, size, layout))
-            start += count * size
-        self._transitive = len(bases) == 1 and bases[0][0].shape[0] == 1
-        # the per-type products give, type after type, (orbit, column) entries; the groups want, group
-        # after group, (block, type, orbit, column of the block): one permutation between the two
-        position, offset = {}, 0
-        for t, (_, count, _, layout) in enumerate(self._types):
-            width = sum(w * len(self._groups[g][0]) for g, _, w in layout)
-            for g, a, w in layout:
-                position[g, t] = (offset, width, a, w, count)
-            offset += count * width
-        index, starts = [], [0]
-        for g, (members, *_) in enumerate(self._groups):
-            for b in range(len(members)):
-                for t in range(len(self._types)):
-                    if (g, t) in position:
-                        first, width, a, w, count = position[g, t]
-                        index.append((first + np.arange(count)[:, None] * width + a + b * w
-                                      + np.arange(w)[None, :]).ravel())
-            starts.append(starts[-1] + sum(c * w * len(members) for (h, _), (_, _, _, w, c) in position.items()
-                                           if h == g))
-        to_groups = np.concatenate(index).astype(np.int64) if index else np.zeros(0, dtype=np.int64)
-        self._group_starts = starts
-        self._identity_layout = bool(np.array_equal(to_groups, np.arange(to_groups.size)))
-        self.register_buffer("_to_groups", torch.from_numpy(to_groups), persistent=False)
-        self.register_buffer("_from_groups", torch.from_numpy(np.argsort(to_groups)), persistent=False)
-        order = np.concatenate(gather)
-        self.register_buffer("_gather", torch.from_numpy(order), persistent=False)
-        self.register_buffer("_scatter", torch.from_numpy(np.argsort(order)), persistent=False)
+        blocks = [self.active[j] for members, *_ in self._groups for j in members]
+        # a dense basis of one orbit while it is small (BLAS beats torch's FFTs there), FFTs beyond
+        fourier = self.method == "abelian" and max(map(math.prod, decomposition.structure.shapes)) > DENSE_LIMIT
+        kind = _FourierOperator if fourier else _OrbitOperator
+        self.operator = kind(decomposition, blocks, dtype) if blocks else None
+        self._group_starts = np.cumsum([0] + [len(members) * m * d * reps for members, d, reps, _, m, _
+                                              in self._groups]).tolist()
         # codes: group after group -> the order of the active blocks (and back)
         starts = np.cumsum([0] + [self._code_width(j) for j in range(len(self.active))])
         grouped = np.concatenate([np.arange(starts[j], starts[j + 1]) for members, *_ in self._groups
@@ -793,19 +913,9 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
         return (b.weight // b.field_dim) * self.block_ranks[self.active[j]] * b.field_dim
 
     def _coordinates(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """``x Q_b`` for every group of active blocks: ``(N, B, m delta)`` (copy-major per block),
-        orbit-wise: one product per orbit type, then one column permutation into the groups' layout."""
+        """``x Q_b`` for every group of active blocks: ``(N, B, m delta)`` (copy-major per block)."""
         N = x.shape[0]
-        xg = x if self._transitive else x.index_select(1, self._gather)
-        pieces = []
-        for t, (start, count, size, layout) in enumerate(self._types):
-            if layout:
-                local = getattr(self, f"local_{t}")
-                Y = xg[:, start:start + count * size].reshape(N, count, size) @ local
-                pieces.append(Y.reshape(N, count * local.shape[1]))
-        Y = torch.cat(pieces, dim=1) if len(pieces) > 1 else pieces[0]
-        if not self._identity_layout:
-            Y = Y.index_select(1, self._to_groups)
+        Y = self.operator.coordinates(x)
         return [Y[:, a:z].reshape(N, len(self._groups[g][0]), (z - a) // len(self._groups[g][0]))
                 for g, (a, z) in enumerate(zip(self._group_starts[:-1], self._group_starts[1:]))]
 
@@ -814,21 +924,7 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
         adjoint of :meth:`_coordinates`."""
         N = coords[0].shape[0]
         flat = [c.reshape(N, c.shape[1] * c.shape[2]) for c in coords]
-        Y = torch.cat(flat, dim=1) if len(flat) > 1 else flat[0]
-        if not self._identity_layout:
-            Y = Y.index_select(1, self._from_groups)
-        pieces, used = [], 0
-        for t, (start, count, size, layout) in enumerate(self._types):
-            if not layout:
-                pieces.append(Y.new_zeros((N, count * size)))
-                continue
-            local = getattr(self, f"local_{t}")
-            width = count * local.shape[1]
-            pieces.append((Y[:, used:used + width].reshape(N, count, local.shape[1]) @ local.T).reshape(N, count * size))
-            used += width
-        if self._transitive:
-            return pieces[0]
-        return torch.cat(pieces, dim=1).index_select(1, self._scatter)
+        return self.operator.vectors(torch.cat(flat, dim=1) if len(flat) > 1 else flat[0])
 
     def _reference(self) -> torch.Tensor:
         return self._anchor
