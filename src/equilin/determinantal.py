@@ -34,11 +34,13 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from equilin.fields import Field, complex_to_quaternion, quaternion_to_complex
 from equilin.validation import as_generator, check_int
 
 __all__ = [
@@ -75,6 +77,68 @@ def determinantal_degree(m: int, n: int, r: int) -> int:
         value *= Fraction(math.perm(m + i, rho), math.perm(rho + i, rho))
     assert value.denominator == 1
     return int(value)
+
+
+
+@lru_cache(maxsize=None)
+def _primes_spf(limit: int) -> list[int]:
+    spf = np.arange(limit + 1, dtype=np.int64)
+    for p in range(2, math.isqrt(limit) + 1):
+        if spf[p] == p:
+            view = spf[p * p::p]
+            view[view == np.arange(p * p, limit + 1, p)] = p
+    return spf.tolist()
+
+
+def _product(values: list[int]) -> int:
+    while len(values) > 1:
+        values = [math.prod(values[i:i + 2]) for i in range(0, len(values), 2)]
+    return values[0] if values else 1
+
+
+@lru_cache(maxsize=4096)
+def square_degree(d: int, k: int) -> int:
+    """Degree of ``M_{k, d x d}`` (exact; equal to ``determinantal_degree(d, d, k)``), computed through
+    the prime factorization of ``prod_{i<d-k} (d+i)! i! / ((k+i)! (d-k+i)!)`` so that large ``d``
+    (thousands) stays fast."""
+    k = min(k, d)
+    e = d - k
+    if k == 0 or e == 0:
+        return 1
+    if d <= 64:
+        return determinantal_degree(d, d, k)
+    top = 2 * d - k - 1  # largest factorial argument
+    j = np.arange(top + 1, dtype=np.int64)
+
+    def count(a: int) -> NDArray[np.int64]:  # exponent of j in prod_{i<e} (a+i)!
+        return np.clip(e - np.maximum(0, j - a), 0, e)
+
+    exponents = (count(d) + count(0) - count(k) - count(d - k)).tolist()
+    spf = _primes_spf(top)
+    for x in range(top, 3, -1):
+        p = spf[x]
+        if p != x and exponents[x]:
+            exponents[p] += exponents[x]
+            exponents[x // p] += exponents[x]
+            exponents[x] = 0
+    assert all(v >= 0 for v in exponents[2:]), "degree formula must give an integer"
+    return _product([pow(p, exponents[p]) for p in range(2, top + 1) if exponents[p]])
+
+
+def field_degree(field: Field, m: int, k: int) -> int:
+    """Degree of ``M_{k, m x m}(D)`` as a real variety, exact: ``deg M_k`` over ``R``, ``deg(M_k)^2``
+    over ``C`` (its complexification is a product of two determinantal varieties), and
+    ``deg M_{2k, 2m x 2m}`` over ``H`` (its complexification is that complex determinantal variety).
+
+    Examples
+    --------
+    >>> from equilin.fields import COMPLEX, QUATERNIONIC, REAL
+    >>> field_degree(REAL, 3, 1), field_degree(COMPLEX, 3, 1), field_degree(QUATERNIONIC, 1, 1)
+    (6, 36, 1)
+    """
+    if field.rank_step == 2:
+        return square_degree(2 * m, 2 * k)
+    return square_degree(m, k) ** field.dim
 
 
 def realize(Z: ArrayLike) -> NDArray[np.float64]:
@@ -247,7 +311,6 @@ class DeterminantalVariety(Variety):
         if not np.isfinite(arr).all():
             raise ValueError(f"{name} contains NaN or infinite entries")
         if self.field == "H":
-            from equilin.isotypic import complex_to_quaternion
             try:
                 complex_to_quaternion(arr, tol=1e-9)  # the structure check, nothing else
             except ValueError:
@@ -313,7 +376,6 @@ class DeterminantalVariety(Variety):
         g = as_generator(rng)
         k = self.rank
         if self.field == "H":
-            from equilin.isotypic import quaternion_to_complex
             return (quaternion_to_complex(g.standard_normal((4, self.m, k)))
                     @ quaternion_to_complex(g.standard_normal((4, k, self.n))))
         A = g.standard_normal((self.m, k))

@@ -66,19 +66,20 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from equilin.abelian import AbelianStructure
+from equilin.abelian_fourier import AbelianFourierDecomposition
 from equilin.determinantal import (
     DeterminantalVariety,
     ProductVariety,
     Variety,
     VarietyUnion,
-    determinantal_degree,
     realize,
+    square_degree,
 )
-from equilin.abelian import AbelianStructure
-from equilin.abelian_fourier import AbelianFourierDecomposition
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.isotypic import (
     BlockOperator,
+    BlockRules,
     IsotypicBlock,
     IsotypicDecomposition,
     adjoint_basis,
@@ -110,7 +111,7 @@ _CHUNK_ELEMENTS = 1 << 18  # float64 entries gathered per FFT call (2 MiB buffer
 
 # -- blocks ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Block:
+class Block(BlockRules):
     """One block of the commutant of ``P_sigma`` in the basis ``Q_sigma``.
 
     Parameters
@@ -158,61 +159,12 @@ class Block:
         return f"r_{{{self.l},{self.m}}}"
 
     @property
-    def field(self) -> str:
-        """``"R"`` or ``"C"``, the field of :class:`~equilin.determinantal.DeterminantalVariety`."""
-        return "R" if self.kind == "real" else "C"
-
-    @property
-    def real_dim(self) -> int:
-        """Number of real coordinates (columns of ``Q``): ``weight * size``."""
-        return self.weight * self.size
-
-    @property
     def angle(self) -> float:
         """Rotation angle ``2 pi m / l`` of ``P_sigma`` on this block (``pi`` for ``(2, 1)``)."""
         return 2 * math.pi * self.m / self.l
 
-    # -- the interface shared with :class:`equilin.isotypic.IsotypicBlock` ----------------------
-    @property
-    def field_dim(self) -> int:
-        """``dim_R`` of the block's field: 1 (real) or 2 (complex); equal to :attr:`weight` here."""
-        return self.weight
-
-    @property
-    def copies(self) -> int:
-        """Rows per sample in :meth:`EquivariantVariety.to_blocks`: always 1 for a cyclic group."""
-        return 1
-
-    @property
-    def vector_size(self) -> int:
-        """Length of a row of block coordinates: ``d_l``."""
-        return self.size
-
-    @property
-    def rank_step(self) -> int:
-        """Rank of the block operator per unit of block rank: 1."""
-        return 1
-
-    @property
-    def frobenius_weight(self) -> int:
-        """``f`` with ``||M_block||_F^2 = f ||Z||_F^2``: 1 (real), 2 (complex, ``||R(Z)||^2 = 2||Z||^2``)."""
-        return self.weight
-
-    def dim_of(self, k: int) -> int:
-        """Real dimension of the block's factor of rank ``k``: ``w k (2 d - k)``."""
-        return self.weight * k * (2 * self.size - k)
-
-    def degree_of(self, k: int) -> int:
-        """Degree of the block's factor of rank ``k``: ``deg(M_{k, d x d})^w``."""
-        return square_degree(self.size, k) ** self.weight
-
-    def ed_degree_of(self, k: int) -> int:
-        """ED degree of the block's factor of rank ``k``: ``binom(d, k)``."""
-        return math.comb(self.size, k)
-
-    def n_params_of(self, k: int) -> int:
-        """Encoder and decoder weights of rank ``k``: ``2 w d k``."""
-        return 2 * self.weight * self.size * k
+    # field_dim, copies (1), vector_size (d_l), rank_step (1), frobenius_weight, dim_of (w k (2d - k)),
+    # degree_of (deg(M_{k, d x d})^w), ed_degree_of (binom(d, k)), n_params_of (2 w d k): BlockRules
 
     def frequency(self, length: int) -> int:
         """Spatial frequency ``j = (l - m) L / l`` of this block on a cycle of length ``L`` (``l | L``)."""
@@ -450,51 +402,6 @@ def _maximal_sums(classes: Sequence[tuple[int, list[int], int]], r: int) -> tupl
         if used > r:
             break
     return total, exact
-
-
-@lru_cache(maxsize=None)
-def _primes_spf(limit: int) -> list[int]:
-    spf = np.arange(limit + 1, dtype=np.int64)
-    for p in range(2, math.isqrt(limit) + 1):
-        if spf[p] == p:
-            view = spf[p * p::p]
-            view[view == np.arange(p * p, limit + 1, p)] = p
-    return spf.tolist()
-
-
-def _product(values: list[int]) -> int:
-    while len(values) > 1:
-        values = [math.prod(values[i:i + 2]) for i in range(0, len(values), 2)]
-    return values[0] if values else 1
-
-
-@lru_cache(maxsize=4096)
-def square_degree(d: int, k: int) -> int:
-    """Degree of ``M_{k, d x d}`` (exact; equal to ``determinantal_degree(d, d, k)``), computed through
-    the prime factorization of ``prod_{i<d-k} (d+i)! i! / ((k+i)! (d-k+i)!)`` so that large ``d``
-    (thousands) stays fast."""
-    k = min(k, d)
-    e = d - k
-    if k == 0 or e == 0:
-        return 1
-    if d <= 64:
-        return determinantal_degree(d, d, k)
-    top = 2 * d - k - 1  # largest factorial argument
-    j = np.arange(top + 1, dtype=np.int64)
-
-    def count(a: int) -> NDArray[np.int64]:  # exponent of j in prod_{i<e} (a+i)!
-        return np.clip(e - np.maximum(0, j - a), 0, e)
-
-    exponents = (count(d) + count(0) - count(k) - count(d - k)).tolist()
-    spf = _primes_spf(top)
-    for x in range(top, 3, -1):
-        p = spf[x]
-        if p != x and exponents[x]:
-            exponents[p] += exponents[x]
-            exponents[x // p] += exponents[x]
-            exponents[x] = 0
-    assert all(v >= 0 for v in exponents[2:]), "degree formula must give an integer"
-    return _product([pow(p, exponents[p]) for p in range(2, top + 1) if exponents[p]])
 
 
 # -- the variety -------------------------------------------------------------------------------

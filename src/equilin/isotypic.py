@@ -67,10 +67,22 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from equilin.abelian import AbelianStructure
+from equilin.determinantal import field_degree
+from equilin.fields import (
+    Field,
+    _chi_structure,
+    complex_to_quaternion,
+    field_of,
+    field_units,
+    quaternion_to_complex,
+    quaternion_units,
+)
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.validation import as_generator, check_int
 
 __all__ = [
+    "BlockOperator",
+    "BlockRules",
     "IsotypicBlock",
     "IsotypicDecomposition",
     "REPRESENTATIVE_LIMIT",
@@ -89,109 +101,6 @@ REPRESENTATIVE_LIMIT = 2048
 
 DENSE_LIMIT = 4096
 """Largest ``n`` for which a dense basis (:attr:`IsotypicDecomposition.Q`, ``columns``) is built."""
-
-_KINDS = ("real", "complex", "quaternionic")
-_FIELD_DIM = {"real": 1, "complex": 2, "quaternionic": 4}
-_FIELD = {"real": "R", "complex": "C", "quaternionic": "H"}
-
-
-# -- quaternions ---------------------------------------------------------------------------------
-def _qmul(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.float64]:
-    a1, b1, c1, d1 = p
-    a2, b2, c2, d2 = q
-    return np.array([a1 * a2 - b1 * b2 - c1 * c2 - d1 * d2,
-                     a1 * b2 + b1 * a2 + c1 * d2 - d1 * c2,
-                     a1 * c2 - b1 * d2 + c1 * a2 + d1 * b2,
-                     a1 * d2 + b1 * c2 - c1 * b2 + d1 * a2])
-
-
-def quaternion_units() -> NDArray[np.float64]:
-    """The ``4 x 4`` matrices of left multiplication by ``1, i, j, k`` on the coordinates
-    ``(a, b, c, d)`` of ``a + b i + c j + d k`` (shape ``(4, 4, 4)``).
-
-    Examples
-    --------
-    >>> L = quaternion_units()
-    >>> L[1].astype(int).tolist()   # i * (a + bi + cj + dk) = -b + ai - dj + ck
-    [[0, -1, 0, 0], [1, 0, 0, 0], [0, 0, 0, -1], [0, 0, 1, 0]]
-    >>> bool(np.allclose(L[1] @ L[2], L[3]))   # ij = k
-    True
-    """
-    eye = np.eye(4)
-    return np.stack([np.stack([_qmul(eye[t], eye[u]) for u in range(4)], axis=1) for t in range(4)])
-
-
-_UNITS = quaternion_units()
-_COMPLEX_UNITS = np.stack([np.eye(2), np.array([[0.0, -1.0], [1.0, 0.0]])])
-
-
-def field_units(field_dim: int) -> NDArray[np.float64]:
-    """The standard basis of ``R``, ``C`` or ``H`` (``field_dim`` 1, 2 or 4) as the real matrices of left
-    multiplication on coordinates, shape ``(d, d, d)``: ``[1]``; ``1, i`` on ``a + b i``; ``1, i, j, k``
-    (:func:`quaternion_units`). A ``D``-matrix ``sum_t Z_t e_t`` is realized as ``sum_t Z_t (x) units[t]``.
-
-    Examples
-    --------
-    >>> field_units(2)[1].astype(int).tolist()   # multiplication by i
-    [[0, -1], [1, 0]]
-    """
-    if field_dim == 1:
-        return np.ones((1, 1, 1))
-    if field_dim == 2:
-        return _COMPLEX_UNITS.copy()
-    if field_dim == 4:
-        return _UNITS.copy()
-    raise ValueError(f"field_dim must be 1 (R), 2 (C) or 4 (H), got {field_dim!r}")
-
-
-def quaternion_to_complex(Z: ArrayLike) -> NDArray[np.complex128]:
-    """The complex adjoint ``chi(Z) = [[P, -Q], [conj Q, conj P]]`` (``2m x 2n``) of a quaternionic
-    ``m x n`` matrix ``Z = Z_0 + Z_1 i + Z_2 j + Z_3 k`` given as a real array of shape ``(4, m, n)``
-    (``P = Z_0 + i Z_1``, ``Q = Z_2 + i Z_3``, ``Z = P + Q j``). ``chi`` is multiplicative, quaternionic
-    rank ``s`` becomes complex rank ``2 s``, and ``||chi(Z)||_F^2 = 2 ||Z||_F^2``.
-
-    Examples
-    --------
-    >>> quaternion_to_complex(np.array([0.0, 0.0, 1.0, 0.0]).reshape(4, 1, 1)).real.tolist()   # j
-    [[0.0, -1.0], [1.0, 0.0]]
-    """
-    arr = np.asarray(Z, dtype=np.float64)
-    if arr.ndim != 3 or arr.shape[0] != 4:
-        raise ValueError(f"a quaternionic matrix is a real array of shape (4, m, n), got {arr.shape}")
-    P = arr[0] + 1j * arr[1]
-    Q = arr[2] + 1j * arr[3]
-    return np.block([[P, -Q], [Q.conj(), P.conj()]])
-
-
-def complex_to_quaternion(C: ArrayLike, tol: float = 1e-9) -> NDArray[np.float64]:
-    """Inverse of :func:`quaternion_to_complex`: the ``(4, m, n)`` components of a ``2m x 2n`` complex
-    adjoint; refuses a matrix that is not of the form ``[[P, -Q], [conj Q, conj P]]`` (relative ``tol``).
-
-    Examples
-    --------
-    >>> Z = np.random.default_rng(0).standard_normal((4, 2, 3))
-    >>> bool(np.allclose(complex_to_quaternion(quaternion_to_complex(Z)), Z))
-    True
-    """
-    arr = np.asarray(C)
-    if arr.ndim != 2 or arr.shape[0] % 2 or arr.shape[1] % 2:
-        raise ValueError(f"a complex adjoint has an even number of rows and columns, got shape {arr.shape}")
-    m, n = arr.shape[0] // 2, arr.shape[1] // 2
-    P, Q = arr[:m, :n], -arr[:m, n:]
-    scale = max(1.0, float(np.abs(arr).max(initial=0.0)))
-    if (np.abs(arr[m:, :n] - Q.conj()).max(initial=0.0) > tol * scale
-            or np.abs(arr[m:, n:] - P.conj()).max(initial=0.0) > tol * scale):
-        raise ValueError("matrix is not the complex adjoint of a quaternionic matrix: its blocks are not "
-                         "[[P, -Q], [conj(Q), conj(P)]]")
-    return np.stack([P.real, P.imag, Q.real, Q.imag]).astype(np.float64)
-
-
-def _chi_structure(C: NDArray[np.complex128]) -> NDArray[np.complex128]:
-    """Orthogonal projection of a ``2m x 2n`` complex matrix onto the complex adjoints."""
-    m, n = C.shape[0] // 2, C.shape[1] // 2
-    P = (C[:m, :n] + C[m:, n:].conj()) / 2
-    Q = (-C[:m, n:] + C[m:, :n].conj()) / 2
-    return np.block([[P, -Q], [Q.conj(), P.conj()]])
 
 
 def first_rows(rows: NDArray[Any], block: Any) -> NDArray[Any]:
@@ -253,8 +162,76 @@ def adjoint_basis(U: NDArray[np.complex128]) -> NDArray[np.complex128]:
 
 
 # -- blocks ----------------------------------------------------------------------------------------
+class BlockRules:
+    """What a block of the commutant knows from its field, its multiplicity ``size`` and the real
+    dimension ``weight`` of its irreducible: shared by :class:`IsotypicBlock` and the cyclic
+    :class:`equilin.equivariant.Block` (one set of rules, read from :class:`equilin.fields.Field`)."""
+
+    kind: str
+    size: int
+    weight: int
+
+    @property
+    def algebra(self) -> Field:
+        """The field ``D`` of the block (:data:`~equilin.fields.REAL`, ``COMPLEX`` or ``QUATERNIONIC``)."""
+        return field_of(self.kind)
+
+    @property
+    def field(self) -> str:
+        """``"R"``, ``"C"`` or ``"H"``."""
+        return self.algebra.name
+
+    @property
+    def field_dim(self) -> int:
+        """``dim_R D``: 1, 2 or 4."""
+        return self.algebra.dim
+
+    @property
+    def real_dim(self) -> int:
+        """Number of real coordinates (columns of ``Q``): ``weight * size``."""
+        return self.weight * self.size
+
+    @property
+    def copies(self) -> int:
+        """Rows per sample of the folded block coordinates: ``delta`` (real), ``delta / 2`` (complex and
+        quaternionic); 1 for every block of a cyclic group."""
+        return self.algebra.copies(self.weight)
+
+    @property
+    def vector_size(self) -> int:
+        """Length of a row: ``m`` (real and complex), ``2 m`` (quaternionic, complex adjoint)."""
+        return self.algebra.vector_size(self.size)
+
+    @property
+    def rank_step(self) -> int:
+        """Rank of the block operator ``Z`` per unit of rank over ``D``: 2 for the complex adjoint."""
+        return self.algebra.rank_step
+
+    @property
+    def frobenius_weight(self) -> int:
+        """``f`` with ``||M_block||_F^2 = f ||Z||_F^2`` for the block operator ``Z``."""
+        return self.algebra.frobenius_weight(self.weight)
+
+    def dim_of(self, k: int) -> int:
+        """Real dimension of ``M_{k, m x m}(D)``: ``dim_R(D) k (2m - k)``."""
+        return self.algebra.dim_of(self.size, k)
+
+    def degree_of(self, k: int) -> int:
+        """Degree of ``M_{k, m x m}(D)`` as a real variety (:func:`equilin.determinantal.field_degree`)."""
+        return field_degree(self.algebra, self.size, k)
+
+    def ed_degree_of(self, k: int) -> int:
+        """ED degree of ``M_{k, m x m}(D)`` (Frobenius norm): ``binom(m, k)`` for all three types
+        (``docs/equivariance.md``)."""
+        return math.comb(self.size, k)
+
+    def n_params_of(self, k: int) -> int:
+        """Weights of an encoder and a decoder of rank ``k`` over ``D``: ``2 dim_R(D) m k``."""
+        return self.algebra.n_params_of(self.size, k)
+
+
 @dataclass(frozen=True)
-class IsotypicBlock:
+class IsotypicBlock(BlockRules):
     """One isotypic component ``V^m`` of a permutation representation, as a block of the commutant.
 
     Parameters
@@ -291,8 +268,7 @@ class IsotypicBlock:
         check_int(self.index, "index", 1)
         check_int(self.size, "size", 1)
         check_int(self.weight, "weight", 1)
-        if self.kind not in _KINDS:
-            raise ValueError(f"kind must be one of {_KINDS}, got {self.kind!r}")
+        field_of(self.kind)                      # refuses an unknown kind
         if self.weight % self.field_dim:
             raise ValueError(f"a {self.kind} irreducible has real dimension divisible by {self.field_dim}, "
                              f"got {self.weight}")
@@ -301,63 +277,6 @@ class IsotypicBlock:
     def label(self) -> str:
         """``"r_{Vi}"`` (or :attr:`name` when given): the name of this block's rank."""
         return self.name or f"r_{{V{self.index}}}"
-
-    @property
-    def field(self) -> str:
-        """``"R"``, ``"C"`` or ``"H"``."""
-        return _FIELD[self.kind]
-
-    @property
-    def field_dim(self) -> int:
-        """``dim_R D``: 1, 2 or 4."""
-        return _FIELD_DIM[self.kind]
-
-    @property
-    def real_dim(self) -> int:
-        """Number of real coordinates (columns of ``Q``): ``weight * size``."""
-        return self.weight * self.size
-
-    @property
-    def copies(self) -> int:
-        """Rows per sample in :meth:`IsotypicDecomposition.to_blocks`: ``delta`` (real), ``delta / 2``
-        (complex and quaternionic)."""
-        return self.weight if self.kind == "real" else self.weight // 2
-
-    @property
-    def vector_size(self) -> int:
-        """Length of a row: ``m`` (real and complex), ``2 m`` (quaternionic, complex adjoint)."""
-        return 2 * self.size if self.kind == "quaternionic" else self.size
-
-    @property
-    def rank_step(self) -> int:
-        """Rank of the block operator ``Z`` per unit of rank over ``D``: 2 for the complex adjoint."""
-        return 2 if self.kind == "quaternionic" else 1
-
-    @property
-    def frobenius_weight(self) -> int:
-        """``f`` with ``||M_block||_F^2 = f ||Z||_F^2`` for the block operator ``Z``."""
-        return self.weight // 2 if self.kind == "quaternionic" else self.weight
-
-    def dim_of(self, k: int) -> int:
-        """Real dimension of ``M_{k, m x m}(D)``: ``dim_R(D) k (2m - k)``."""
-        return self.field_dim * k * (2 * self.size - k)
-
-    def degree_of(self, k: int) -> int:
-        """Degree of ``M_{k, m x m}(D)`` as a real variety: ``deg M_k`` (R), ``deg(M_k)^2`` (C), and
-        ``deg M_{2k, 2m x 2m}`` (H, whose complexification is that complex determinantal variety)."""
-        from equilin.determinantal import determinantal_degree
-        if self.kind == "quaternionic":
-            return determinantal_degree(2 * self.size, 2 * self.size, 2 * k)
-        return determinantal_degree(self.size, self.size, k) ** self.field_dim
-
-    def ed_degree_of(self, k: int) -> int:
-        """ED degree of ``M_{k, m x m}(D)`` (Frobenius norm): ``binom(m, k)`` for all three types
-        (``docs/equivariance.md``)."""
-        return math.comb(self.size, k)
-
-    def n_params_of(self, k: int) -> int:
-        """Weights of an encoder and a decoder of rank ``k`` over ``D``: ``2 dim_R(D) m k``."""
-        return 2 * self.field_dim * self.size * k
 
 
 # -- the decomposition -----------------------------------------------------------------------------
@@ -532,7 +451,7 @@ class _Dense:
     def _finish(self, found: list[Any], gens: Sequence[Permutation]) -> None:
         tol = self.tol
         for kind, copies, delta, basis in found:
-            d = _FIELD_DIM[kind]
+            d = field_of(kind).dim
             for g in gens:
                 G = basis.T @ basis[g.inverse().array]
                 rho = G[:delta, :delta]
@@ -542,7 +461,7 @@ class _Dense:
                     op = np.kron(np.eye(delta // d), L)
                     if np.linalg.norm(op @ rho - rho @ op) > tol * delta:
                         raise _DecompositionFailed("the commuting algebra is not standard")
-        total = sum(_FIELD_DIM[kind] * copies ** 2 for kind, copies, _, _ in found)
+        total = sum(field_of(kind).dim * copies ** 2 for kind, copies, _, _ in found)
         if total != self.commutant_dim:
             raise _DecompositionFailed(f"commutant dimension {total} from the blocks, "
                                        f"{self.commutant_dim} orbitals")
@@ -892,7 +811,7 @@ class IsotypicDecomposition(BlockOperator):
             rho = [basis[:, :delta].T @ basis[np.argsort(row), :delta] for row in images]
             trivial = delta == 1 and all(abs(float(x[0, 0]) - 1.0) < 1e-6 for x in rho)
             projector = basis @ basis[first_rows_of_types].T          # S x T
-            key = (not trivial, delta, _FIELD_DIM[kind], tuple(projector.T.ravel().tolist()))
+            key = (not trivial, delta, field_of(kind).dim, tuple(projector.T.ravel().tolist()))
             keyed.append((key, kind, delta, basis, rho))
         keyed.sort(key=cmp_to_key(lambda x, y: _compare_fingerprints(x[0], y[0])))
         names = self._frequency_names(keyed)

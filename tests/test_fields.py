@@ -1,0 +1,68 @@
+"""equilin.fields: the three division algebras, against their defining relations and the determinantal
+degree computed independently."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from equilin.determinantal import determinantal_degree, field_degree, square_degree
+from equilin.fields import COMPLEX, FIELDS, QUATERNIONIC, REAL, field_of, quaternion_to_complex
+
+
+def test_units_satisfy_the_algebra_relations() -> None:
+    one, i = COMPLEX.units()
+    assert np.array_equal(one, np.eye(2)) and np.array_equal(i @ i, -np.eye(2))
+    e, qi, qj, qk = QUATERNIONIC.units()
+    for u in (qi, qj, qk):
+        assert np.array_equal(u @ u, -np.eye(4)) and np.array_equal(u.T @ u, np.eye(4))
+    assert np.array_equal(qi @ qj, qk) and np.array_equal(qj @ qk, qi) and np.array_equal(qk @ qi, qj)
+    assert np.array_equal(qi @ qj, -(qj @ qi)) and np.array_equal(e, np.eye(4))
+    assert np.array_equal(REAL.units(), np.ones((1, 1, 1)))
+
+
+@settings(max_examples=30)
+@given(m=st.integers(1, 6), k=st.integers(0, 6))
+def test_rules(m: int, k: int) -> None:
+    k = min(k, m)
+    # degrees: over R the determinantal degree, over C its square, over H the doubled complex one
+    assert field_degree(REAL, m, k) == determinantal_degree(m, m, k)
+    assert field_degree(COMPLEX, m, k) == determinantal_degree(m, m, k) ** 2
+    assert field_degree(QUATERNIONIC, m, k) == determinantal_degree(2 * m, 2 * m, 2 * k)
+    for F in FIELDS.values():
+        assert F.dim_of(m, k) == F.dim * (m * m - (m - k) * (m - k))   # codimension (m - k)^2 over D
+        assert F.n_params_of(m, k) == 2 * F.dim * m * k
+
+
+def test_square_degree_matches_the_formula_for_large_sizes() -> None:
+    # past 64 square_degree switches to a prime factorization: compare with the product formula
+    for d, k in ((65, 3), (80, 79), (100, 50)):
+        e = d - k
+        num = math.prod(math.factorial(d + i) * math.factorial(i) for i in range(e))
+        den = math.prod(math.factorial(k + i) * math.factorial(e + i) for i in range(e))
+        assert square_degree(d, k) == num // den and num % den == 0
+
+
+@settings(max_examples=20)
+@given(delta=st.sampled_from([4, 8]), m=st.integers(1, 4), seed=st.integers(0, 100))
+def test_folding_and_frobenius_weight(delta: int, m: int, seed: int) -> None:
+    """A quaternionic block operator's complex adjoint has twice the rows (vector_size) and, realized
+    on the delta / 4 repetitions, frobenius_weight times the squared norm."""
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((4, m, m))
+    chi = quaternion_to_complex(Z)
+    assert chi.shape[0] == QUATERNIONIC.vector_size(m)
+    realized = np.einsum("tab,tuv->aubv", Z, QUATERNIONIC.units()).reshape(4 * m, 4 * m)
+    total = (delta // 4) * np.sum(realized ** 2)
+    assert total == pytest.approx(QUATERNIONIC.frobenius_weight(delta) * np.sum(np.abs(chi) ** 2))
+    assert QUATERNIONIC.copies(delta) == delta // 2 and REAL.copies(delta) == delta
+
+
+def test_field_of() -> None:
+    assert field_of("complex") is COMPLEX and repr(QUATERNIONIC) == "QUATERNIONIC"
+    with pytest.raises(ValueError, match="kind must be one of"):
+        field_of("octonionic")
