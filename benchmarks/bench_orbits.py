@@ -9,7 +9,8 @@
    points, still in the module as ``_Dense`` for the representatives), same process, same groups;
 3. block coordinates of 60,000 vectors (d4 on 28 x 28) orbit-wise against the dense product ``X @ Q``;
 4. torch: forward + backward of ``IsotypicLinearAutoencoder`` (the lexicographically first component of
-   rank 99) against ``DenseLinearAutoencoder(784, 99)``, batch 256, float32, interleaved medians.
+   rank 99) against ``DenseLinearAutoencoder(784, 99)``, batch 256, float32, interleaved medians (the
+   function of ``bench_abelian.py``).
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from __future__ import annotations
 import resource
 import sys
 import time
-from collections.abc import Callable
 
 import numpy as np
 
 from equilin.equivariant import EquivariantVariety
 from equilin.groups import PermutationGroup, image_group, volume_group
 from equilin.isotypic import IsotypicDecomposition, _Dense
+from bench_abelian import torch_modules
 from timing import median_seconds as seconds
 
 
@@ -92,36 +93,6 @@ def coordinates() -> None:
     print(f"| baseline: dense `X @ Q` | {base:.3f} | 1 |")
     print(f"| `to_blocks` (orbit-wise gather + small products) | {to:.3f} | {to / base:.2f} |")
     print(f"| `from_blocks` (round-trip error {err:.1e}) | {back:.3f} | {back / base:.2f} |")
-
-
-def torch_modules() -> None:
-    import torch
-
-    from equilin.nn import DenseLinearAutoencoder, IsotypicLinearAutoencoder
-
-    torch.manual_seed(0)
-    x = torch.rand(256, 784)
-
-    def step(model: torch.nn.Module) -> Callable[[], None]:
-        def run() -> None:
-            model.zero_grad()
-            ((model(x) - x) ** 2).mean().backward()
-        return run
-
-    def median_ms(fn: Callable[[], None]) -> float:
-        for _ in range(5):
-            fn()
-        return 1e3 * seconds(fn, 60)
-
-    print("| group on 28 x 28 (first component, r = 99) | active blocks | dense ms | isotypic ms | ratio |")
-    print("|---|---:|---:|---:|---:|")
-    dense = DenseLinearAutoencoder(784, 99)
-    for name in ("d4", "shift-xy", "p4m"):
-        group = image_group(name, 28, 28)
-        model = IsotypicLinearAutoencoder(group, next(EquivariantVariety(group, 99).components()).ranks)
-        a = [median_ms(step(dense)), median_ms(step(dense))]
-        b = [median_ms(step(model)), median_ms(step(model))]
-        print(f"| {name} | {len(model.active)} | {sum(a) / 2:.2f} | {sum(b) / 2:.2f} | {sum(b) / sum(a):.2f} |")
 
 
 if __name__ == "__main__":

@@ -773,3 +773,31 @@ def test_large_n_geometry_and_transforms_without_n_by_n(sigma: Permutation, r: i
     # x-shift of the volume (row-major) = rolling the last axis
     assert np.array_equal(_volume_shift_x(4).act(np.arange(64.0)),
                           np.roll(np.arange(64.0).reshape(4, 4, 4), 1, axis=2).ravel())
+
+
+@settings(max_examples=25)
+@given(sigma=permutations(max_n=10), r=st.integers(1, 6), data=st.data())
+def test_component_labels_parse_back(sigma: Permutation, r: int, data: st.DataObject) -> None:
+    """The text of a component's label (and its repr's mapping) gives the component back."""
+    E = EquivariantVariety(sigma, r)
+    components = list(itertools.islice(E.components(), 30))
+    C = data.draw(st.sampled_from(components))
+    assert E.component(C.label()) == C
+    assert E.component(C.labelled_ranks) == C
+    again = C.label().replace(" ", "  ")                   # any whitespace between items
+    assert E.parse_ranks(again) == C.ranks
+    with pytest.raises(ValueError, match="'label=rank' items"):
+        E.parse_ranks(C.label().replace("=", ":"))
+    with pytest.raises(ValueError, match="given twice"):
+        E.parse_ranks(f"{E.labels[0]}=0 {E.labels[0]}=0")
+
+
+def test_fit_takes_labelled_ranks_on_the_command_line(tmp_path, capsys) -> None:
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).random((40, 8)))
+    args = ["fit", "--data", str(tmp_path / "x.npy"), "--model", "equivariant", "--gens", "(1 2 3 4 5 6 7 8)",
+            "--n", "8", "--out", str(tmp_path / "m.npz"), "--json"]
+    assert main(args + ["--ranks", "r_{1,1}=1 r_{8,7}=1"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ranks"] == {"r_{1,1}": 1, "r_{8,7}": 1, "r_{4,3}": 0, "r_{8,5}": 0, "r_{2,1}": 0}
+    assert main(args + ["--ranks", "r_{1,1}=1 r_{9,7}=1"]) == 2
+    assert "unknown block 'r_{9,7}'" in capsys.readouterr().err

@@ -572,10 +572,13 @@ def _load_shard(file: Any, np: Any) -> Any:
 def _parse_fit_ranks(text: str | None) -> tuple[int, ...] | str:
     if text is None or text.strip() == "best":
         return "best"
+    if "=" in text:          # labels, as component labels print them: checked against the blocks later
+        return text
     try:
         values = tuple(int(v) for v in text.split(","))
     except ValueError:
-        raise UsageError(f"--ranks must be 'best' or comma-separated integers in block order, got {text!r}") from None
+        raise UsageError(f"--ranks must be 'best', comma-separated integers in block order or labelled ranks "
+                         f"such as 'r_{{1,1}}=2 r_{{4,3}}=1', got {text!r}") from None
     if any(v < 0 for v in values):
         raise UsageError(f"--ranks must be non-negative, got {text!r}")
     return values
@@ -609,7 +612,8 @@ def _fit_estimator(args: argparse.Namespace) -> tuple[Any, str]:
         raise UsageError("--model equivariant with --ranks best (the default) needs the budget -r R")
     r = None if args.r is None else check_rank(args.r)
     if ranks != "best":  # refuse bad ranks before reading any data
-        needed = EquivariantVariety.for_ranks(group, ranks).r
+        fitted = EquivariantVariety.for_ranks(group, ranks)
+        ranks, needed = fitted.parse_ranks(ranks), fitted.r     # labelled text -> the tuple
         if r is not None and needed > r:
             raise UsageError(f"--ranks use a weighted rank of {needed}, more than -r {r}")
     return (EquivariantAutoencoder(group, ranks, r=r, batch_size=args.batch_size),
@@ -841,7 +845,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("-r", type=int, metavar="R",
                      help="rank (dense, invariant) or rank budget (equivariant with --ranks best)")
     fit.add_argument("--ranks", metavar="R1,R2,...|best",
-                     help="equivariant: ranks in block order, or 'best' (default) to choose them from the data")
+                     help="equivariant: ranks in block order, labelled ranks ('r_{1,1}=2 r_{4,3}=1'), or 'best' "
+                          "(default) to choose them from the data")
     fit.add_argument("--batch-size", type=int, default=8192, metavar="B",
                      help="rows per Gram-matrix update (and per zarr read, in whole chunks; default 8192)")
     fit.add_argument("--out", required=True, metavar="MODEL.npz", help="where to write the fitted model")

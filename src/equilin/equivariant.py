@@ -1005,16 +1005,19 @@ class EquivariantVariety:
         return count_components(self.blocks, self.r)
 
     def parse_ranks(self, ranks: Any) -> tuple[int, ...]:
-        """Validate a rank tuple (block order) or mapping ``{"r_{l,m}" or (l, m): rank}`` (blocks left
-        out get rank 0): ranks within ``0..d_b`` and weighted sum ``<= r``. Returns the tuple; it need
-        not be maximal (see :meth:`component` for that check).
+        """Validate a rank tuple (block order), a mapping ``{"r_{l,m}" or (l, m): rank}`` or the text of
+        :meth:`EquivariantComponent.label` (``"r_{1,1}=1 r_{4,3}=1"``; blocks left out get rank 0):
+        ranks within ``0..d_b`` and weighted sum ``<= r``. Returns the tuple; it need not be maximal
+        (see :meth:`component` for that check).
 
         Examples
         --------
         >>> E = EquivariantVariety(Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9), 3)
-        >>> E.parse_ranks({"r_{4,3}": 1})
-        (0, 1, 0)
+        >>> E.parse_ranks({"r_{4,3}": 1}), E.parse_ranks("r_{1,1}=1 r_{4,3}=1 r_{2,1}=0")
+        ((0, 1, 0), (1, 1, 0))
         """
+        if isinstance(ranks, str):
+            ranks = _parse_label(ranks, self.labels)
         if isinstance(ranks, Mapping):
             keys = {}
             for i, b in enumerate(self.blocks):
@@ -1311,6 +1314,20 @@ class EquivariantVariety:
         blocks = " (+) ".join(f"{b.label}:{b.size}{marks[b.kind]}" for b in self.blocks)
         name = "sigma" if self.sigma is not None else "G"
         return f"E^{name}_{{{self.r}, {self.n}x{self.n}}}, blocks {blocks}"
+
+
+def _parse_label(text: str, labels: Sequence[str]) -> dict[str, int]:
+    """``"r_{1,1}=1 r_{4,3}=1"`` -> ``{"r_{1,1}": 1, "r_{4,3}": 1}`` (the inverse of :func:`_label`)."""
+    out: dict[str, int] = {}
+    for item in text.split():
+        label, sep, value = item.partition("=")
+        if not sep or not value.strip().lstrip("-").isdigit():
+            raise ValueError(f"ranks text must be 'label=rank' items separated by spaces (as printed by "
+                             f"component labels, e.g. '{labels[0]}=1'), got {item!r} in {text!r}")
+        if label in out:
+            raise ValueError(f"block {label} is given twice in {text!r}")
+        out[label] = int(value)
+    return out
 
 
 def _label(blocks: Sequence[Block], ranks: Sequence[int]) -> str:
@@ -1692,7 +1709,8 @@ class EquivariantComponent(Variety):
         return f"{self.variety!r}.component({self.labelled_ranks!r})"
 
     def __str__(self) -> str:
-        return f"E^{{sigma, r}} with {self.label()} ({self.kind}, max rank {self.max_rank})"
+        name = "sigma" if self.variety.sigma is not None else "G"
+        return f"E^{{{name}, r}} with {self.label()} ({self.kind}, max rank {self.max_rank})"
 
 
 def _unit_pattern(field_dim: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
