@@ -536,7 +536,7 @@ CASES: list[Case] = [
                                                          "1", "--out", "m.npz"], CLI, "no such file or directory"),
     Case("equilin fit", "value", "--ranks a,b", ["fit", "--data", ".", "--model", "equivariant", "--ranks", "a,b",
                                                  "--gens", "(1 2)", "--n", "2", "--out", "m.npz"], CLI,
-         "--ranks must be 'best' or comma-separated integers"),
+         "--ranks must be 'best', comma-separated integers in block order or labelled ranks"),
     Case("equilin fit", "value", "--batch-size 0", ["fit", "--data", ".", "--model", "dense", "-r", "1",
                                                     "--batch-size", "0", "--out", "m.npz"], CLI,
          "--batch-size must be at least 1"),
