@@ -409,6 +409,7 @@ def test_the_fourier_operator_is_the_twin_of_the_numpy_decomposition() -> None:
     model = IsotypicLinearAutoencoder(group, next(EquivariantVariety(group, 8).components()).ranks,
                                       dtype=torch.float64)
     assert isinstance(model.operator, _FourierOperator)
+    assert model(torch.zeros(0, group.n, dtype=torch.float64)).shape == (0, group.n)
     assert_equivariant(lambda X: model(torch.from_numpy(X)).detach().numpy(), group, atol=1e-10)
     x = torch.rand(2, group.n, dtype=torch.float64, requires_grad=True)
     ((model(x) - x) ** 2).mean().backward()

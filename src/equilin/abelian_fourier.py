@@ -189,7 +189,7 @@ class AbelianFourierDecomposition(BlockOperator):
         N = X.shape[0]
         W = np.empty((N, self._width), dtype=np.complex128)
         step = max(1, _CHUNK_ELEMENTS // self.n)
-        direct = len(self._readers) == 1 and self._flat[0].shape[0] == 1   # one orbit: columns in order
+        direct = len(self._columns) == 1 and np.array_equal(self._columns[0].ravel(), np.arange(self._width))
         for start in range(0, N, step):
             stop = min(N, start + step)
             rows = X[start:stop]

@@ -484,6 +484,10 @@ class PermutationGroup:
         >>> PermutationGroup([s ** 2, s]).cyclic_generator() == s
         True
         """
+        return self._cyclic_generator
+
+    @cached_property
+    def _cyclic_generator(self) -> Permutation | None:
         for g in self._generators:
             if all(h == g or g.log(h) is not None for h in self._generators):
                 return g

@@ -744,6 +744,8 @@ class _FourierOperator(nn.Module):
 
     def coordinates(self, x: torch.Tensor) -> torch.Tensor:
         N = x.shape[0]
+        if N == 0:                        # torch's FFTs refuse empty batches
+            return x.new_zeros((0, self._to_groups.numel()))
         xg = x.index_select(1, self._gather)
         pieces, start = [], 0
         for t, (count, shape, _, size, P) in enumerate(self._types):
@@ -760,6 +762,8 @@ class _FourierOperator(nn.Module):
 
     def vectors(self, Y: torch.Tensor) -> torch.Tensor:
         N = Y.shape[0]
+        if N == 0:
+            return Y.new_zeros((0, self._gather.numel()))
         full = Y.new_zeros((N, self._width)).index_copy(1, self._to_groups, Y)
         pieces, used = [], 0
         for t, (count, shape, half, size, P) in enumerate(self._types):
