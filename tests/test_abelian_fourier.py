@@ -126,5 +126,5 @@ def test_errors() -> None:
         AbelianFourierDecomposition(image_group("shift-xy", 65, 65)).orbit_type_bases()
     with pytest.raises(ValueError, match="refused for n > 4,096"):
         AbelianFourierDecomposition(image_group("shift-xy", 65, 65)).Q
-    with pytest.raises(ValueError, match="method must be 'auto', 'abelian' or 'generic'"):
+    with pytest.raises(ValueError, match="method must be 'auto', 'abelian', 'torus' or 'generic'"):
         IsotypicLinearAutoencoder(image_group("shift-xy", 3, 3), (1,), method="fourier")

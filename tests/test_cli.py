@@ -236,7 +236,7 @@ LONG_CYCLE = "(" + " ".join(map(str, range(1, 3001))) + ")"   # with (1 2): S_30
     (["equivariant", "--gens", "(1 2)", "--gens", LONG_CYCLE, "--n", "3000", "-r", "1"], "handles up to 2,048"),
     (["equivariant", "--image", "3x4", "--action", "d4", "-r", "1"], "square"),
     (["equivariant", "--image", "3x3", "--action", "d4", "--shift", "2", "-r", "1"], "--shift goes with"),
-    (["equivariant", "--image", "64x64", "--action", "p4m", "-r", "1"], "handles up to 2,048"),
+    (["equivariant", "--image", "64x64", "--action", "p4m", "--shift", "2", "-r", "1"], "handles up to 2,048"),
     (["equivariant", "--image", "3x3", "--action", "cube", "-r", "1"], "does not act on images"),
     (["equivariant", "--volume", "3x3x3", "--action", "p4m", "-r", "1"], "does not act on volumes"),
     (["equivariant", "--volume", "3x3x4", "--action", "cube", "-r", "1"], "cubic volume"),

@@ -42,7 +42,7 @@ from equilin.abelian import AbelianStructure, NotAGridProduct
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.isotypic import DENSE_LIMIT, BlockOperator, IsotypicBlock, _rows_of
 
-__all__ = ["AbelianFourierDecomposition"]
+__all__ = ["AbelianFourierDecomposition", "FourierBlockOperator"]
 
 _CHUNK_ELEMENTS = 1 << 20   # real entries of X transformed per FFT call (8 MiB)
 _SQRT2 = math.sqrt(2.0)
@@ -98,7 +98,47 @@ class _GridReader:
         return np.fft.irfftn(F.reshape((N, count) + self.half), s=self.shape, axes=self.axes, norm="ortho")
 
 
-class AbelianFourierDecomposition(BlockOperator):
+class FourierBlockOperator(BlockOperator):
+    """A block operator whose coordinates come from FFTs (:meth:`to_blocks` / :meth:`from_blocks` of all
+    blocks at once): the dense basis and the matrix maps by two passes over an ``n x n`` matrix, not
+    one pass per block."""
+
+    def _all_coordinates(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``X Q`` (``N x n``) in the column order of :attr:`Q`."""
+        rows = self.to_blocks(X)
+        return np.concatenate([self.block_vectors_to_coordinates(i, r, X.shape[0])
+                               for i, r in enumerate(rows)], axis=1)
+
+    def _all_vectors(self, Y: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``Y Q^T`` (``N x n``) for coordinates in the column order of :attr:`Q`."""
+        N = Y.shape[0]
+        arrays = [_rows_of(b, Y[:, a:a + b.real_dim], N) for b, a in zip(self.blocks, self.offsets)]
+        return self.from_blocks(arrays, N)
+
+    @property
+    def Q(self) -> NDArray[np.float64]:
+        """The orthogonal ``n x n`` basis (columns block by block, copy by copy; ``cos, sin`` pairs for
+        complex blocks). Dense: only for ``n <= DENSE_LIMIT``."""
+        self._check_dense("Q")
+        return self._all_vectors(np.eye(self.n)).T
+
+    def matrix_to_blocks(self, M: NDArray[np.float64]) -> list[NDArray[Any]]:
+        """Block operators of the orthogonal projection of ``M`` onto the commutant (two FFT passes over
+        the ``n x n`` matrix: ``Q^T M Q``, then its diagonal blocks)."""
+        D = self._all_coordinates(np.ascontiguousarray(self._all_coordinates(np.ascontiguousarray(M.T)).T))
+        return [self.operator(i, D[a:a + b.real_dim, a:a + b.real_dim])
+                for i, (b, a) in enumerate(zip(self.blocks, self.offsets))]
+
+    def matrix_from_blocks(self, operators: Sequence[NDArray[Any]]) -> NDArray[np.float64]:
+        """The commuting ``n x n`` matrix ``Q diag(realize(Z_i)) Q^T``."""
+        D = np.zeros((self.n, self.n))
+        for i, (b, a, Z) in enumerate(zip(self.blocks, self.offsets, operators)):
+            D[a:a + b.real_dim, a:a + b.real_dim] = self.realize(i, Z)
+        return self._all_vectors(np.ascontiguousarray(self._all_vectors(np.ascontiguousarray(D.T)).T))
+
+
+
+class AbelianFourierDecomposition(FourierBlockOperator):
     """The isotypic decomposition of ``R^n`` under a product of cyclic groups on grids, by FFTs.
 
     Parameters
@@ -240,39 +280,6 @@ class AbelianFourierDecomposition(BlockOperator):
                 part[:, flat.ravel()] = values.reshape(stop - start, -1)
             X[start:stop] = part
         return X
-
-    def _all_coordinates(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``X Q`` (``N x n``) in the column order of :attr:`Q`."""
-        rows = self.to_blocks(X)
-        return np.concatenate([self.block_vectors_to_coordinates(i, r, X.shape[0])
-                               for i, r in enumerate(rows)], axis=1)
-
-    def _all_vectors(self, Y: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``Y Q^T`` (``N x n``) for coordinates in the column order of :attr:`Q`."""
-        N = Y.shape[0]
-        arrays = [_rows_of(b, Y[:, a:a + b.real_dim], N) for b, a in zip(self.blocks, self.offsets)]
-        return self.from_blocks(arrays, N)
-
-    @property
-    def Q(self) -> NDArray[np.float64]:
-        """The orthogonal ``n x n`` basis (columns block by block, copy by copy; ``cos, sin`` pairs for
-        complex blocks). Dense: only for ``n <= DENSE_LIMIT``."""
-        self._check_dense("Q")
-        return self._all_vectors(np.eye(self.n)).T
-
-    def matrix_to_blocks(self, M: NDArray[np.float64]) -> list[NDArray[Any]]:
-        """Block operators of the orthogonal projection of ``M`` onto the commutant (two FFT passes over
-        the ``n x n`` matrix: ``Q^T M Q``, then its diagonal blocks)."""
-        D = self._all_coordinates(np.ascontiguousarray(self._all_coordinates(np.ascontiguousarray(M.T)).T))
-        return [self.operator(i, D[a:a + b.real_dim, a:a + b.real_dim])
-                for i, (b, a) in enumerate(zip(self.blocks, self.offsets))]
-
-    def matrix_from_blocks(self, operators: Sequence[NDArray[Any]]) -> NDArray[np.float64]:
-        """The commuting ``n x n`` matrix ``Q diag(realize(Z_i)) Q^T``."""
-        D = np.zeros((self.n, self.n))
-        for i, (b, a, Z) in enumerate(zip(self.blocks, self.offsets, operators)):
-            D[a:a + b.real_dim, a:a + b.real_dim] = self.realize(i, Z)
-        return self._all_vectors(np.ascontiguousarray(self._all_vectors(np.ascontiguousarray(D.T)).T))
 
     def type_widths(self) -> list[tuple[int, ...]]:
         """Per block, its number of coordinates on one orbit of every grid shape: the irreducible's

@@ -68,6 +68,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from equilin.abelian import AbelianStructure
 from equilin.abelian_fourier import AbelianFourierDecomposition
+from equilin.semidirect import TorusStructure
+from equilin.torus_fourier import TorusFourierDecomposition
 from equilin.determinantal import (
     DeterminantalVariety,
     ProductVariety,
@@ -498,7 +500,7 @@ class _Layout:
         self.offsets = [int(o) for o in offsets]
 
 
-METHODS = ("auto", "fourier", "abelian", "generic")
+METHODS = ("auto", "fourier", "abelian", "torus", "generic")
 """The backends of :class:`EquivariantVariety` (``"auto"`` chooses, see :func:`choose_method`)."""
 
 
@@ -507,18 +509,22 @@ def choose_method(group: PermutationGroup) -> str:
     the given generators generates the group (FFTs along its cycles, the talk's blocks ``r_{l,m}``);
     ``"abelian"`` when the generators commute and every orbit is a grid of their cycles (multi-dimensional
     FFTs, blocks ``r_{(a_1,...,a_k)}``: translations of images and volumes, products of cyclic groups);
-    ``"generic"`` otherwise (the orbit-wise isotypic decomposition).
+    ``"torus"`` when translations act regularly on one torus and the other generators affinely (the FFT
+    over the translations, blocks ``r_{[(a_1,...,a_k)]}`` = frequency orbits of the point group: ``p4``,
+    ``p4m``); ``"generic"`` otherwise (the orbit-wise isotypic decomposition).
 
     Examples
     --------
     >>> from equilin.groups import image_group
-    >>> [choose_method(image_group(a, 4, 4)) for a in ("shift-x", "shift-xy", "d4")]
-    ['fourier', 'abelian', 'generic']
+    >>> [choose_method(image_group(a, 4, 4)) for a in ("shift-x", "shift-xy", "p4m", "d4")]
+    ['fourier', 'abelian', 'torus', 'generic']
     """
     if group.cyclic_generator() is not None:
         return "fourier"
     if AbelianStructure.of(group) is not None:
         return "abelian"
+    if TorusStructure.of(group) is not None:
+        return "torus"
     return "generic"
 
 
@@ -526,6 +532,8 @@ def choose_method(group: PermutationGroup) -> str:
 def _decompose(group: PermutationGroup, seed: int, method: str) -> BlockOperator:
     if method == "abelian":
         return AbelianFourierDecomposition(group)
+    if method == "torus":
+        return TorusFourierDecomposition(group)
     return IsotypicDecomposition(group, seed=seed)
 
 
@@ -543,6 +551,8 @@ class EquivariantVariety:
         ``n``, blocks ``r_{l,m}``), for a group of which one given generator ``sigma`` generates the others;
         ``"abelian"``: multi-dimensional FFTs (:mod:`equilin.abelian_fourier`, any ``n``, blocks
         ``r_{(a_1,...,a_k)}``) for commuting generators whose orbits are grids of their cycles;
+        ``"torus"``: the FFT over the translations of a torus regrouped by the point group's frequency
+        orbits (:mod:`equilin.torus_fourier`, any size; blocks ``r_{[(a_1,...,a_k)]}``: ``p4``, ``p4m``);
         ``"generic"``: the orbit-wise isotypic decomposition of :mod:`equilin.isotypic` (any group whose
         orbit types have at most 2,048 points in all, any ``n``; blocks ``r_{Vi}`` of real, complex or
         quaternionic type, or ``r_{(a_1,...,a_k)}`` for the groups of ``"abelian"``). ``"auto"`` is

@@ -78,6 +78,7 @@ from equilin.fields import (
     quaternion_units,
 )
 from equilin.groups import Permutation, PermutationGroup, as_group
+from equilin.semidirect import TorusStructure
 from equilin.validation import as_generator, check_int
 
 __all__ = [
@@ -776,7 +777,8 @@ class IsotypicDecomposition(BlockOperator):
             raise ValueError(
                 f"the orbit types of this group have {S:,} points in all (largest orbit {largest:,}); the "
                 f"orbit-wise decomposition handles up to {REPRESENTATIVE_LIMIT:,} (it decomposes one "
-                "orbit per type densely). A cyclic group given by one generator works for any n (FFT)")
+                "orbit per type densely). Cyclic groups, products of cyclic groups on grids (translations) and "
+                "translations of one torus with a point group (p4, p4m by 1) work for any n (FFTs)")
         types = self.orbits.types
         starts = np.cumsum([0] + [t.size for t in types]).tolist()
         self._type_rows = [slice(a, a + t.size) for a, t in zip(starts, types)]
@@ -814,10 +816,15 @@ class IsotypicDecomposition(BlockOperator):
             key = (not trivial, delta, field_of(kind).dim, tuple(projector.T.ravel().tolist()))
             keyed.append((key, kind, delta, basis, rho))
         keyed.sort(key=cmp_to_key(lambda x, y: _compare_fingerprints(x[0], y[0])))
+        labels: list[str] | None = None
         names = self._frequency_names(keyed)
         if names is not None:   # a product of cyclic groups on grids: blocks by frequency vector
             keyed = [keyed[i] for i in sorted(range(len(names)), key=names.__getitem__)]
-            names.sort()
+            labels = [AbelianStructure.label(a) for a in sorted(names)]
+        torus = self._torus_blocks(keyed) if names is None else None
+        if torus is not None:   # translations with a point group on a torus: blocks by frequency orbit
+            keyed = [keyed[i] for i in np.argsort(torus, kind="stable").tolist()]
+            labels = list(self._torus.labels)
         blocks, offsets = [], []
         self._local: list[list[NDArray[np.float64]]] = [[] for _ in types]   # per type, per block
         offset = 0
@@ -828,12 +835,15 @@ class IsotypicDecomposition(BlockOperator):
                 self._local[t].append(local)
                 size += types[t].count * (local.shape[1] // delta)
             traces = tuple(round(float(np.trace(x)), 9) + 0.0 for x in rho)   # + 0.0: no -0.0
-            label = "" if names is None else AbelianStructure.label(names[index - 1])
+            label = "" if labels is None else labels[index - 1]
             blocks.append(IsotypicBlock(index, kind, size, delta, traces, label))
             offsets.append(offset)
             offset += size * delta
         if names is not None and tuple(b.size for b in blocks) != self._abelian.multiplicities:
             raise RuntimeError("internal error: the multiplicities disagree with the characters")
+        if torus is not None and (tuple(b.size for b in blocks) != (1,) * len(blocks)
+                                  or tuple(b.weight for b in blocks) != self._torus.dims):
+            raise RuntimeError("internal error: the blocks disagree with the frequency orbits")
         if offset != self.n or sum(b.field_dim * b.size ** 2 for b in blocks) != self.commutant_dim:
             raise RuntimeError("internal error: the replicated blocks do not add up to the orbit counts")
         self.blocks: tuple[IsotypicBlock, ...] = tuple(blocks)
@@ -867,6 +877,35 @@ class IsotypicDecomposition(BlockOperator):
             raise RuntimeError("internal error: the irreducibles found disagree with the characters of "
                                "the product of cyclic groups")
         return names
+
+    def _torus_blocks(self, keyed: list[Any]) -> list[int] | None:
+        """For translations with a point group on a torus (:mod:`equilin.semidirect`): the frequency
+        orbit (block of :class:`~equilin.semidirect.TorusStructure`) of every irreducible found, from the
+        characters on which the translations act on its first copy (a simultaneous eigenbasis of the
+        translation generators); checked: one orbit per irreducible, every orbit once, same type."""
+        structure = TorusStructure.of(self.group)
+        if structure is None:
+            return None
+        N = structure.N
+        rng = np.random.default_rng(0)
+        found = []
+        for _, kind, delta, basis, rho in keyed:
+            R = [rho[j] for j in structure.translations]
+            A = sum(c * r for c, r in zip(rng.standard_normal(len(R)), R))
+            _, V = np.linalg.eig(A)                                  # commuting orthogonal: one eigenbasis
+            angles = np.stack([np.angle(np.einsum("ij,ik,kj->j", V.conj(), r, V)) for r in R], axis=1)
+            freqs = np.round(angles * N / (2 * np.pi)).astype(np.int64) % N
+            owners = {structure.block_of(tuple(f)) for f in freqs.tolist()}
+            if len(owners) != 1:
+                raise RuntimeError("internal error: an irreducible spans several frequency orbits")
+            (owner,) = owners
+            if structure.kinds[owner] != kind or structure.dims[owner] != delta:
+                raise RuntimeError("internal error: an irreducible disagrees with its frequency orbit")
+            found.append(owner)
+        if sorted(found) != list(range(len(structure.labels))):
+            raise RuntimeError("internal error: the irreducibles found are not the frequency orbits")
+        self._torus = structure
+        return found
 
     # -- coordinates (the orbit-wise operator) ------------------------------------------------------
 

@@ -801,11 +801,12 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
     dtype : torch.float32 or torch.float64
     seed : int
         Seed of the isotypic decomposition (:class:`equilin.isotypic.IsotypicDecomposition`).
-    method : {"auto", "abelian", "generic"}
+    method : {"auto", "abelian", "torus", "generic"}
         The block decomposition: ``"abelian"`` (multi-dimensional FFTs,
         :class:`equilin.abelian_fourier.AbelianFourierDecomposition`) for commuting generators whose
-        orbits are grids, ``"generic"`` (orbit-wise) for any group; ``"auto"`` takes ``"abelian"``
-        where it applies. Both give the same blocks.
+        orbits are grids, ``"torus"`` (:class:`equilin.torus_fourier.TorusFourierDecomposition`) for
+        translations with a point group on a torus, ``"generic"`` (orbit-wise) for any group;
+        ``"auto"`` takes the first that applies. They give the same blocks.
 
     Notes
     -----
@@ -833,12 +834,13 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
         super().__init__()
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
-        if method not in ("auto", "abelian", "generic"):
-            raise ValueError(f"method must be 'auto', 'abelian' or 'generic', got {method!r}")
+        if method not in ("auto", "abelian", "torus", "generic"):
+            raise ValueError(f"method must be 'auto', 'abelian', 'torus' or 'generic', got {method!r}")
         self.group = as_group(group)
         self.seed = check_int(seed, "seed", 0)
         if method == "auto":
-            method = "abelian" if choose_method(self.group) == "abelian" else "generic"
+            method = choose_method(self.group)
+            method = "generic" if method == "fourier" else method    # the Fourier module is another class
         self.method: str = method
         self.variety = EquivariantVariety.for_ranks(self.group, ranks, method=method, seed=self.seed)
         parsed = self.variety.parse_ranks(ranks)
@@ -980,9 +982,9 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
         """The module computing the function of a fitted :class:`equilin.fit.EquivariantAutoencoder` on
         the generic path (any group)."""
         if (not isinstance(estimator, EquivariantAutoencoder) or not hasattr(estimator, "component_")
-                or estimator.variety_.method not in ("abelian", "generic")):
-            raise ValueError("expected a fitted equilin.fit.EquivariantAutoencoder of the abelian or generic "
-                             "path (a group with several generators, or method='generic')")
+                or estimator.variety_.method not in ("abelian", "torus", "generic")):
+            raise ValueError("expected a fitted equilin.fit.EquivariantAutoencoder of the abelian, torus or "
+                             "generic path (a group with several generators, or method='generic')")
         variety = estimator.variety_
         module = cls(variety.group, estimator.component_.ranks, dtype=dtype, seed=variety.decomposition.seed,
                      method=variety.method)

@@ -61,9 +61,10 @@ FORMAT = "equilin-model"
 
 FORMAT_VERSION = 2
 """Version of the file format written by :func:`save`; :func:`load` reads versions ``1..FORMAT_VERSION``.
-Version 2: products of cyclic groups on grids (e.g. ``shift-xy``) name and order their blocks by
-frequency (:mod:`equilin.abelian`); an equivariant model of such a group in a version-1 file has its
-ranks in the former block order and is refused rather than loaded wrongly."""
+Version 2: products of cyclic groups on grids (e.g. ``shift-xy``) and translations with a point group
+on a torus (``p4``, ``p4m``) name and order their blocks by frequency (:mod:`equilin.abelian`,
+:mod:`equilin.semidirect`); an equivariant model of such a group in a version-1 file has its ranks in
+the former block order and is refused rather than loaded wrongly."""
 
 METADATA_KEY = "__equilin__"
 """Name of the archive member (``__equilin__.npy``, a ``uint8`` array) holding the UTF-8 JSON metadata."""
@@ -383,10 +384,10 @@ class _Decoder:
 
     def check_block_order(self, group: Any) -> None:
         """Refuse block ranks written in the version-1 block order of a product of cyclic groups."""
-        if self.version < 2 and isinstance(group, PermutationGroup) and choose_method(group) == "abelian":
+        if self.version < 2 and isinstance(group, PermutationGroup) and choose_method(group) in ("abelian", "torus"):
             raise self.fail("this file (format version 1) holds an equivariant model of a product of cyclic "
-                            "groups, whose blocks have since been renamed and reordered by frequency; fit "
-                            "the model again and save it with this equilin")
+                            "groups or of translations with a point group, whose blocks have since been renamed "
+                            "and reordered by frequency; fit the model again and save it with this equilin")
 
     def array(self, name: Any) -> NDArray[Any]:
         if not isinstance(name, str) or name not in self.arrays:
