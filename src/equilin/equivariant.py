@@ -546,7 +546,7 @@ class EquivariantVariety:
         ``sigma`` (the cyclic group it generates), or any permutation group given by generators.
     r : int
         Rank bound (the autoencoder's bottleneck).
-    method : {"auto", "fourier", "abelian", "generic"}
+    method : {"auto", "fourier", "abelian", "torus", "generic"}
         ``"fourier"``: the cyclic-group path of this module (FFTs along the cycles of ``sigma``, any
         ``n``, blocks ``r_{l,m}``), for a group of which one given generator ``sigma`` generates the others;
         ``"abelian"``: multi-dimensional FFTs (:mod:`equilin.abelian_fourier`, any ``n``, blocks
@@ -555,7 +555,7 @@ class EquivariantVariety:
         orbits (:mod:`equilin.torus_fourier`, any size; blocks ``r_{[(a_1,...,a_k)]}``: ``p4``, ``p4m``);
         ``"generic"``: the orbit-wise isotypic decomposition of :mod:`equilin.isotypic` (any group whose
         orbit types have at most 2,048 points in all, any ``n``; blocks ``r_{Vi}`` of real, complex or
-        quaternionic type, or ``r_{(a_1,...,a_k)}`` for the groups of ``"abelian"``). ``"auto"`` is
+        quaternionic type, or the names of ``"abelian"`` and ``"torus"`` for their groups). ``"auto"`` is
         :func:`choose_method`. Where two backends apply they give the same blocks (labels, order, sizes).
     seed : int
         Seed of the generic decomposition's random commuting matrices (see

@@ -634,7 +634,7 @@ class EquivariantAutoencoder(_ClosedFormBase):
     r : int, optional
         Rank budget for ``ranks="best"`` (for explicit ranks it defaults to their weighted sum).
     batch_size : int
-    method : {"auto", "fourier", "abelian", "generic"}
+    method : {"auto", "fourier", "abelian", "torus", "generic"}
         The backend of :class:`~equilin.equivariant.EquivariantVariety` (``"auto"``: decided by
         :func:`~equilin.equivariant.choose_method`); backends that apply to the same group give the same
         blocks and the same fit.

@@ -731,7 +731,9 @@ class IsotypicDecomposition(BlockOperator):
     ----------
     blocks : tuple of IsotypicBlock
         Trivial representation first, then by dimension, type, and the isotypic projector on the
-        representative orbits (a fingerprint of the irreducible that depends only on the group).
+        representative orbits (a fingerprint of the irreducible that depends only on the group). For a
+        product of cyclic groups on grids (:mod:`equilin.abelian`) or translations with a point group on
+        a torus (:mod:`equilin.semidirect`) by frequency instead, with their names, as their FFT backends.
     offsets : list of int
         First column of every block in :attr:`Q`.
     commutant_dim : int

@@ -383,7 +383,8 @@ class _Decoder:
         return PersistenceError(f"{self.where}: {message}")
 
     def check_block_order(self, group: Any) -> None:
-        """Refuse block ranks written in the version-1 block order of a product of cyclic groups."""
+        """Refuse block ranks written in the version-1 block order of a group whose blocks are now named by
+        frequency (a product of cyclic groups on grids, translations with a point group on a torus)."""
         if self.version < 2 and isinstance(group, PermutationGroup) and choose_method(group) in ("abelian", "torus"):
             raise self.fail("this file (format version 1) holds an equivariant model of a product of cyclic "
                             "groups or of translations with a point group, whose blocks have since been renamed "
