@@ -784,6 +784,40 @@ class _FourierOperator(nn.Module):
         return torch.cat(pieces, dim=1).index_select(1, self._scatter)
 
 
+class _TorusOperator(nn.Module):
+    """The map of :class:`_OrbitOperator` for translations with a point group on a torus, by FFTs: the
+    translations' :class:`_FourierOperator` on the translation blocks the chosen blocks use, then the
+    signed regrouping of :class:`equilin.torus_fourier.TorusFourierDecomposition`."""
+
+    def __init__(self, decomposition: Any, blocks: Sequence[int], dtype: torch.dtype) -> None:
+        super().__init__()
+        T = decomposition.translations
+        index, sign = decomposition._index, decomposition._sign
+        columns = [index[a:a + decomposition.blocks[i].real_dim] for i, a in
+                   ((i, decomposition.offsets[i]) for i in blocks)]
+        signs = [sign[a:a + decomposition.blocks[i].real_dim] for i, a in
+                 ((i, decomposition.offsets[i]) for i in blocks)]
+        used = sorted({int(c) // 2 for cols in columns for c in cols})          # translation blocks
+        self.fourier = _FourierOperator(T, used, dtype)
+        start, where = 0, {}
+        for i in used:                 # their coordinates in the Fourier operator's layout
+            where[2 * i] = start
+            if T.blocks[i].kind != "real":
+                where[2 * i + 1] = start + 1
+            start += 1 if T.blocks[i].kind == "real" else 2
+        self._width = start
+        picks = np.array([where[int(c)] for cols in columns for c in cols], dtype=np.int64)
+        self.register_buffer("_picks", torch.from_numpy(picks), persistent=False)
+        self.register_buffer("_signs", torch.from_numpy(np.concatenate(signs)).to(dtype), persistent=False)
+
+    def coordinates(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fourier.coordinates(x).index_select(1, self._picks) * self._signs
+
+    def vectors(self, Y: torch.Tensor) -> torch.Tensor:
+        full = Y.new_zeros((Y.shape[0], self._width)).index_copy(1, self._picks, Y * self._signs)
+        return self.fourier.vectors(full)
+
+
 class IsotypicLinearAutoencoder(_LinearAutoencoder):
     """One component of ``E^G_r`` for ANY permutation group (the generic isotypic path of
     :class:`equilin.equivariant.EquivariantVariety`): encoder and decoder are, per block, matrices over
@@ -888,7 +922,8 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
         groups ``(active positions, d, reps, k, m, per-type widths)`` in plain ints; ``self.operator``
         maps inputs to the coordinates of the active blocks, group after group, and back
         (:class:`_FourierOperator` on the abelian path when an orbit has more than ``DENSE_LIMIT``
-        points, :class:`_OrbitOperator` otherwise). Codes are
+        points, :class:`_TorusOperator` on the torus path above ``DENSE_LIMIT`` points,
+        :class:`_OrbitOperator` otherwise). Codes are
         produced group after group and put back into the order of the active blocks by ``_to_codes``."""
         widths = decomposition.type_widths()
         groups: dict[tuple[Any, ...], list[int]] = {}
@@ -901,8 +936,11 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
                        for position, j in enumerate(members)}
         blocks = [self.active[j] for members, *_ in self._groups for j in members]
         # a dense basis of one orbit while it is small (BLAS beats torch's FFTs there), FFTs beyond
-        fourier = self.method == "abelian" and max(map(math.prod, decomposition.structure.shapes)) > DENSE_LIMIT
-        kind = _FourierOperator if fourier else _OrbitOperator
+        kind: Any = _OrbitOperator
+        if self.method == "abelian" and max(map(math.prod, decomposition.structure.shapes)) > DENSE_LIMIT:
+            kind = _FourierOperator
+        elif self.method == "torus" and self.n_features > DENSE_LIMIT:
+            kind = _TorusOperator
         self.operator = kind(decomposition, blocks, dtype) if blocks else None
         self._group_starts = np.cumsum([0] + [len(members) * m * d * reps for members, d, reps, _, m, _
                                               in self._groups]).tolist()
