@@ -66,3 +66,20 @@ def test_field_of() -> None:
     assert field_of("complex") is COMPLEX and repr(QUATERNIONIC) == "QUATERNIONIC"
     with pytest.raises(ValueError, match="kind must be one of"):
         field_of("octonionic")
+
+
+@settings(max_examples=20)
+@given(m=st.integers(1, 3), k=st.integers(1, 3), seed=st.integers(0, 100))
+def test_parts_round_trip(m: int, k: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((m, k))
+    assert np.array_equal(REAL.from_parts(REAL.parts(Z)), Z) and REAL.dtype() is np.float64
+    W = Z + 1j * rng.standard_normal((m, k))
+    assert np.array_equal(COMPLEX.from_parts(COMPLEX.parts(W)), W) and COMPLEX.dtype() is np.complex128
+    chi = quaternion_to_complex(rng.standard_normal((4, m, k)))
+    assert np.allclose(QUATERNIONIC.from_parts(QUATERNIONIC.parts(chi, tol=1e-12)), chi)
+    # without tol, a matrix that is not a complex adjoint is projected onto the adjoints
+    noisy = chi + 1e-3 * rng.standard_normal(chi.shape)
+    assert np.abs(QUATERNIONIC.from_parts(QUATERNIONIC.parts(noisy)) - chi).max() < 1e-2
+    with pytest.raises(ValueError, match="not the complex adjoint"):
+        QUATERNIONIC.parts(noisy, tol=1e-9)

@@ -451,16 +451,17 @@ def _check_block_array(X: Any, name: str, block: Block, shape: tuple[int, ...],
     arr = np.asarray(X)
     if arr.shape != shape:
         raise ValueError(f"{name} (block {block.label}) must have shape {shape}, got {arr.shape}")
+    dtype = block.algebra.dtype()
     ok = np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    if block.kind != "real":
+    if dtype is np.complex128:
         ok = ok or np.issubdtype(arr.dtype, np.complexfloating)
     if arr.dtype == bool or not ok:
-        expected = "numeric (real or complex)" if block.kind != "real" else "real"
+        expected = "numeric (real or complex)" if dtype is np.complex128 else "real"
         raise ValueError(f"{name} (block {block.label}, {block.kind}) must be {expected}, "
                          f"got dtype {arr.dtype}")
     if finite and not np.isfinite(arr).all():
         raise ValueError(f"{name} (block {block.label}) contains NaN or infinite entries")
-    return np.asarray(arr, dtype=np.complex128 if block.kind != "real" else np.float64)
+    return np.asarray(arr, dtype=dtype)
 
 
 class _Layout:

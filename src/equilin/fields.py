@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -85,6 +86,37 @@ class Field:
     def n_params_of(self, m: int, k: int) -> int:
         """Real weights of an encoder and a decoder of rank ``k`` over ``D`` on ``m`` copies."""
         return 2 * self.dim * m * k
+
+    def parts(self, Z: ArrayLike, tol: float | None = None) -> NDArray[np.float64]:
+        """The real components ``(dim, rows, cols)`` of a block operator: ``Z`` itself (R), ``Re Z, Im Z``
+        (C), or for ``H`` the quaternion components of a complex adjoint ``2 rows x 2 cols`` (projected
+        onto the complex adjoints when ``tol`` is None, else refused beyond relative ``tol``).
+
+        Examples
+        --------
+        >>> COMPLEX.parts(np.array([[1 + 2j]])).ravel().tolist()
+        [1.0, 2.0]
+        """
+        if self.dim == 1:
+            return np.asarray(Z, dtype=np.float64)[None]
+        arr = np.asarray(Z)
+        if self.dim == 2:
+            return np.stack([arr.real, arr.imag]).astype(np.float64)
+        if tol is None:
+            return complex_to_quaternion(_chi_structure(arr), tol=np.inf)
+        return complex_to_quaternion(arr, tol=tol)
+
+    def from_parts(self, parts: NDArray[np.float64]) -> NDArray[Any]:
+        """Inverse of :meth:`parts`: the real, complex, or complex-adjoint block operator."""
+        if self.dim == 1:
+            return parts[0]
+        if self.dim == 2:
+            return parts[0] + 1j * parts[1]
+        return quaternion_to_complex(parts)
+
+    def dtype(self) -> type:
+        """The numpy dtype of block operators and folded rows: float64 (R), complex128 (C and H)."""
+        return np.float64 if self.dim == 1 else np.complex128
 
     def __repr__(self) -> str:
         return {"R": "REAL", "C": "COMPLEX", "H": "QUATERNIONIC"}[self.name]

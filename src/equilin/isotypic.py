@@ -70,7 +70,6 @@ from equilin.abelian import AbelianStructure
 from equilin.determinantal import field_degree
 from equilin.fields import (
     Field,
-    _chi_structure,
     complex_to_quaternion,
     field_of,
     field_units,
@@ -502,12 +501,7 @@ def _localize(kind: str, delta: int, basis: NDArray[np.float64], rows: slice, to
 
 def _realize(b: IsotypicBlock, Z: NDArray[Any]) -> NDArray[np.float64]:
     """The real matrix (``m delta x k delta``) of a block operator ``Z`` (``vector_size x k rank_step``)."""
-    if b.kind == "real":
-        parts = np.asarray(Z, dtype=np.float64)[None]
-    elif b.kind == "complex":
-        parts = np.stack([Z.real, Z.imag])
-    else:
-        parts = complex_to_quaternion(_chi_structure(Z), tol=np.inf)
+    parts = b.algebra.parts(Z)
     d = b.field_dim
     reps = b.weight // d
     small = np.einsum("tab,tuv->aubv", parts, field_units(d))          # (m, d, k, d)
@@ -524,12 +518,7 @@ def _operator(b: IsotypicBlock, Y: NDArray[np.float64]) -> NDArray[Any]:
     m, k = Y.shape[0] // b.weight, Y.shape[1] // b.weight
     Y6 = Y.reshape(m, reps, d, k, reps, d)
     diag = np.einsum("ajubjv->aubv", Y6) / reps
-    parts = np.einsum("aubv,tuv->tab", diag, field_units(d)) / d
-    if b.kind == "real":
-        return parts[0]
-    if b.kind == "complex":
-        return parts[0] + 1j * parts[1]
-    return quaternion_to_complex(parts)
+    return b.algebra.from_parts(np.einsum("aubv,tuv->tab", diag, field_units(d)) / d)
 
 
 def _rows_of(b: IsotypicBlock, coordinates: NDArray[np.float64], N: int) -> NDArray[Any]:

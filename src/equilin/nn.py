@@ -33,7 +33,7 @@ from equilin.fit import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoe
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.validation import check_int
 from equilin.invariant import InvariantVariety
-from equilin.isotypic import DENSE_LIMIT, adjoint_basis, complex_to_quaternion, field_units
+from equilin.isotypic import DENSE_LIMIT, adjoint_basis, field_units
 from equilin.persistence import PersistentModule
 
 __all__ = [
@@ -1037,19 +1037,9 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
                     right = basis.conj().T @ left @ right
                     left = basis
                 encoder, decoder = module.block_parameters(j)
-                decoder.copy_(torch.from_numpy(_field_parts(left, b.kind).copy()))
-                encoder.copy_(torch.from_numpy(_field_parts(right, b.kind).copy()))
+                decoder.copy_(torch.from_numpy(b.algebra.parts(left, tol=1e-8).copy()))
+                encoder.copy_(torch.from_numpy(b.algebra.parts(right, tol=1e-8).copy()))
         return module
-
-
-def _field_parts(Z: np.ndarray, kind: str) -> np.ndarray:
-    """The real components ``(d, rows, cols)`` of a block operator factor (real, complex, or a complex
-    adjoint ``2 rows x 2 cols``)."""
-    if kind == "real":
-        return np.asarray(Z, dtype=np.float64)[None]
-    if kind == "complex":
-        return np.stack([Z.real, Z.imag])
-    return complex_to_quaternion(Z, tol=1e-8)
 
 
 class TrainingHistory(dict):
