@@ -57,14 +57,17 @@ def mnist_fit() -> None:
     print(f"| shift-xy, ranks best, r = 20 | {f:.2f} | {b:.2f} | {f / b:.2f} |")
 
 
+def build(group: PermutationGroup, method: str) -> None:
+    """A fresh variety's counts: the varieties share decompositions and structures, so clear the caches."""
+    _decompose.cache_clear()
+    _structure.cache_clear()
+    _torus.cache_clear()
+    EquivariantVariety(group, 10, method=method).count_components()
+
+
 def decompositions() -> None:
     print("| group | n | blocks | FFT backend s | orbit-wise s | ratio |")
     print("|---|---:|---:|---:|---:|---:|")
-
-    def build(group: PermutationGroup, method: str) -> None:
-        _decompose.cache_clear()         # the varieties share decompositions: time a fresh one
-        _structure.cache_clear()
-        EquivariantVariety(group, 10, method=method).count_components()
 
     for p in (16, 32, 44):
         group = image_group("shift-xy", p, p)
@@ -91,12 +94,6 @@ def torus() -> None:
     print("| group | n | blocks | torus backend s | orbit-wise s | to_blocks, 1,000 vectors s | rfft2 s | ratio |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     rng = np.random.default_rng(0)
-
-    def build(group: PermutationGroup, method: str) -> None:
-        _decompose.cache_clear()
-        _structure.cache_clear()
-        _torus.cache_clear()
-        EquivariantVariety(group, 10, method=method).count_components()
 
     for p in (28, 44, 64, 256):
         group = image_group("p4m", p, p)

@@ -128,8 +128,7 @@ class AbelianStructure:
         origin = np.full(count, n, dtype=np.int64)
         np.minimum.at(origin, labels, np.arange(n, dtype=np.int64))
         sizes = np.bincount(labels, minlength=count)
-        lengths = np.stack([np.bincount(cycles, minlength=n)[cycles][origin]
-                            for cycles in (orbit_labels(PermutationGroup([g]))[1] for g in generators)], axis=1)
+        lengths = np.stack([np.bincount(g.cycle_labels)[g.cycle_labels][origin] for g in generators], axis=1)
         wrong = np.flatnonzero(np.prod(lengths, axis=1) != sizes)
         if wrong.size:
             o = int(wrong[0])

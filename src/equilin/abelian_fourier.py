@@ -270,15 +270,18 @@ class AbelianFourierDecomposition(FourierBlockOperator):
         W = np.empty((N, self._width), dtype=np.complex128)
         for b, a, z, rows in zip(self.blocks, self._starts[:-1].tolist(), self._starts[1:].tolist(), arrays):
             W[:, a:z] = rows.real if b.kind == "real" and np.iscomplexobj(rows) else rows
+        return self._from_buffer(W)
+
+    def _from_buffer(self, W: NDArray[np.complex128]) -> NDArray[np.float64]:
+        """Inverse of :meth:`_buffer`: row vectors (``N x n``) from all block coordinates side by side."""
+        N = W.shape[0]
         X = np.empty((N, self.n))
         step = max(1, _CHUNK_ELEMENTS // self.n)
         for start in range(0, N, step):
             stop = min(N, start + step)
-            part = np.empty((stop - start, self.n))
             for reader, flat, cols in zip(self._readers, self._flat, self._columns):
                 values = reader.inverse(W[start:stop, cols])
-                part[:, flat.ravel()] = values.reshape(stop - start, -1)
-            X[start:stop] = part
+                X[start:stop, flat.ravel()] = values.reshape(stop - start, -1)
         return X
 
     def type_widths(self) -> list[tuple[int, ...]]:

@@ -608,9 +608,13 @@ def _specs(variety: EquivariantVariety) -> list[_Spec]:
     ]
 
 
+GENERAL_MODELS: tuple[str, ...] = ("dense", "equal-rank", "best")
+"""The models for a group other than ``shift-x`` (:func:`_general_specs`), in table order."""
+
+
 def _general_specs(variety: EquivariantVariety) -> list[_Spec]:
-    """Models for a group other than ``shift-x``: dense, equal-rank (when the budget allows one rank
-    in every block), best."""
+    """Models for a group other than ``shift-x`` (:data:`GENERAL_MODELS`): dense, equal-rank (when the
+    budget allows one rank in every block), best."""
     specs = [_Spec("dense", None, "not equivariant")]
     total = sum(b.weight for b in variety.blocks)
     s = min([variety.r // total] + [b.size for b in variety.blocks])
@@ -621,6 +625,7 @@ def _general_specs(variety: EquivariantVariety) -> list[_Spec]:
                                                  f"{variety.r}"))
     specs.append(_Spec("best", "best", "component chosen from the training data (exact knapsack over the "
                                        "blocks' PCA gains)"))
+    assert all(spec.name in GENERAL_MODELS for spec in specs)
     return specs
 
 
@@ -695,12 +700,11 @@ def run_mnist(data: str | os.PathLike[str] = "mnist", rank: int = 99, train: str
     if group not in GROUPS:
         raise ValueError(f"group must be one of {', '.join(GROUPS)}, got {group!r}")
     if group != "shift-x" and adam:
-        general = ("dense", "equal-rank", "best")       # the models of _general_specs
         if adam_models is None:
-            adam = general
-        elif any(name not in general for name in adam):
-            raise ValueError(f"group={group!r} has the models {', '.join(general)} (the others are defined by "
-                             f"the talk's shift-x blocks); got adam_models={list(adam)}")
+            adam = GENERAL_MODELS
+        elif any(name not in GENERAL_MODELS for name in adam):
+            raise ValueError(f"group={group!r} has the models {', '.join(GENERAL_MODELS)} (the others are "
+                             f"defined by the talk's shift-x blocks); got adam_models={list(adam)}")
     out_dir = None if out is None else Path(out)
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"out must be a directory, but {out_dir} is a file")

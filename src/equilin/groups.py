@@ -301,7 +301,7 @@ class Permutation:
         if not isinstance(h, Permutation) or h.n != self.n:
             raise ValueError(f"expected a Permutation of size {self.n}, got {h!r}")
         n = self.n
-        if (self._cycle_labels[h._array] != self._cycle_labels).any():   # h leaves a cycle: fast refusal
+        if (self.cycle_labels[h._array] != self.cycle_labels).any():   # h leaves a cycle: fast refusal
             return None
         cid = np.empty(n, dtype=np.int64)
         pos = np.empty(n, dtype=np.int64)
@@ -329,8 +329,15 @@ class Permutation:
         return exponent
 
     @cached_property
-    def _cycle_labels(self) -> NDArray[np.int64]:
-        """The cycle of every point, as a label (connected components; vectorized, no Python loop)."""
+    def cycle_labels(self) -> NDArray[np.int64]:
+        """The cycle of every point, as a label ``0 .. (number of cycles) - 1`` (connected components;
+        vectorized, no Python loop; computed once per permutation).
+
+        Examples
+        --------
+        >>> Permutation.from_cycles("(1 3)", 3).cycle_labels.tolist()
+        [0, 1, 0]
+        """
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
 

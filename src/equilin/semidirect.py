@@ -36,13 +36,13 @@ Examples
 
 from __future__ import annotations
 
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 
 from equilin.abelian import AbelianStructure
-from equilin.groups import PermutationGroup, as_group
+from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.orbits import orbit_labels
 
 __all__ = ["TorusStructure"]
@@ -51,8 +51,6 @@ __all__ = ["TorusStructure"]
 def _components(n: int, edges: list[NDArray[np.int64]]) -> NDArray[np.int64]:
     """Connected components of ``{0..n-1}`` under the maps ``x -> edges[i][x]``, numbered by their
     smallest element."""
-    from equilin.groups import Permutation
-
     return orbit_labels(PermutationGroup([Permutation(e) for e in edges]))[1]
 
 
@@ -71,6 +69,9 @@ class TorusStructure:
         The smallest frequency vector of every block's orbit, in block order.
     kinds, dims, labels
         Per block: ``"real"`` or ``"complex"``, the dimension of the real irreducible, the label.
+    commutant_dim : int
+        Orbitals of ``G``: the number of ``P``-orbits on ``Z_N^k``, counted on positions independently
+        of the frequencies (and checked to equal ``sum_b dim_R(D_b)``).
     members : list of ndarray
         Per block the frequency vectors of its orbit ``O`` (for a complex block: ``O`` without ``-O``,
         the orbit of :attr:`frequencies`), as flat indices into ``Z_N^k``.
@@ -105,7 +106,7 @@ class TorusStructure:
                 raise ValueError("a generator's linear part is not invertible modulo the translations' order")
         P_orbit = _components(n, dual) if dual else np.arange(n)
         pair = _components(n, dual + [negate])
-        self._orbitals = int(np.unique(_components(n, [
+        self.commutant_dim: int = int(np.unique(_components(n, [
             np.ravel_multi_index(tuple(((coords @ M.T) % N).T), (N,) * k) for M in self.linear])).size)
         count = int(pair.max()) + 1                  # components numbered by their smallest element
         smallest = np.full(count, n, dtype=np.int64)
@@ -131,12 +132,6 @@ class TorusStructure:
     def block_of(self, frequency: tuple[int, ...]) -> int:
         """The block (0-based) whose orbit contains ``frequency``."""
         return int(self._block_of[np.ravel_multi_index(tuple(np.asarray(frequency) % self.N), (self.N,) * self.k)])
-
-    @cached_property
-    def commutant_dim(self) -> int:
-        """Orbitals of ``G``: the number of ``P``-orbits on ``Z_N^k`` (counted on positions, independently
-        of the frequencies); checked to equal ``sum_b dim_R(D_b)``."""
-        return self._orbitals
 
     def __repr__(self) -> str:
         return (f"TorusStructure(n={self.group.n}, translations {self.translations}, "

@@ -121,12 +121,9 @@ class TorusFourierDecomposition(FourierBlockOperator):
         """Row vectors from folded block coordinates (the inverse of :meth:`to_blocks`)."""
         R = np.concatenate([self.block_vectors_to_coordinates(i, rows, N) for i, rows in enumerate(arrays)],
                            axis=1) if arrays else np.zeros((N, 0))
-        T = self.translations
-        W = np.zeros((N, 2 * len(T.blocks)))
+        W = np.zeros((N, 2 * len(self.translations.blocks)))     # imaginary parts of real blocks stay 0
         W[:, self._index] = R * self._sign
-        Wc = W.view(np.complex128)
-        rows = [Wc[:, i:i + 1].real if b.kind == "real" else Wc[:, i:i + 1] for i, b in enumerate(T.blocks)]
-        return T.from_blocks(rows, N)
+        return self.translations._from_buffer(W.view(np.complex128))
 
     def type_widths(self) -> list[tuple[int, ...]]:
         """One orbit (the torus): every block has its whole dimension on it."""
