@@ -15,7 +15,7 @@
 3. translations with rotations and flips on a torus (``p4m``, ``equilin.torus_fourier``): the
    decomposition against the orbit-wise one where that one applies, and block coordinates of 1,000
    vectors against ``rfft2`` of the same images;
-4. torch: forward + backward of ``IsotypicLinearAutoencoder`` (the lexicographically first component of
+4. torch: forward + backward of ``EquivariantLinearAutoencoder`` (the lexicographically first component of
    rank 99) against ``DenseLinearAutoencoder(784, 99)``, batch 256, float32, interleaved medians.
 """
 
@@ -110,7 +110,7 @@ def torus() -> None:
 def torch_modules() -> None:
     import torch
 
-    from equilin.nn import DenseLinearAutoencoder, IsotypicLinearAutoencoder
+    from equilin.nn import DenseLinearAutoencoder, EquivariantLinearAutoencoder
 
     torch.manual_seed(0)
     x = torch.rand(256, 784)
@@ -131,10 +131,10 @@ def torch_modules() -> None:
     dense = DenseLinearAutoencoder(784, 99)
     for name in ("d4", "shift-xy", "p4m"):
         group = image_group(name, 28, 28)
-        model = IsotypicLinearAutoencoder(group, next(EquivariantVariety(group, 99).components()).ranks)
+        model = EquivariantLinearAutoencoder(group, next(EquivariantVariety(group, 99).components()).ranks)
         a = [median_ms(step(dense)), median_ms(step(dense))]
         b = [median_ms(step(model)), median_ms(step(model))]
-        print(f"| {name} | {len(model.active)} | {len(model._groups)} | {sum(a) / 2:.2f} | {sum(b) / 2:.2f} | "
+        print(f"| {name} | {len(model.kernel.active)} | {len(model.kernel.groups)} | {sum(a) / 2:.2f} | {sum(b) / 2:.2f} | "
               f"{sum(b) / sum(a):.2f} |")
 
 

@@ -8,7 +8,7 @@
 2. the decomposition from orbit types against the former method (the dense decomposition of all ``n``
    points, still in the module as ``_Dense`` for the representatives), same process, same groups;
 3. block coordinates of 60,000 vectors (d4 on 28 x 28) orbit-wise against the dense product ``X @ Q``;
-4. torch: forward + backward of ``IsotypicLinearAutoencoder`` (the lexicographically first component of
+4. torch: forward + backward of ``EquivariantLinearAutoencoder`` (the lexicographically first component of
    rank 99) against ``DenseLinearAutoencoder(784, 99)``, batch 256, float32, interleaved medians (the
    function of ``bench_abelian.py``).
 """

@@ -77,9 +77,18 @@ def test_characters_and_multiplicities_against_brute_force(group: PermutationGro
     assert sum(m * (1 if k == "real" else 2) for m, k in zip(S.multiplicities, S.kinds)) == group.n
     # Burnside: orbits on pairs = mean of fix(g)^2
     assert S.commutant_dim * order == sum(f * f for f in fixed.values())
-    # labels in increasing order of the canonical frequency, trivial first
-    assert list(map(tuple, S.frequencies.tolist())) == sorted(map(tuple, S.frequencies.tolist()))
-    assert S.labels[0] == "r_{(" + ",".join("0" * len(S.orders)) + ")}"
+    # trivial first; then increasing canonical frequency, except that a cyclic group (one generator
+    # kept) puts the real frequency L/2 last and takes the talk's labels r_{l,m}
+    freqs = list(map(tuple, S.frequencies.tolist()))
+    if len(S.orders) == 1:
+        L = S.orders[0]
+        assert freqs == sorted(freqs, key=lambda a: (a[0] > 0, 2 * a[0] == L, a))
+        assert S.labels[0] == "r_{1,1}" and all(
+            label == f"r_{{{L // math.gcd(L - a, L)},{(L - a) // math.gcd(L - a, L)}}}"
+            for (a,), label in zip(freqs[1:], S.labels[1:]))
+    else:
+        assert freqs == sorted(freqs)
+        assert S.labels[0] == "r_{(" + ",".join("0" * len(S.orders)) + ")}"
 
 
 @settings(max_examples=40)

@@ -11,7 +11,7 @@ from equilin import Permutation, PermutationGroup
 from equilin.data import load, shift_images
 from equilin.equivariant import EquivariantVariety
 from equilin.fit import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
-from equilin.groups import image_shift
+from equilin.groups import as_group, image_shift
 from equilin.nn import (
     DenseLinearAutoencoder,
     EquivariantLinearAutoencoder,
@@ -270,8 +270,8 @@ def test_mnist_component_takes_the_uniform_path() -> None:
     ranks cost nothing, and the two batches (the real block, the seven complex ones) need 15 spectrum
     rows per cycle, not 29."""
     model = EquivariantLinearAutoencoder(image_shift(28, 28), MNIST_RANKS)
-    assert model.in_place and model.n_rows == [15]
-    assert [(batch.complex, len(batch.blocks)) for batch in model.batches] == [(False, 1), (True, 7)]
+    assert model.kernel.in_place and model.kernel.n_rows == [15]
+    assert [(batch.complex, len(batch.blocks)) for batch in model.kernel.batches] == [(False, 1), (True, 7)]
     assert model.n_parameters() == 5_544
     x = torch.rand(4, 784)
     shifted = x.reshape(4, 28, 28).roll(1, dims=2).reshape(4, 784)
@@ -302,6 +302,37 @@ def test_isotypic_module_every_component_and_closed_form(index: int) -> None:
         np.testing.assert_allclose(module.function_matrix().numpy(), estimator.function_matrix(), atol=1e-10)
 
 
+@pytest.mark.parametrize("case", ["cyclic", "two generators", "shift-xy", "pair", "p4m", "dihedral"])
+def test_one_module_class_agrees_across_methods(case: str) -> None:
+    """One class for every group: where several methods apply they give the same blocks (labels and
+    order), and the modules copied from their closed-form fits compute the same function (1e-10)."""
+    from equilin.groups import image_group
+
+    sigma = Permutation.from_cycles("(1 2 3 4)(5 6)", 7)
+    group, methods = {
+        "cyclic": (sigma, ("fourier", "abelian", "generic")),
+        "two generators": (PermutationGroup([sigma ** 2, sigma]), ("fourier", "generic")),
+        "shift-xy": (image_group("shift-xy", 3, 4), ("abelian", "generic")),
+        "pair": (PermutationGroup.from_cycles(["(1 2)", "(3 4)"], 5), ("abelian", "generic")),
+        "p4m": (image_group("p4m", 4, 4), ("torus", "generic")),
+        "dihedral": (PermutationGroup.from_cycles(["(1 2 3 4 5)", "(2 5)(3 4)"], 5), ("torus", "generic")),
+    }[case]
+    X = np.random.default_rng(1).standard_normal((60, as_group(group).n))
+    first = EquivariantVariety(group, 3, method=methods[0])
+    ranks = next(first.components()).ranks
+    outputs = []
+    for method in methods:
+        assert EquivariantVariety(group, 3, method=method).labels == first.labels
+        closed = EquivariantAutoencoder(group, ranks, method=method).fit(X)
+        module = EquivariantLinearAutoencoder.from_closed_form(closed)
+        assert type(module) is EquivariantLinearAutoencoder and module.method == method
+        out = module(torch.from_numpy(X)).detach().numpy()
+        np.testing.assert_allclose(out, closed.predict(X), atol=1e-10)
+        outputs.append(out)
+    for out in outputs[1:]:
+        np.testing.assert_allclose(out, outputs[0], atol=1e-10)
+
+
 def test_isotypic_module_trains_saves_and_stays_equivariant(tmp_path) -> None:
     from equilin.equivariant import EquivariantVariety
     from equilin.nn import IsotypicLinearAutoencoder
@@ -318,9 +349,10 @@ def test_isotypic_module_trains_saves_and_stays_equivariant(tmp_path) -> None:
     again = IsotypicLinearAutoencoder.load(module.save(tmp_path / "q8.npz"))
     x = torch.from_numpy(X[:5])
     assert torch.equal(again(x), module(x))
-    with pytest.raises(ValueError, match="generic path"):
-        IsotypicLinearAutoencoder.from_closed_form(EquivariantAutoencoder(Permutation.from_cycles("(1 2 3)", 3),
-                                                                          (1, 0)).fit(X[:, :3]))
+    cyclic = EquivariantAutoencoder(Permutation.from_cycles("(1 2 3)", 3), (1, 0)).fit(X[:, :3])
+    with pytest.raises(ValueError, match="block kernel"):       # the compatibility class: never 'fourier'
+        IsotypicLinearAutoencoder.from_closed_form(cyclic)
+    assert EquivariantLinearAutoencoder.from_closed_form(cyclic).method == "fourier"
 
 
 def test_isotypic_module_beyond_the_dense_limit() -> None:
@@ -339,12 +371,12 @@ def test_isotypic_module_beyond_the_dense_limit() -> None:
     x = torch.rand(3, group.n, dtype=torch.float64)
     D = model.variety.decomposition
     checked = 0
-    for coords, (members, *_) in zip(model._coordinates(x), model._groups):   # (N, B, m delta) per group
+    for coords, (members, *_) in zip(model.kernel._coordinates(x), model.kernel.groups):   # (N, B, m delta) per group
         for position, j in enumerate(members):
-            i = model.active[j]
+            i = model.kernel.active[j]
             assert np.abs(coords[:, position].numpy() - D.vectors_to_block_coordinates(x.numpy(), i)).max() < 1e-12
             checked += 1
-    assert checked == len(model.active) == 4
+    assert checked == len(model.kernel.active) == 4
     assert model(torch.zeros(0, group.n, dtype=torch.float64)).shape == (0, group.n)
 
 
@@ -359,11 +391,11 @@ def test_isotypic_module_groups_blocks_and_reads_the_per_block_layout() -> None:
     ranks = next(EquivariantVariety(group, 9).components()).ranks
     torch.manual_seed(0)
     model = IsotypicLinearAutoencoder(group, ranks, dtype=torch.float64)
-    assert [(g[0], g[1]) for g in model._groups] == [([0, 3, 5], 1), ([1, 2, 4], 2)]   # (blocks, field dim)
-    assert not model._identity_codes           # real and complex blocks interleave in block order
+    assert [(g[0], g[1]) for g in model.kernel.groups] == [([0, 3, 5], 1), ([1, 2, 4], 2)]   # (blocks, field dim)
+    assert not model.kernel._identity_codes           # real and complex blocks interleave in block order
     assert model.n_parameters() == model.component.n_params
     legacy = {}
-    for j in range(len(model.active)):
+    for j in range(len(model.kernel.active)):
         enc, dec = model.block_parameters(j)
         legacy[f"encoders.{j}"], legacy[f"decoders.{j}"] = enc.detach().clone(), dec.detach().clone()
     fresh = IsotypicLinearAutoencoder(group, ranks, dtype=torch.float64)
@@ -374,7 +406,7 @@ def test_isotypic_module_groups_blocks_and_reads_the_per_block_layout() -> None:
     # codes come back in the order of the active blocks, whatever the grouping
     z = model.encode(x)
     assert torch.allclose(model.decode(z), model(x), atol=1e-14)
-    first = model.active[0]
+    first = model.kernel.active[0]
     C = model.variety.decomposition.vectors_to_block_coordinates(x.numpy(), first)
     enc, _ = model.block_parameters(0)
     assert np.allclose(z[:, :enc.shape[1]].detach().numpy(), C @ enc[0].detach().numpy().T)
@@ -408,7 +440,7 @@ def test_the_fourier_operator_is_the_twin_of_the_numpy_decomposition() -> None:
     torch.manual_seed(0)
     model = IsotypicLinearAutoencoder(group, next(EquivariantVariety(group, 8).components()).ranks,
                                       dtype=torch.float64)
-    assert isinstance(model.operator, _FourierOperator)
+    assert isinstance(model.kernel.operator, _FourierOperator)
     assert model(torch.zeros(0, group.n, dtype=torch.float64)).shape == (0, group.n)
     assert_equivariant(lambda X: model(torch.from_numpy(X)).detach().numpy(), group, atol=1e-10)
     x = torch.rand(2, group.n, dtype=torch.float64, requires_grad=True)

@@ -346,7 +346,7 @@ def saved(rng: np.random.Generator, tmp_path: Path) -> tuple[Path, dict[str, Any
 def test_the_documented_checksum_is_the_stored_one(saved: Any) -> None:
     path, meta, arrays = saved
     assert meta["checksum"] == {"algorithm": "sha256", "hexdigest": documented_checksum(meta, arrays)}
-    assert meta["format"] == "equilin-model" and meta["format_version"] == FORMAT_VERSION == 2
+    assert meta["format"] == "equilin-model" and meta["format_version"] == FORMAT_VERSION == 3
     assert meta["class"] == "equilin.fit.InvariantAutoencoder" and meta["kind"] == "estimator"
     assert meta["summary"] == {"dtype": "float64", "n": 9, "n_generators": 2, "ranks": 2}
     gens = arrays["params/group"]
@@ -389,7 +389,7 @@ def test_newer_format_version_is_refused(saved: Any) -> None:
     path, meta, arrays = saved
     meta["format_version"] = FORMAT_VERSION + 1
     rewrite(path, meta, arrays)
-    with pytest.raises(PersistenceError, match="format version 3 .*reads format versions up to 2: upgrade"):
+    with pytest.raises(PersistenceError, match="format version 4 .*reads format versions up to 3: upgrade"):
         load(path)
 
 
@@ -412,6 +412,36 @@ def test_version_1_files_keep_working_except_for_renamed_blocks(tmp_path: Path) 
         else:
             with pytest.raises(PersistenceError, match="format version 1.*renamed and reordered by frequency; "
                                                        "fit the model again"):
+                load(path)
+
+
+def test_version_2_files_of_the_cyclic_module_and_of_cyclic_groups_off_the_fourier_path(tmp_path: Path) -> None:
+    """Version 2 stored the cyclic-only module's group as ``sigma``: such a file still loads into the one
+    module. A cyclic group fitted on the abelian or generic path stored its ranks in the former block order
+    (r_{(a)} by frequency): refused with what to do; on the fourier path it loads."""
+    sigma = Permutation.from_cycles("(1 2 3 4)(5 6)", 7)
+    module = EquivariantLinearAutoencoder(sigma, (1, 1, 0), dtype=torch.float64)
+    path = module.save(tmp_path / "module.npz")
+    meta, arrays = parts(path)
+    params = dict(meta["params"]["dict"])
+    meta["params"] = {"dict": [["sigma", params["group"]], ["ranks", params["ranks"]]]}
+    meta["format_version"] = 2
+    rewrite(path, meta, arrays, reseal=True)
+    again = load(path)
+    x = torch.randn(4, 7, dtype=torch.float64)
+    assert again.method == "fourier" and torch.equal(again(x), module(x))
+    X = np.random.default_rng(0).standard_normal((40, 7))
+    for method, loads in (("fourier", True), ("abelian", False), ("generic", False)):
+        est = EquivariantAutoencoder(sigma, (1, 1, 0), method=method).fit(X)
+        path = est.save(tmp_path / "est.npz")
+        meta, arrays = parts(path)
+        meta["format_version"] = 2
+        rewrite(path, meta, arrays, reseal=True)
+        if loads:
+            assert np.allclose(load(path).predict(X), est.predict(X))
+        else:
+            with pytest.raises(PersistenceError, match=f"format version 2.*cyclic group on the {method} path.*"
+                                                       "r_{l,m}; fit the model again"):
                 load(path)
 
 

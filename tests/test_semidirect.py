@@ -173,7 +173,7 @@ def test_torch_module_by_ffts_beyond_the_dense_limit() -> None:
     torch.manual_seed(0)
     model = IsotypicLinearAutoencoder(group, next(EquivariantVariety(group, 6).components()).ranks,
                                       dtype=torch.float64)
-    assert isinstance(model.operator, _TorusOperator)
+    assert isinstance(model.kernel.operator, _TorusOperator)
     X = rng.standard_normal((2, group.n))
     Y = model(torch.from_numpy(X)).detach().numpy()
     for g in group.generators:

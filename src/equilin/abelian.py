@@ -52,6 +52,22 @@ from equilin.orbits import orbit_labels
 __all__ = ["AbelianStructure", "NotAGridProduct"]
 
 
+def cyclic_label(a: int, L: int) -> str:
+    """The talk's label ``r_{l,m}`` of the irreducible of canonical frequency ``a`` (``0 <= 2a <= L``)
+    of a cyclic group of order ``L``: the generator's eigenvalue ``exp(2 pi i m / l)`` with
+    ``m / l = 1 - a / L`` in lowest terms (``r_{1,1}`` for ``a = 0``, ``r_{2,1}`` for ``2a = L``).
+
+    Examples
+    --------
+    >>> cyclic_label(0, 12), cyclic_label(1, 12), cyclic_label(3, 12), cyclic_label(6, 12)
+    ('r_{1,1}', 'r_{12,11}', 'r_{4,3}', 'r_{2,1}')
+    """
+    if a == 0:
+        return "r_{1,1}"
+    g = math.gcd(L - a, L)
+    return f"r_{{{L // g},{(L - a) // g}}}"
+
+
 class NotAGridProduct(ValueError):
     """The generators do not commute, or an orbit is not a grid of their cycles."""
 
@@ -212,13 +228,22 @@ class AbelianStructure:
             self._local.append((f[keep], a[keep]))
         everything = np.concatenate(found)
         unique, inverse = np.unique(everything, axis=0, return_inverse=True)
+        if len(self.orders) == 1:
+            # a cyclic group: the talk's order of the blocks of its generator (r_{1,1}, the complex
+            # blocks by decreasing m/l, i.e. increasing frequency, r_{2,1}) and the talk's labels
+            L = self.orders[0]
+            order = sorted(range(len(unique)), key=lambda i: (unique[i, 0] > 0, 2 * unique[i, 0] == L, unique[i, 0]))
+            rank = np.empty(len(order), dtype=np.int64)
+            rank[order] = np.arange(len(order))
+            unique, inverse = unique[order], rank[inverse.reshape(-1)]
         counts = np.bincount(inverse.reshape(-1), weights=np.concatenate(weights)).astype(np.int64)
         self.frequencies: NDArray[np.int64] = unique
         neg = (-unique) % orders
         self.kinds: tuple[str, ...] = tuple("real" if r else "complex"
                                            for r in (unique == neg).all(axis=1).tolist())
         self.multiplicities: tuple[int, ...] = tuple(int(c) for c in counts)
-        self.labels: tuple[str, ...] = tuple(self.label(a) for a in unique.tolist())
+        self.labels: tuple[str, ...] = tuple(cyclic_label(int(a[0]), self.orders[0]) if len(self.orders) == 1
+                                             else self.label(a) for a in unique.tolist())
         # per orbit type: the grid frequencies it carries and the block of each
         splits = np.cumsum([0] + [len(x) for x in found])
         inverse = inverse.reshape(-1)

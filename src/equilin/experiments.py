@@ -670,7 +670,7 @@ def run_mnist(data: str | os.PathLike[str] = "mnist", rank: int = 99, train: str
         The symmetry (:data:`GROUPS`): the talk's horizontal shifts, or both shifts, or rotations and
         flips, or both (the image as a torus), each with data moved accordingly. For a group other than
         ``shift-x`` the models are dense, equal-rank and best, trained in closed form, with Adam
-        (:class:`equilin.nn.IsotypicLinearAutoencoder`), or both.
+        (:class:`equilin.nn.EquivariantLinearAutoencoder`), or both.
 
     Returns
     -------
@@ -861,10 +861,8 @@ def _train_adam(stages: _Stages, spec: _Spec, n: int, rank: int, sigma: Any, cho
         torch.manual_seed(seed)
         if chosen is None:
             module: Any = enn.DenseLinearAutoencoder(n, rank, dtype=torch.float32)
-        elif isinstance(sigma, Permutation):
+        else:   # any group: the block decomposition of the closed form (method "auto")
             module = enn.EquivariantLinearAutoencoder(sigma, chosen, dtype=torch.float32)
-        else:   # any group: the isotypic module (FFT or orbit-wise blocks, as the closed form)
-            module = enn.IsotypicLinearAutoencoder(sigma, chosen, dtype=torch.float32)
         start = time.perf_counter()
         enn.train(module, X, epochs=epochs, batch_size=ADAM_BATCH_SIZE, lr=lr, seed=seed, progress=progress)
         seconds = time.perf_counter() - start

@@ -808,10 +808,11 @@ class IsotypicDecomposition(BlockOperator):
             keyed.append((key, kind, delta, basis, rho))
         keyed.sort(key=cmp_to_key(lambda x, y: _compare_fingerprints(x[0], y[0])))
         labels: list[str] | None = None
-        names = self._frequency_names(keyed)
-        if names is not None:   # a product of cyclic groups on grids: blocks by frequency vector
-            keyed = [keyed[i] for i in sorted(range(len(names)), key=names.__getitem__)]
-            labels = [AbelianStructure.label(a) for a in sorted(names)]
+        names = self._frequency_names(keyed, self.group.cyclic_generator())
+        if names is not None:   # products of cyclic groups on grids: the blocks of the FFT backends
+            position = {tuple(a): i for i, a in enumerate(self._abelian.frequencies.tolist())}
+            keyed = [keyed[i] for i in sorted(range(len(names)), key=lambda i: position[names[i]])]
+            labels = list(self._abelian.labels)
         torus = self._torus_blocks(keyed) if names is None else None
         if torus is not None:   # translations with a point group on a torus: blocks by frequency orbit
             keyed = [keyed[i] for i in np.argsort(torus, kind="stable").tolist()]
@@ -843,16 +844,22 @@ class IsotypicDecomposition(BlockOperator):
         self._bases = [np.concatenate(local, axis=1) for local in self._local]
         self._splits = [np.cumsum([0] + [a.shape[1] for a in local]).tolist() for local in self._local]
 
-    def _frequency_names(self, keyed: list[Any]) -> list[tuple[int, ...]] | None:
+    def _frequency_names(self, keyed: list[Any], sigma: Permutation | None) -> list[tuple[int, ...]] | None:
         """The canonical frequency vector of every irreducible found, when the group is a product of
         cyclic groups on grids (:mod:`equilin.abelian`), from the angle by which each generator rotates
-        its first copy; checked against the exact characters and multiplicities."""
-        structure = AbelianStructure.of(self.group)
+        its first copy; checked against the exact characters and multiplicities. For a cyclic group
+        the structure is that of its generator ``sigma`` alone (frequencies ``(a,)`` of ``sigma``)."""
+        if sigma is not None:
+            structure = AbelianStructure.of(PermutationGroup([sigma]))
+            which = [self.group.generators.index(sigma)]
+        else:
+            structure = AbelianStructure.of(self.group)
+            which = list(structure.generators) if structure is not None else []
         if structure is None:
             return None
         names = []
         for _, kind, delta, basis, rho in keyed:
-            rho = [rho[j] for j in structure.generators]
+            rho = [rho[j] for j in which]
             if kind == "real" and delta == 1:
                 angles = [0.0 if x[0, 0] > 0 else math.pi for x in rho]
             elif kind == "complex" and delta == 2:

@@ -3,11 +3,14 @@
 * :class:`DenseLinearAutoencoder` -- ``R^n -> R^r -> R^m``, function space ``M_{r, m x n}``.
 * :class:`InvariantLinearAutoencoder` -- encoder ``W E_P`` (``W`` is ``r x k``, one weight column per
   orbit), dense decoder: function space ``I^G_{r, m x n}`` (``docs/math.md`` section 3).
-* :class:`EquivariantLinearAutoencoder` -- one irreducible component of ``E^sigma_r``: block-diagonal
-  encoder and decoder in the basis ``Q_sigma`` (real blocks real, complex blocks complex, stored as real
-  and imaginary parameter pairs); the forward pass transforms along the cycles (real DFT matrices
-  for cycles of length <= DFT_MATRIX_MAX_LENGTH, FFTs for longer ones) and never builds an
-  ``n x n`` matrix (``docs/math.md`` section 4).
+* :class:`EquivariantLinearAutoencoder` -- one irreducible component of ``E^G_r`` for ANY permutation
+  group: block-diagonal encoder and decoder in the adapted basis ``Q`` (one matrix over R, C or H per
+  block), never an ``n x n`` matrix (``docs/math.md`` section 4, ``docs/equivariance.md``). Its
+  ``kernel`` is the talk's Fourier transforms along the cycles for a cyclic group (real DFT matrices
+  for cycles of length <= DFT_MATRIX_MAX_LENGTH, FFTs for longer ones, a hand-written backward pass),
+  and for every other group a gather by orbit type and batched products per block shape (or FFTs for
+  translation groups beyond ``DENSE_LIMIT`` points). :class:`IsotypicLinearAutoencoder` is the same
+  class kept for older code (the block kernel even for a cyclic group).
 
 Every module maps a batch of row vectors ``(N, n)`` to ``(N, m)``, works in float32 or float64 and on any
 device (``.to(device)``), and offers ``function_matrix()`` (small ``n``), ``n_parameters()``,
@@ -29,6 +32,7 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from equilin.equivariant import EquivariantVariety, choose_method
+from equilin.fields import COMPLEX, QUATERNIONIC
 from equilin.fit import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.validation import check_int
@@ -243,103 +247,90 @@ def _complex_code_grad(dC: torch.Tensor, width: int) -> torch.Tensor:
 
 
 class _Encode(torch.autograd.Function):
-    """``x -> codes`` of :class:`EquivariantLinearAutoencoder` with a hand-written backward: the Fourier
+    """``x -> codes`` of :class:`_CyclicKernel` with a hand-written backward: the Fourier
     analysis is one matrix product per cycle length, each batch of blocks one ``bmm``. Codes are
     ``(blocks, w, N)`` (real batches) or ``(blocks, 2w, 2N)`` (complex ones, see :func:`_complex_code`)."""
 
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, module: EquivariantLinearAutoencoder,
+    def forward(ctx: Any, x: torch.Tensor, kernel: _CyclicKernel,
                 *weights: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        spectra = module._analysis(x)
-        weights = tuple(module._masked(weight, g, "encoder") for g, weight in enumerate(weights))
+        spectra = kernel._analysis(x)
+        weights = tuple(kernel._masked(weight, g, "encoder") for g, weight in enumerate(weights))
         codes = []
-        for batch, weight in zip(module.batches, weights):
-            product = torch.bmm(weight.transpose(1, 2), module._coordinates(spectra, batch).transpose(1, 2))
+        for batch, weight in zip(kernel.batches, weights):
+            product = torch.bmm(weight.transpose(1, 2), kernel._coordinates(spectra, batch).transpose(1, 2))
             codes.append(_complex_code(product, batch.width) if batch.complex else product)
-        ctx.module = module
+        ctx.kernel = kernel
         ctx.save_for_backward(*spectra, *weights)
         return tuple(codes)
 
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, *grads: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        module = ctx.module
+        kernel = ctx.kernel
         saved = ctx.saved_tensors
-        spectra, weights = saved[:len(module.lengths)], saved[len(module.lengths):]
+        spectra, weights = saved[:len(kernel.lengths)], saved[len(kernel.lengths):]
         need_x = ctx.needs_input_grad[0]
         d_spectra = [torch.empty_like(s) for s in spectra] if need_x else []
         d_weights: list[torch.Tensor | None] = []
-        for g, (batch, dcode) in enumerate(zip(module.batches, grads)):
+        for g, (batch, dcode) in enumerate(zip(kernel.batches, grads)):
             d_product = (_complex_code_grad(dcode, batch.width) if batch.complex else dcode).transpose(1, 2)
             if need_x:
-                module._put(d_spectra, batch, d_product, weights[g].transpose(1, 2))
-            d_weights.append(module._masked(torch.bmm(module._coordinates(spectra, batch).transpose(1, 2),
+                kernel._put(d_spectra, batch, d_product, weights[g].transpose(1, 2))
+            d_weights.append(kernel._masked(torch.bmm(kernel._coordinates(spectra, batch).transpose(1, 2),
                                                       d_product), g, "encoder")
                              if ctx.needs_input_grad[2 + g] else None)
-        dx = module._synthesis(d_spectra, grads[0].shape[2] // module.batches[0].parts) if need_x else None
+        dx = kernel._synthesis(d_spectra, grads[0].shape[2] // kernel.batches[0].parts) if need_x else None
         return (dx, None, *d_weights)
 
 
 class _Decode(torch.autograd.Function):
-    """``codes -> y`` of :class:`EquivariantLinearAutoencoder` (the transpose of :class:`_Encode`'s
+    """``codes -> y`` of :class:`_CyclicKernel` (the transpose of :class:`_Encode`'s
     structure): one ``bmm`` per batch of blocks, then one matrix product per cycle length."""
 
     @staticmethod
-    def forward(ctx: Any, module: EquivariantLinearAutoencoder, *tensors: torch.Tensor) -> torch.Tensor:
-        codes, weights = tensors[:len(module.batches)], tensors[len(module.batches):]
-        N = codes[0].shape[2] // module.batches[0].parts
-        spectra = [codes[0].new_empty(rows, N * count) for rows, count in zip(module.n_rows, module.counts)]
-        weights = tuple(module._masked(weight, g, "decoder") for g, weight in enumerate(weights))
-        for batch, code, weight in zip(module.batches, codes, weights):
-            module._put(spectra, batch, code.transpose(1, 2), weight)
-        ctx.module = module
+    def forward(ctx: Any, kernel: _CyclicKernel, *tensors: torch.Tensor) -> torch.Tensor:
+        codes, weights = tensors[:len(kernel.batches)], tensors[len(kernel.batches):]
+        N = codes[0].shape[2] // kernel.batches[0].parts
+        spectra = [codes[0].new_empty(rows, N * count) for rows, count in zip(kernel.n_rows, kernel.counts)]
+        weights = tuple(kernel._masked(weight, g, "decoder") for g, weight in enumerate(weights))
+        for batch, code, weight in zip(kernel.batches, codes, weights):
+            kernel._put(spectra, batch, code.transpose(1, 2), weight)
+        ctx.kernel = kernel
         ctx.save_for_backward(*codes, *weights)
-        return module._synthesis(spectra, N)
+        return kernel._synthesis(spectra, N)
 
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, dy: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        module = ctx.module
+        kernel = ctx.kernel
         saved = ctx.saved_tensors
-        n_batches = len(module.batches)
+        n_batches = len(kernel.batches)
         codes, weights = saved[:n_batches], saved[n_batches:]
-        d_spectra = module._analysis(dy)
+        d_spectra = kernel._analysis(dy)
         d_codes: list[torch.Tensor | None] = []
         d_weights: list[torch.Tensor | None] = []
-        for g, (batch, code) in enumerate(zip(module.batches, codes)):
-            dT = module._coordinates(d_spectra, batch)
+        for g, (batch, code) in enumerate(zip(kernel.batches, codes)):
+            dT = kernel._coordinates(d_spectra, batch)
             d_codes.append(torch.bmm(weights[g], dT.transpose(1, 2))
                            if ctx.needs_input_grad[1 + g] else None)
-            d_weights.append(module._masked(torch.bmm(code, dT), g, "decoder")
+            d_weights.append(kernel._masked(torch.bmm(code, dT), g, "decoder")
                              if ctx.needs_input_grad[1 + n_batches + g] else None)
         return (None, *d_codes, *d_weights)
 
 
-class EquivariantLinearAutoencoder(_LinearAutoencoder):
-    """One component of ``E^sigma_r`` as a network: block-diagonal encoder/decoder in the ``Q_sigma``
-    basis, Fourier transforms along the cycles in the forward pass.
 
-    Parameters
-    ----------
-    sigma : Permutation or PermutationGroup (one generator)
-    ranks : tuple of int or mapping
-        The component's ranks in block order (or ``{label: rank}``), see
-        :meth:`equilin.equivariant.EquivariantVariety.component`.
-    dtype : torch.float32 or torch.float64
 
-    Notes
-    -----
-    A real block ``b`` of size ``d`` and rank ``r_b`` has an encoder ``d x r_b`` and decoder ``r_b x d``
-    (``2 d r_b`` parameters); a complex block has complex ones (``4 d r_b``). MNIST with
-    ``r = (13, 10, 9, 8, 7, 5, 3, 1, 0, ...)`` has 5,544 parameters.
+class _CyclicKernel(nn.Module):
+    """The Fourier kernel of :class:`EquivariantLinearAutoencoder` for a cyclic group (``method=
+    "fourier"``): transforms along the cycles of ``sigma`` and one batched product per group of blocks.
 
-    Implementation: blocks of rank 0 are dropped. The others are batched: blocks of one kind whose
-    copies come from the same cycle lengths (so of one size ``d``) share one weight tensor. For complex
-    blocks ``encoders[g]`` is ``(blocks, d, 2w)`` = ``[E_re | E_im]`` and ``decoders[g]``
-    ``(blocks, 2w, d)`` = ``[D_re ; D_im]`` (``w`` the batch's largest rank), for real blocks
-    ``(blocks, d, w)`` and ``(blocks, w, d)``. Entries beyond a block's rank are masked out of the
-    function and of the gradients (they start at zero and stay there under any gradient method), so
-    :meth:`n_parameters` counts the free entries only.
+    Blocks of rank 0 are dropped. The others are batched: blocks of one kind whose copies come from the
+    same cycle lengths (so of one size ``d``) share one weight tensor. For complex blocks
+    ``encoders[g]`` is ``(blocks, d, 2w)`` = ``[E_re | E_im]`` and ``decoders[g]`` ``(blocks, 2w, d)``
+    = ``[D_re ; D_im]`` (``w`` the batch's largest rank), for real blocks ``(blocks, d, w)`` and
+    ``(blocks, w, d)``. Entries beyond a block's rank are masked out of the function and of the
+    gradients (they start at zero and stay there under any gradient method).
 
     The forward pass is, per cycle length ``L``, one product of the ``(N * cycles, L)`` signal with the
     rows of the real orthonormal Fourier basis that active blocks use (an ``rfft`` for
@@ -350,49 +341,32 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
     gives the output spectrum, and one product per cycle length transforms it back. Encoder and
     decoder are :class:`torch.autograd.Function` s whose backward passes are the transposed steps.
 
-    Examples
-    --------
-    >>> from equilin.groups import image_shift
-    >>> model = EquivariantLinearAutoencoder(image_shift(28, 28), (13, 10, 9, 8, 7, 5, 3, 1) + (0,) * 7)
-    >>> model.n_parameters(), model.rank
-    (5544, 99)
-    >>> x = torch.rand(2, 784)
-    >>> model(x).shape, model.encode(x).shape
-    (torch.Size([2, 784]), torch.Size([2, 99]))
-    """
+    The kernel holds the structure (non-persistent buffers); the weights are the module's parameters,
+    passed in."""
 
-    def __init__(self, sigma: Permutation | PermutationGroup, ranks: Sequence[int] | Mapping[Any, int],
-                 dtype: torch.dtype = torch.float32) -> None:
+    def __init__(self, variety: EquivariantVariety, parsed: tuple[int, ...], dtype: torch.dtype) -> None:
         super().__init__()
-        if dtype not in (torch.float32, torch.float64):
-            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
-        self.variety = EquivariantVariety.for_ranks(sigma, ranks)
-        parsed = self.variety.parse_ranks(ranks)
-        self.component = self.variety.component(parsed)
-        self.sigma = self.variety.sigma
-        self.block_ranks = parsed
-        self.n_features = self.n_outputs = self.variety.n
-        self.rank = self.component.max_rank
-        blocks = self.variety.blocks
-        layout = self.variety.fourier_layout()
-        self.register_buffer("_anchor", torch.zeros(0, dtype=dtype), persistent=False)  # dtype and device
+        self.variety = variety
+        self.n_features = variety.n
+        blocks = variety.blocks
+        layout = variety.fourier_layout()
         # every cycle group, for to_blocks / from_blocks
         self.all_lengths = [g.length for g in layout.cycle_groups]
         for i, g in enumerate(layout.cycle_groups):
             self.register_buffer(f"cycles_{i}", torch.from_numpy(g.index.ravel().copy()), persistent=False)
         self.block_sources = layout.block_sources
-        # batches: the blocks of positive rank, keyed by kind and source lengths
-        keyed: dict[tuple[str, tuple[int, ...]], list[int]] = {}
+        # batches: the blocks of positive rank, keyed by field and source lengths
+        keyed: dict[tuple[bool, tuple[int, ...]], list[int]] = {}
         for b in range(len(blocks)):
             if parsed[b] > 0:
-                keyed.setdefault((blocks[b].kind, tuple(L for L, _ in layout.block_sources[b])), []).append(b)
+                key = (blocks[b].algebra is COMPLEX, tuple(L for L, _ in layout.block_sources[b]))
+                keyed.setdefault(key, []).append(b)
         self.lengths = sorted({L for _, sources in keyed for L in sources})
         group_of = {g.length: g for g in layout.cycle_groups}
         self.counts = [group_of[L].index.shape[0] for L in self.lengths]
         rows: list[list[tuple[int, int]]] = [[] for _ in self.lengths]
         self.batches: list[_Batch] = []
-        for (kind, sources), members in keyed.items():
-            is_complex = kind == "complex"
+        for (is_complex, sources), members in keyed.items():
             pieces = []
             for s, L in enumerate(sources):
                 li = self.lengths.index(L)
@@ -421,8 +395,8 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
         # one cycle length covering 0..n-1 in order (e.g. image shifts): the signal is a view of x
         self.in_place = (len(self.lengths) == 1 and self.counts[0] * self.lengths[0] == self.n_features
                          and bool((group_of[self.lengths[0]].index.ravel() == np.arange(self.n_features)).all()))
-        self.encoders, self.decoders = nn.ParameterList(), nn.ParameterList()
         self._has_padding: list[bool] = []
+        self._shapes: list[tuple[int, int, int]] = []
         gather: dict[int, list[int]] = {}
         offset = 0
         for g, batch in enumerate(self.batches):
@@ -435,23 +409,24 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
                 gather[b] = [offset + i * parts * w + k * parts + p for k in range(parsed[b]) for p in range(parts)]
             offset += len(batch.blocks) * parts * w
             self._has_padding.append(bool((mask == 0).any()))
+            self._shapes.append((len(batch.blocks), d, parts * w))
             self.register_buffer(f"encoder_mask_{g}", mask[:, None, :], persistent=False)
             self.register_buffer(f"decoder_mask_{g}", mask[:, :, None], persistent=False)
-            bound = 1.0 / math.sqrt(d)
-            encoder = torch.empty(len(batch.blocks), d, parts * w, dtype=dtype).uniform_(-bound, bound)
-            decoder = torch.empty(len(batch.blocks), parts * w, d, dtype=dtype).uniform_(-bound, bound)
-            self.encoders.append(nn.Parameter(encoder * mask[:, None, :]))  # masked entries start at zero
-            self.decoders.append(nn.Parameter(decoder * mask[:, :, None]))
         self.code_width = offset
         order = [k for b in range(len(blocks)) for k in gather.get(b, [])]
         self.register_buffer("code_gather", torch.tensor(order, dtype=torch.int64), persistent=False)
 
-    def _reference(self) -> torch.Tensor:
-        return self._anchor
-
-    def n_parameters(self) -> int:
-        """Number of free real parameters (``2 d r`` per real and ``4 d r`` per complex block)."""
-        return sum(2 * b.weight * b.size * k for b, k in zip(self.variety.blocks, self.block_ranks))
+    def initial_weights(self, dtype: torch.dtype) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Uniform ``+-1/sqrt(d)`` encoders ``(blocks, d, parts w)`` and decoders ``(blocks, parts w, d)``,
+        zero beyond each block's rank."""
+        encoders, decoders = [], []
+        for g, (B, d, width) in enumerate(self._shapes):
+            bound = 1.0 / math.sqrt(d)
+            encoder = torch.empty(B, d, width, dtype=dtype).uniform_(-bound, bound)
+            decoder = torch.empty(B, width, d, dtype=dtype).uniform_(-bound, bound)
+            encoders.append(encoder * getattr(self, f"encoder_mask_{g}"))   # masked entries start at zero
+            decoders.append(decoder * getattr(self, f"decoder_mask_{g}"))
+        return encoders, decoders
 
     # -- the steps of _Encode and _Decode --------------------------------------------------------------
     def _masked(self, weight: torch.Tensor, g: int, which: str) -> torch.Tensor:
@@ -520,31 +495,25 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
             spectra[li][start:start + rows].view(B, left.shape[1], width).copy_(values[:, :, column:column + width])
             column += width
 
-    # -- public API ---------------------------------------------------------------------------------
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self._check_input(x)
+    # -- what the module calls ---------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor, encoders: Sequence[torch.Tensor],
+                decoders: Sequence[torch.Tensor]) -> torch.Tensor:
         if not self.batches or x.shape[0] == 0:  # (the FFTs refuse empty batches)
             return x.new_zeros(x.shape)
-        return _Decode.apply(self, *_Encode.apply(x, self, *self.encoders), *self.decoders)
+        return _Decode.apply(self, *_Encode.apply(x, self, *encoders), *decoders)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Real codes (``N x max_rank``): block by block, complex codes as interleaved ``(Re, Im)``."""
-        x = self._check_input(x)
+    def encode(self, x: torch.Tensor, encoders: Sequence[torch.Tensor], rank: int) -> torch.Tensor:
         N = x.shape[0]
         if not self.batches or N == 0:
-            return x.new_zeros(N, self.rank)
+            return x.new_zeros(N, rank)
         flat = []
-        for batch, code in zip(self.batches, _Encode.apply(x, self, *self.encoders)):
+        for batch, code in zip(self.batches, _Encode.apply(x, self, *encoders)):
             if batch.complex:  # (blocks, w, N, 2): Z_re and Z_im, the first rows of the code
                 code = torch.stack([code[:, :batch.width, :N], code[:, :batch.width, N:]], dim=3)
             flat.append(code.movedim(2, 0).reshape(N, len(batch.blocks) * batch.parts * batch.width))
         return (flat[0] if len(flat) == 1 else torch.cat(flat, dim=1)).index_select(1, self.code_gather)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Outputs ``(N, n)`` of codes ``(N, max_rank)`` laid out as by :meth:`encode`."""
-        if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != self.rank:
-            got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
-            raise ValueError(f"codes must be a torch.Tensor of shape (N, {self.rank}), got {got}")
+    def decode(self, z: torch.Tensor, decoders: Sequence[torch.Tensor]) -> torch.Tensor:
         N = z.shape[0]
         if not self.batches or N == 0:
             return z.new_zeros(N, self.n_features)
@@ -560,28 +529,24 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
                 codes.append(torch.cat([torch.cat([re, im], dim=2), torch.cat([-im, re], dim=2)], dim=1))
             else:
                 codes.append(code[..., 0].contiguous())
-        return _Decode.apply(self, *codes, *self.decoders)
+        return _Decode.apply(self, *codes, *decoders)
 
     def to_blocks(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Block coordinates of row vectors, as :meth:`EquivariantVariety.to_blocks` (differentiable)."""
-        x = self._check_input(x)
         spectra = {L: torch.fft.rfft(x[:, getattr(self, f"cycles_{i}")].reshape(x.shape[0], -1, L), dim=-1,
                                      norm="ortho") for i, L in enumerate(self.all_lengths)}
         out = []
         for block, sources in zip(self.variety.blocks, self.block_sources):
             values = torch.cat([spectra[L][:, :, j] for L, j in sources], dim=1)
-            out.append(values * _SQRT2 if block.kind == "complex" else values.real)
+            out.append(values * _SQRT2 if block.algebra is COMPLEX else values.real)
         return out
 
-    def from_blocks(self, blocks: list[torch.Tensor]) -> torch.Tensor:
-        """Row vectors with the given block coordinates (inverse of :meth:`to_blocks`)."""
-        ref = self._reference()
+    def from_blocks(self, blocks: Sequence[torch.Tensor], ref: torch.Tensor) -> torch.Tensor:
         N = blocks[0].shape[0]
         cdtype = torch.complex128 if ref.dtype == torch.float64 else torch.complex64
         spectra = {L: torch.zeros(N, getattr(self, f"cycles_{i}").numel() // L, L // 2 + 1, dtype=cdtype,
                                   device=ref.device) for i, L in enumerate(self.all_lengths)}
         for block, sources, values in zip(self.variety.blocks, self.block_sources, blocks):
-            values = values / _SQRT2 if block.kind == "complex" else values.real
+            values = values / _SQRT2 if block.algebra is COMPLEX else values.real
             start = 0
             for L, j in sources:
                 count = spectra[L].shape[1]
@@ -593,31 +558,24 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
             out = out.index_copy(1, getattr(self, f"cycles_{i}"), values)
         return out
 
-    @classmethod
-    def from_closed_form(cls, estimator: EquivariantAutoencoder,
-                         dtype: torch.dtype = torch.float64) -> EquivariantLinearAutoencoder:
-        """The module with the weights of a fitted :class:`equilin.fit.EquivariantAutoencoder`."""
-        if not isinstance(estimator, EquivariantAutoencoder) or not hasattr(estimator, "block_encoders_"):
-            raise ValueError("expected a fitted equilin.fit.EquivariantAutoencoder")
-        module = cls(estimator.variety_.sigma, tuple(estimator.ranks_.values()), dtype=dtype)
-        with torch.no_grad():
-            for g, batch in enumerate(module.batches):
-                for i, b in enumerate(batch.blocks):
-                    enc = np.asarray(estimator.block_encoders_[b])
-                    dec = np.asarray(estimator.block_decoders_[b])
-                    k = enc.shape[1]
-                    parts = [(0, np.real(enc), np.real(dec))]
-                    if batch.complex:
-                        parts.append((batch.width, np.imag(enc), np.imag(dec)))
-                    for shift, e, d in parts:
-                        module.encoders[g][i, :, shift:shift + k] = torch.from_numpy(np.array(e, dtype=np.float64))
-                        module.decoders[g][i, shift:shift + k, :] = torch.from_numpy(np.array(d, dtype=np.float64))
-        return module
+    def copy_closed_form(self, estimator: EquivariantAutoencoder, encoders: Sequence[torch.Tensor],
+                         decoders: Sequence[torch.Tensor]) -> None:
+        for g, batch in enumerate(self.batches):
+            for i, b in enumerate(batch.blocks):
+                enc = np.asarray(estimator.block_encoders_[b])
+                dec = np.asarray(estimator.block_decoders_[b])
+                k = enc.shape[1]
+                parts = [(0, np.real(enc), np.real(dec))]
+                if batch.complex:
+                    parts.append((batch.width, np.imag(enc), np.imag(dec)))
+                for shift, e, d in parts:
+                    encoders[g][i, :, shift:shift + k] = torch.from_numpy(np.array(e, dtype=np.float64))
+                    decoders[g][i, shift:shift + k, :] = torch.from_numpy(np.array(d, dtype=np.float64))
 
 
-# -- training -------------------------------------------------------------------------------------
+# -- any other group: the block kernel and its operators ---------------------------------------------
 class _OrbitOperator(nn.Module):
-    """Block coordinates of the chosen blocks, orbit-wise, for :class:`IsotypicLinearAutoencoder`: one
+    """Block coordinates of the chosen blocks, orbit-wise, for :class:`_BlockKernel`: one
     gather of the input by orbit type, one product per type with the chosen blocks' columns of one
     orbit's basis, and one column permutation into the *group layout* (the blocks one after the other,
     each block's real coordinates copy-major, as :meth:`equilin.isotypic.BlockOperator.
@@ -818,139 +776,88 @@ class _TorusOperator(nn.Module):
         return self.fourier.vectors(full)
 
 
-class IsotypicLinearAutoencoder(_LinearAutoencoder):
-    """One component of ``E^G_r`` for ANY permutation group (the generic isotypic path of
-    :class:`equilin.equivariant.EquivariantVariety`): encoder and decoder are, per block, matrices over
-    the block's field ``D`` (R, C or H), realized and repeated on the copies of the irreducible, in the
-    adapted orthogonal basis ``Q``, applied orbit-wise (one gather of the input by orbit type, one small
-    product per type with the local basis of one orbit; no ``n x n`` buffer, any ``n``).
 
-    Parameters
-    ----------
-    group : PermutationGroup or Permutation
-        Any permutation group (a cyclic one works too, through the generic path; for cyclic groups
-        :class:`EquivariantLinearAutoencoder` is faster, by Fourier transforms).
-    ranks : tuple of int or mapping
-        The component's ranks over the blocks' fields, in block order (or ``{"r_{Vi}": rank}``).
-    dtype : torch.float32 or torch.float64
-    seed : int
-        Seed of the isotypic decomposition (:class:`equilin.isotypic.IsotypicDecomposition`).
-    method : {"auto", "abelian", "torus", "generic"}
-        The block decomposition: ``"abelian"`` (multi-dimensional FFTs,
-        :class:`equilin.abelian_fourier.AbelianFourierDecomposition`) for commuting generators whose
-        orbits are grids, ``"torus"`` (:class:`equilin.torus_fourier.TorusFourierDecomposition`) for
-        translations with a point group on a torus, ``"generic"`` (orbit-wise) for any group;
-        ``"auto"`` takes the first that applies. They give the same blocks.
+class _BlockKernel(nn.Module):
+    """The block kernel of :class:`EquivariantLinearAutoencoder` for every other group (``method=
+    "abelian"``, ``"torus"`` or ``"generic"``): per block, matrices over the block's field ``D`` (R, C
+    or H), realized and repeated on the copies of the irreducible, in the adapted orthogonal basis.
 
-    Notes
-    -----
     Active block ``j`` of rank ``k`` has an encoder of shape ``(dim_R D, k, m)`` and a decoder of
-    shape ``(dim_R D, m, k)`` (:meth:`block_parameters`; stored stacked, one parameter per group of
-    blocks of the same shape, ``encoders[g]`` of shape ``(B, dim_R D, k, m)``): the real components of
-    a ``D``-matrix (for ``H``: the coefficients of ``1, i, j, k``), so :meth:`n_parameters` is
-    ``sum 2 dim_R(D) m k`` = :attr:`~equilin.equivariant.EquivariantComponent.n_params`. The forward
-    pass is ``x Q_b`` for the active blocks (orbit-wise, from
-    :meth:`equilin.isotypic.BlockOperator.orbit_type_bases`: one gather and one product per orbit type;
-    for a transitive group one product with the basis in point order), one batched product per group
-    of blocks with the realized encoders (the ``delta / dim_R D`` copies of an irreducible folded into
-    the batch), the realized decoders, and ``Q_b^T`` (orbit-wise again).
+    shape ``(dim_R D, m, k)``: the real components of a ``D``-matrix (for ``H``: the coefficients of
+    ``1, i, j, k``). The active blocks are grouped by (field, copies of the irreducible, rank,
+    multiplicity, columns per orbit of every type); the blocks of one group share one parameter
+    (``encoders[g]`` of shape ``(B, dim_R D, k, m)``) and one batched product (every frequency of a
+    translation group falls into a few groups). The forward pass is ``x Q_b`` for the active blocks
+    (:attr:`operator`), one batched product per group with the realized encoders (the ``delta /
+    dim_R D`` copies of an irreducible folded into the batch), the realized decoders, and ``Q_b^T``.
 
-    Examples
-    --------
-    >>> Q8 = PermutationGroup.from_cycles(["(1 3 2 4)(5 8 6 7)", "(1 5 2 6)(3 7 4 8)"], 8)
-    >>> model = IsotypicLinearAutoencoder(Q8, {"r_{V5}": 1}, dtype=torch.float64)
-    >>> model.n_parameters(), model.rank, model.encode(torch.rand(3, 8, dtype=torch.float64)).shape
-    (8, 4, torch.Size([3, 4]))
-    """
+    :attr:`operator` is :class:`_OrbitOperator` (a dense basis of one orbit per type, while orbits
+    are small: BLAS beats torch's FFTs there), :class:`_FourierOperator` (abelian groups whose orbits
+    exceed ``DENSE_LIMIT`` points) or :class:`_TorusOperator` (torus groups above ``DENSE_LIMIT``
+    points). The kernel holds the structure (non-persistent buffers); the weights are the module's
+    parameters, passed in."""
 
-    def __init__(self, group: PermutationGroup | Permutation, ranks: Sequence[int] | Mapping[Any, int],
-                 dtype: torch.dtype = torch.float32, seed: int = 0, method: str = "auto") -> None:
+    def __init__(self, variety: EquivariantVariety, parsed: tuple[int, ...], dtype: torch.dtype) -> None:
         super().__init__()
-        if dtype not in (torch.float32, torch.float64):
-            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
-        if method not in ("auto", "abelian", "torus", "generic"):
-            raise ValueError(f"method must be 'auto', 'abelian', 'torus' or 'generic', got {method!r}")
-        self.group = as_group(group)
-        self.seed = check_int(seed, "seed", 0)
-        if method == "auto":
-            method = choose_method(self.group)
-            method = "generic" if method == "fourier" else method    # the Fourier module is another class
-        self.method: str = method
-        self.variety = EquivariantVariety.for_ranks(self.group, ranks, method=method, seed=self.seed)
-        parsed = self.variety.parse_ranks(ranks)
-        self.component = self.variety.component(parsed)
+        self.variety = variety
         self.block_ranks = parsed
-        self.n_features = self.n_outputs = self.variety.n
-        self.rank = self.component.max_rank
-        decomposition = self.variety.decomposition
-        self.register_buffer("_anchor", torch.zeros(0, dtype=dtype), persistent=False)
+        self.n_features = variety.n
         self.active = [i for i, k in enumerate(parsed) if k > 0]
-        self._build_orbit_operator(decomposition, dtype)
-        self.encoders, self.decoders = nn.ParameterList(), nn.ParameterList()
-        for g, (members, d, reps, k, m, _) in enumerate(self._groups):
-            self.register_buffer(f"units_{g}", torch.from_numpy(field_units(d)).to(dtype), persistent=False)
-            bound = 1.0 / math.sqrt(m * d)
-            B = len(members)
-            self.encoders.append(nn.Parameter(torch.empty(B, d, k, m, dtype=dtype).uniform_(-bound, bound)))
-            self.decoders.append(nn.Parameter(torch.empty(B, d, m, k, dtype=dtype).uniform_(-bound, bound)))
-
-    def block_parameters(self, j: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The encoder ``(d, k, m)`` and decoder ``(d, m, k)`` of active block ``j`` (views into the
-        parameters of its group)."""
-        g, position = self._place[j]
-        return self.encoders[g][position], self.decoders[g][position]
-
-    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
-        """Also accept the layout of equilin before block groups: one ``encoders.j`` / ``decoders.j``
-        per active block ``j`` (3-D), stacked here into the groups."""
-        first = state_dict.get(f"{prefix}encoders.0")
-        if first is not None and first.ndim == 3:
-            for name in ("encoders", "decoders"):
-                blocks = [state_dict.pop(f"{prefix}{name}.{j}") for j in range(len(self.active))
-                          if f"{prefix}{name}.{j}" in state_dict]
-                if len(blocks) == len(self.active):
-                    for g, (members, *_) in enumerate(self._groups):
-                        state_dict[f"{prefix}{name}.{g}"] = torch.stack([blocks[j] for j in members])
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
-    def _build_orbit_operator(self, decomposition: Any, dtype: torch.dtype) -> None:
-        """Group the active blocks and build the coordinate operator.
-
-        The active blocks are grouped by (field, copies of the irreducible, rank, multiplicity, columns
-        per orbit of every type): the blocks of one group share one parameter and one batched product
-        (every frequency of a translation group falls into a few groups). ``self._groups`` lists the
-        groups ``(active positions, d, reps, k, m, per-type widths)`` in plain ints; ``self.operator``
-        maps inputs to the coordinates of the active blocks, group after group, and back
-        (:class:`_FourierOperator` on the abelian path when an orbit has more than ``DENSE_LIMIT``
-        points, :class:`_TorusOperator` on the torus path above ``DENSE_LIMIT`` points,
-        :class:`_OrbitOperator` otherwise). Codes are
-        produced group after group and put back into the order of the active blocks by ``_to_codes``."""
+        decomposition = variety.decomposition
         widths = decomposition.type_widths()
-        groups: dict[tuple[Any, ...], list[int]] = {}
+        keyed: dict[tuple[Any, ...], list[int]] = {}
         for j, i in enumerate(self.active):
-            b = self.variety.blocks[i]
-            key = (b.field_dim, b.weight // b.field_dim, self.block_ranks[i], b.size, widths[i])
-            groups.setdefault(key, []).append(j)
-        self._groups = [(members, *key) for key, members in groups.items()]
-        self._place = {j: (g, position) for g, (members, *_) in enumerate(self._groups)
+            b = variety.blocks[i]
+            keyed.setdefault((b.field_dim, b.weight // b.field_dim, parsed[i], b.size, widths[i]), []).append(j)
+        self.groups = [(members, *key) for key, members in keyed.items()]
+        """``(active positions, d, reps, k, m, per-type widths)`` per group of blocks, in plain ints."""
+        self._place = {j: (g, position) for g, (members, *_) in enumerate(self.groups)
                        for position, j in enumerate(members)}
-        blocks = [self.active[j] for members, *_ in self._groups for j in members]
-        # a dense basis of one orbit while it is small (BLAS beats torch's FFTs there), FFTs beyond
+        blocks = [self.active[j] for members, *_ in self.groups for j in members]
         kind: Any = _OrbitOperator
-        if self.method == "abelian" and max(map(math.prod, decomposition.structure.shapes)) > DENSE_LIMIT:
+        if variety.method == "abelian" and max(map(math.prod, decomposition.structure.shapes)) > DENSE_LIMIT:
             kind = _FourierOperator
-        elif self.method == "torus" and self.n_features > DENSE_LIMIT:
+        elif variety.method == "torus" and self.n_features > DENSE_LIMIT:
             kind = _TorusOperator
         self.operator = kind(decomposition, blocks, dtype) if blocks else None
         self._group_starts = np.cumsum([0] + [len(members) * m * d * reps for members, d, reps, _, m, _
-                                              in self._groups]).tolist()
+                                              in self.groups]).tolist()
         # codes: group after group -> the order of the active blocks (and back)
         starts = np.cumsum([0] + [self._code_width(j) for j in range(len(self.active))])
-        grouped = np.concatenate([np.arange(starts[j], starts[j + 1]) for members, *_ in self._groups
+        grouped = np.concatenate([np.arange(starts[j], starts[j + 1]) for members, *_ in self.groups
                                   for j in members] or [np.zeros(0, dtype=np.int64)]).astype(np.int64)
         self._identity_codes = bool(np.array_equal(grouped, np.arange(grouped.size)))
         self.register_buffer("_from_codes", torch.from_numpy(grouped), persistent=False)
         self.register_buffer("_to_codes", torch.from_numpy(np.argsort(grouped)), persistent=False)
+        for g, (_, d, *_rest) in enumerate(self.groups):
+            self.register_buffer(f"units_{g}", torch.from_numpy(field_units(d)).to(dtype), persistent=False)
+
+    def initial_weights(self, dtype: torch.dtype) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Uniform ``+-1/sqrt(m dim_R D)`` encoders ``(B, d, k, m)`` and decoders ``(B, d, m, k)``."""
+        encoders, decoders = [], []
+        for members, d, _, k, m, _ in self.groups:
+            bound = 1.0 / math.sqrt(m * d)
+            encoders.append(torch.empty(len(members), d, k, m, dtype=dtype).uniform_(-bound, bound))
+            decoders.append(torch.empty(len(members), d, m, k, dtype=dtype).uniform_(-bound, bound))
+        return encoders, decoders
+
+    def block_parameters(self, j: int, encoders: Sequence[torch.Tensor],
+                         decoders: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        g, position = self._place[j]
+        return encoders[g][position], decoders[g][position]
+
+    def stack_legacy(self, state_dict: dict[str, Any], prefix: str) -> None:
+        """Turn the layout of equilin before block groups (one ``encoders.j`` / ``decoders.j`` per active
+        block ``j``, 3-D) into the groups' stacked parameters, in place."""
+        first = state_dict.get(f"{prefix}encoders.0")
+        if first is None or first.ndim != 3:
+            return
+        for name in ("encoders", "decoders"):
+            blocks = [state_dict.pop(f"{prefix}{name}.{j}") for j in range(len(self.active))
+                      if f"{prefix}{name}.{j}" in state_dict]
+            if len(blocks) == len(self.active):
+                for g, (members, *_) in enumerate(self.groups):
+                    state_dict[f"{prefix}{name}.{g}"] = torch.stack([blocks[j] for j in members])
 
     def _code_width(self, j: int) -> int:
         b = self.variety.blocks[self.active[j]]
@@ -960,7 +867,7 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
         """``x Q_b`` for every group of active blocks: ``(N, B, m delta)`` (copy-major per block)."""
         N = x.shape[0]
         Y = self.operator.coordinates(x)
-        return [Y[:, a:z].reshape(N, len(self._groups[g][0]), (z - a) // len(self._groups[g][0]))
+        return [Y[:, a:z].reshape(N, len(self.groups[g][0]), (z - a) // len(self.groups[g][0]))
                 for g, (a, z) in enumerate(zip(self._group_starts[:-1], self._group_starts[1:]))]
 
     def _vectors(self, coords: list[torch.Tensor]) -> torch.Tensor:
@@ -970,78 +877,241 @@ class IsotypicLinearAutoencoder(_LinearAutoencoder):
         flat = [c.reshape(N, c.shape[1] * c.shape[2]) for c in coords]
         return self.operator.vectors(torch.cat(flat, dim=1) if len(flat) > 1 else flat[0])
 
-    def _reference(self) -> torch.Tensor:
-        return self._anchor
-
-    def _realized(self, weights: nn.ParameterList, g: int) -> torch.Tensor:
+    def _realized(self, W: torch.Tensor, g: int) -> torch.Tensor:
         """``sum_t W[t] (x) units[t]`` for every block of group ``g``: ``(B, rows d, cols d)``."""
-        W = weights[g]
         B, d, rows, cols = W.shape
         if d == 1:
             return W.reshape(B, rows, cols)
         return torch.einsum("ztab,tuv->zaubv", W, getattr(self, f"units_{g}")).reshape(B, rows * d, cols * d)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
+    # -- what the module calls ---------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor, encoders: Sequence[torch.Tensor],
+                decoders: Sequence[torch.Tensor]) -> torch.Tensor:
+        return self.decode(self.encode(x, encoders, 0), decoders)
+
+    def encode(self, x: torch.Tensor, encoders: Sequence[torch.Tensor], rank: int) -> torch.Tensor:
         N = x.shape[0]
         if not self.active:
-            return x.new_zeros((N, 0))
+            return x.new_zeros((N, rank))
         codes = []
         for g, coords in enumerate(self._coordinates(x)):
-            members, d, reps, k, m, _ = self._groups[g]
+            members, d, reps, k, m, _ = self.groups[g]
             B = len(members)
             c = coords.reshape(N, B, m, reps, d).permute(1, 0, 3, 2, 4).reshape(B, N * reps, m * d)
-            out = torch.bmm(c, self._realized(self.encoders, g).transpose(1, 2))     # (B, N reps, k d)
+            out = torch.bmm(c, self._realized(encoders[g], g).transpose(1, 2))     # (B, N reps, k d)
             codes.append(out.reshape(B, N, reps * k * d).transpose(0, 1).reshape(N, B * reps * k * d))
         z = torch.cat(codes, dim=1) if len(codes) > 1 else codes[0]
         return z if self._identity_codes else z.index_select(1, self._to_codes)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        if z.ndim != 2 or z.shape[1] != self.rank:
-            raise ValueError(f"codes must have shape (N, {self.rank}), got {tuple(z.shape)}")
+    def decode(self, z: torch.Tensor, decoders: Sequence[torch.Tensor]) -> torch.Tensor:
         N = z.shape[0]
         if not self.active:
-            return z.new_zeros((N, self.n_outputs))
+            return z.new_zeros((N, self.n_features))
         if not self._identity_codes:
             z = z.index_select(1, self._from_codes)
         blocks = []
         start = 0
-        for g, (members, d, reps, k, m, _) in enumerate(self._groups):
+        for g, (members, d, reps, k, m, _) in enumerate(self.groups):
             B = len(members)
             width = B * reps * k * d
             part = z[:, start:start + width].reshape(N, B, reps, k * d).permute(1, 0, 2, 3).reshape(B, N * reps, k * d)
             start += width
-            out = torch.bmm(part, self._realized(self.decoders, g).transpose(1, 2))   # (B, N reps, m d)
+            out = torch.bmm(part, self._realized(decoders[g], g).transpose(1, 2))   # (B, N reps, m d)
             blocks.append(out.reshape(B, N, reps, m, d).permute(1, 0, 3, 2, 4).reshape(N, B, m * reps * d))
         return self._vectors(blocks)
 
+    def copy_closed_form(self, estimator: EquivariantAutoencoder, encoders: Sequence[torch.Tensor],
+                         decoders: Sequence[torch.Tensor]) -> None:
+        for j, i in enumerate(self.active):
+            b = self.variety.blocks[i]
+            enc, dec = estimator.block_encoders_[i], estimator.block_decoders_[i]
+            # rows -> rows @ enc @ dec, i.e. the block operator Z = (enc dec)^T = dec^T enc^T
+            left, right = dec.T, enc.T                                  # (vector, kk), (kk, vector)
+            if b.algebra is QUATERNIONIC:  # factors in complex adjoint form: an adjoint basis
+                basis = adjoint_basis(left)
+                right = basis.conj().T @ left @ right
+                left = basis
+            encoder, decoder = self.block_parameters(j, encoders, decoders)
+            decoder.copy_(torch.from_numpy(b.algebra.parts(left, tol=1e-8).copy()))
+            encoder.copy_(torch.from_numpy(b.algebra.parts(right, tol=1e-8).copy()))
+
+
+# -- the module ----------------------------------------------------------------------------------------
+class EquivariantLinearAutoencoder(_LinearAutoencoder):
+    """One irreducible component of ``E^G_r`` as a network, for ANY permutation group: encoder and
+    decoder are block diagonal in the adapted orthogonal basis ``Q`` (``Q_sigma`` for a cyclic group),
+    one matrix over the block's field (R, C or H) per block, and the forward pass never builds an
+    ``n x n`` matrix.
+
+    Parameters
+    ----------
+    group : PermutationGroup or Permutation
+        Any permutation group (a permutation ``sigma`` stands for the cyclic group it generates).
+    ranks : tuple of int or mapping
+        The component's ranks over the blocks' fields, in block order (or ``{label: rank}``), see
+        :meth:`equilin.equivariant.EquivariantVariety.component`.
+    dtype : torch.float32 or torch.float64
+    seed : int
+        Seed of the orbit-wise isotypic decomposition (``method="generic"`` only).
+    method : {"auto", "fourier", "abelian", "torus", "generic"}
+        The block decomposition, as for :class:`equilin.equivariant.EquivariantVariety` (``"auto"``
+        decides by :func:`equilin.equivariant.choose_method`). Where several apply they give the same
+        function space; ``"fourier"`` (a generator that generates the group) runs the talk's cyclic
+        kernel: transforms along the cycles and a hand-written backward pass.
+
+    Attributes
+    ----------
+    variety : EquivariantVariety
+    component : EquivariantComponent
+    block_ranks : tuple of int
+    method : str
+        The method that ran.
+    kernel : nn.Module
+        The structure of the forward pass (buffers only; :class:`_CyclicKernel` for ``"fourier"``,
+        :class:`_BlockKernel` otherwise). The weights are :attr:`encoders` and :attr:`decoders`.
+
+    Notes
+    -----
+    A block of multiplicity ``m`` over ``D`` with rank ``k`` has an encoder ``m x k`` and a decoder
+    ``k x m`` over ``D``: ``2 dim_R(D) m k`` real parameters, so :meth:`n_parameters` is
+    :attr:`~equilin.equivariant.EquivariantComponent.n_params`. MNIST with the talk's shift-x ranks
+    ``r = (13, 10, 9, 8, 7, 5, 3, 1, 0, ...)`` has 5,544 parameters. Blocks of one shape are batched
+    into one parameter and one product (the layout of :attr:`encoders` differs between the kernels and
+    is described there).
+
+    Examples
+    --------
+    >>> from equilin.groups import image_shift
+    >>> model = EquivariantLinearAutoencoder(image_shift(28, 28), (13, 10, 9, 8, 7, 5, 3, 1) + (0,) * 7)
+    >>> model.method, model.n_parameters(), model.rank
+    ('fourier', 5544, 99)
+    >>> x = torch.rand(2, 784)
+    >>> model(x).shape, model.encode(x).shape
+    (torch.Size([2, 784]), torch.Size([2, 99]))
+    >>> Q8 = PermutationGroup.from_cycles(["(1 3 2 4)(5 8 6 7)", "(1 5 2 6)(3 7 4 8)"], 8)
+    >>> model = EquivariantLinearAutoencoder(Q8, {"r_{V5}": 1}, dtype=torch.float64)
+    >>> model.method, model.n_parameters(), model.rank, model.encode(torch.rand(3, 8, dtype=torch.float64)).shape
+    ('generic', 8, 4, torch.Size([3, 4]))
+    """
+
+    def __init__(self, group: PermutationGroup | Permutation, ranks: Sequence[int] | Mapping[Any, int],
+                 dtype: torch.dtype = torch.float32, *, seed: int = 0, method: str = "auto") -> None:
+        super().__init__()
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+        self.group = as_group(group)
+        self.seed = check_int(seed, "seed", 0)
+        self.variety = EquivariantVariety.for_ranks(self.group, ranks, method=method, seed=self.seed)
+        self.method: str = self.variety.method
+        parsed = self.variety.parse_ranks(ranks)
+        self.component = self.variety.component(parsed)
+        self.sigma = self.variety.sigma
+        self.block_ranks = parsed
+        self.n_features = self.n_outputs = self.variety.n
+        self.rank = self.component.max_rank
+        self.register_buffer("_anchor", torch.zeros(0, dtype=dtype), persistent=False)  # dtype and device
+        kernel = _CyclicKernel if self.method == "fourier" else _BlockKernel
+        self.kernel = kernel(self.variety, parsed, dtype)
+        encoders, decoders = self.kernel.initial_weights(dtype)
+        self.encoders = nn.ParameterList([nn.Parameter(w) for w in encoders])
+        self.decoders = nn.ParameterList([nn.Parameter(w) for w in decoders])
+
+    def _reference(self) -> torch.Tensor:
+        return self._anchor
+
+    def n_parameters(self) -> int:
+        """Number of free real parameters: ``sum 2 dim_R(D) m k`` over the blocks."""
+        return self.component.n_params
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.kernel(self._check_input(x), list(self.encoders), list(self.decoders))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Real codes (``N x max_rank``), block by block: the real coordinates of each block's code
+        (complex codes of a cyclic group as interleaved ``(Re, Im)``)."""
+        return self.kernel.encode(self._check_input(x), list(self.encoders), self.rank)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Outputs ``(N, n)`` of codes ``(N, max_rank)`` laid out as by :meth:`encode`."""
+        if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != self.rank:
+            got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+            raise ValueError(f"codes must be a torch.Tensor of shape (N, {self.rank}), got {got}")
+        return self.kernel.decode(z, list(self.decoders))
+
+    def block_parameters(self, j: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The encoder ``(d, k, m)`` and decoder ``(d, m, k)`` of active block ``j`` (views into the
+        parameters of its group; not for ``method="fourier"``, whose layout :class:`_CyclicKernel`
+        describes)."""
+        self._require_blocks("block_parameters")
+        return self.kernel.block_parameters(j, self.encoders, self.decoders)
+
+    def to_blocks(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Block coordinates of row vectors, as :meth:`EquivariantVariety.to_blocks` (differentiable;
+        ``method="fourier"`` only: on the other paths use the variety's numpy operator)."""
+        self._require_fourier("to_blocks")
+        return self.kernel.to_blocks(self._check_input(x))
+
+    def from_blocks(self, blocks: list[torch.Tensor]) -> torch.Tensor:
+        """Row vectors with the given block coordinates (inverse of :meth:`to_blocks`)."""
+        self._require_fourier("from_blocks")
+        return self.kernel.from_blocks(blocks, self._reference())
+
+    def _require_fourier(self, what: str) -> None:
+        if self.method != "fourier":
+            raise ValueError(f"{what} is available for method='fourier' (a cyclic group); this module runs "
+                             f"method={self.method!r}: use module.variety.{what} (numpy) instead")
+
+    def _require_blocks(self, what: str) -> None:
+        if self.method == "fourier":
+            raise ValueError(f"{what} is not available for method='fourier', whose blocks are batched with "
+                             "padding (see module.kernel.batches); build the module with another method")
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
+        if isinstance(self.kernel, _BlockKernel):         # files from before block groups
+            self.kernel.stack_legacy(state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     @classmethod
     def from_closed_form(cls, estimator: EquivariantAutoencoder,
-                         dtype: torch.dtype = torch.float64) -> IsotypicLinearAutoencoder:
-        """The module computing the function of a fitted :class:`equilin.fit.EquivariantAutoencoder` on
-        the generic path (any group)."""
-        if (not isinstance(estimator, EquivariantAutoencoder) or not hasattr(estimator, "component_")
-                or estimator.variety_.method not in ("abelian", "torus", "generic")):
-            raise ValueError("expected a fitted equilin.fit.EquivariantAutoencoder of the abelian, torus or "
-                             "generic path (a group with several generators, or method='generic')")
+                         dtype: torch.dtype = torch.float64) -> EquivariantLinearAutoencoder:
+        """The module computing the function of a fitted :class:`equilin.fit.EquivariantAutoencoder`
+        (same group, method and component)."""
+        if not isinstance(estimator, EquivariantAutoencoder) or not hasattr(estimator, "component_"):
+            raise ValueError("expected a fitted equilin.fit.EquivariantAutoencoder")
         variety = estimator.variety_
-        module = cls(variety.group, estimator.component_.ranks, dtype=dtype, seed=variety.decomposition.seed,
-                     method=variety.method)
+        seed = variety.decomposition.seed if variety.method == "generic" else 0
+        module = cls(variety.group, estimator.component_.ranks, dtype=dtype, seed=seed, method=variety.method)
         with torch.no_grad():
-            for j, i in enumerate(module.active):
-                b = variety.blocks[i]
-                enc, dec = estimator.block_encoders_[i], estimator.block_decoders_[i]
-                # rows -> rows @ enc @ dec, i.e. the block operator Z = (enc dec)^T = dec^T enc^T
-                left, right = dec.T, enc.T                                  # (vector, kk), (kk, vector)
-                if b.kind == "quaternionic":  # factors in complex adjoint form: an adjoint basis
-                    basis = adjoint_basis(left)
-                    right = basis.conj().T @ left @ right
-                    left = basis
-                encoder, decoder = module.block_parameters(j)
-                decoder.copy_(torch.from_numpy(b.algebra.parts(left, tol=1e-8).copy()))
-                encoder.copy_(torch.from_numpy(b.algebra.parts(right, tol=1e-8).copy()))
+            module.kernel.copy_closed_form(estimator, module.encoders, module.decoders)
         return module
 
 
+class IsotypicLinearAutoencoder(EquivariantLinearAutoencoder):
+    """:class:`EquivariantLinearAutoencoder` on the block kernel, also for a cyclic group: the class of
+    equilin before the two modules became one, kept so that code and saved files written for it keep
+    working. ``method="auto"`` never picks ``"fourier"``; new code should use
+    :class:`EquivariantLinearAutoencoder` (with ``method="generic"`` for the same result on a cyclic
+    group).
+
+    Examples
+    --------
+    >>> model = IsotypicLinearAutoencoder(Permutation.from_cycles("(1 2 3)", 3), (1, 0), dtype=torch.float64)
+    >>> model.method
+    'generic'
+    """
+
+    def __init__(self, group: PermutationGroup | Permutation, ranks: Sequence[int] | Mapping[Any, int],
+                 dtype: torch.dtype = torch.float32, seed: int = 0, method: str = "auto") -> None:
+        if method == "fourier":
+            raise ValueError("IsotypicLinearAutoencoder runs the block kernel: method must be 'auto', "
+                             "'abelian', 'torus' or 'generic'; use EquivariantLinearAutoencoder for 'fourier'")
+        if method == "auto":
+            chosen = choose_method(as_group(group)) if isinstance(group, (Permutation, PermutationGroup)) else "generic"
+            method = "generic" if chosen == "fourier" else chosen
+        super().__init__(group, ranks, dtype, seed=seed, method=method)
+
+
+# -- training -------------------------------------------------------------------------------------
 class TrainingHistory(dict):
     """``{"train_loss": [...], "val_loss": [...], "best_epoch": int, "stopped_early": bool}``;
     losses are mean squared errors per entry, one value per epoch."""

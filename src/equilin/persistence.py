@@ -59,12 +59,16 @@ __all__ = [
 FORMAT = "equilin-model"
 """Value of the metadata key ``format``."""
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Version of the file format written by :func:`save`; :func:`load` reads versions ``1..FORMAT_VERSION``.
 Version 2: products of cyclic groups on grids (e.g. ``shift-xy``) and translations with a point group
 on a torus (``p4``, ``p4m``) name and order their blocks by frequency (:mod:`equilin.abelian`,
 :mod:`equilin.semidirect`); an equivariant model of such a group in a version-1 file has its ranks in
-the former block order and is refused rather than loaded wrongly."""
+the former block order and is refused rather than loaded wrongly. Version 3: a cyclic group names and
+orders its blocks as the talk (``r_{1,1}``, ..., ``r_{2,1}``) on every backend, so an equivariant model
+of a cyclic group fitted with ``method="abelian"`` or ``"generic"`` in an older file is refused the same
+way; :class:`equilin.nn.EquivariantLinearAutoencoder` stores ``group``, ``seed`` and ``method`` (older
+files stored ``sigma`` and still load)."""
 
 METADATA_KEY = "__equilin__"
 """Name of the archive member (``__equilin__.npy``, a ``uint8`` array) holding the UTF-8 JSON metadata."""
@@ -210,7 +214,7 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     meta = read_metadata(save(DenseAutoencoder(rank=3), Path(tmp) / "m.npz"))
     >>> meta["class"], meta["format_version"], meta["params"]
-    ('equilin.fit.DenseAutoencoder', 2, {'dict': [['rank', 3], ['batch_size', 8192]]})
+    ('equilin.fit.DenseAutoencoder', 3, {'dict': [['rank', 3], ['batch_size', 8192]]})
     """
     meta, _ = _read_verified(path)
     return meta
@@ -382,13 +386,21 @@ class _Decoder:
     def fail(self, message: str) -> PersistenceError:
         return PersistenceError(f"{self.where}: {message}")
 
-    def check_block_order(self, group: Any) -> None:
-        """Refuse block ranks written in the version-1 block order of a group whose blocks are now named by
-        frequency (a product of cyclic groups on grids, translations with a point group on a torus)."""
-        if self.version < 2 and isinstance(group, PermutationGroup) and choose_method(group) in ("abelian", "torus"):
+    def check_block_order(self, group: Any, method: Any) -> None:
+        """Refuse block ranks written in an older block order: version 1 for a group whose blocks are now
+        named by frequency (a product of cyclic groups on grids, translations with a point group on a
+        torus), versions 1-2 for a cyclic group on the abelian or generic path (now the talk's order)."""
+        if not isinstance(group, (Permutation, PermutationGroup)):
+            return                                   # (the constructor refuses it with its own message)
+        group = as_group(group)
+        if self.version < 2 and choose_method(group) in ("abelian", "torus"):
             raise self.fail("this file (format version 1) holds an equivariant model of a product of cyclic "
                             "groups or of translations with a point group, whose blocks have since been renamed "
                             "and reordered by frequency; fit the model again and save it with this equilin")
+        if self.version < 3 and group.cyclic_generator() is not None and method in ("abelian", "generic"):
+            raise self.fail(f"this file (format version {self.version}) holds an equivariant model of a cyclic "
+                            f"group on the {method} path, whose blocks have since been renamed and reordered as "
+                            "the talk's r_{l,m}; fit the model again and save it with this equilin")
 
     def array(self, name: Any) -> NDArray[Any]:
         if not isinstance(name, str) or name not in self.arrays:
@@ -471,7 +483,7 @@ class _Decoder:
             return InvariantVariety(self.decode(body["group"]), body["m"], body["r"])
         if tag == "equivariant_variety" and isinstance(body, dict):
             group = self.decode(body["group"])
-            self.check_block_order(group)
+            self.check_block_order(group, body["method"])
             return EquivariantVariety(group, body["r"], method=body["method"], seed=body["seed"])
         if tag == "equivariant_component" and isinstance(body, dict):
             variety = self.decode(body["variety"])
@@ -565,11 +577,9 @@ def _module_params(module: Any) -> dict[str, Any]:
         return {"n": module.n_features, "r": module.rank, "m": module.n_outputs}
     if name == "InvariantLinearAutoencoder":
         return {"group": module.group, "r": module.rank, "m": module.n_outputs}
-    if name == "IsotypicLinearAutoencoder":
-        return {"group": module.group, "ranks": tuple(int(k) for k in module.block_ranks), "seed": module.seed,
-                "method": module.method}
-    sigma = module.sigma if module.sigma is not None else module.variety.group
-    return {"sigma": sigma, "ranks": tuple(int(k) for k in module.block_ranks)}
+    # EquivariantLinearAutoencoder and its block-kernel subclass IsotypicLinearAutoencoder
+    return {"group": module.group, "ranks": tuple(int(k) for k in module.block_ranks), "seed": module.seed,
+            "method": module.method}
 
 
 def _module_dtype(module: Any) -> Any:
@@ -609,8 +619,13 @@ def _decode_module(meta: Mapping[str, Any], decoder: _Decoder, map_location: Any
 
     cls = _resolve(meta["class"])
     params = decoder.decode(meta["params"])
-    if isinstance(params, dict) and meta["class"] == "equilin.nn.IsotypicLinearAutoencoder":
-        decoder.check_block_order(params.get("group"))
+    if isinstance(params, dict) and meta["class"] in ("equilin.nn.EquivariantLinearAutoencoder",
+                                                      "equilin.nn.IsotypicLinearAutoencoder"):
+        if "sigma" in params and "group" not in params:    # files of the cyclic-only module
+            params["group"] = params.pop("sigma")
+        # (the cyclic-only module of older files ran "fourier", the block-kernel class "generic" or its method)
+        default = "generic" if meta["class"].endswith("IsotypicLinearAutoencoder") else "fourier"
+        decoder.check_block_order(params.get("group"), params.get("method", default))
     if meta.get("dtype") not in ("float32", "float64") or not isinstance(meta.get("state"), list):
         raise decoder.fail(f"a module's dtype must be float32 or float64, got {meta.get('dtype')!r}")
     dtype = getattr(torch, meta["dtype"])
