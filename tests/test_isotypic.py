@@ -19,7 +19,6 @@ from equilin.semidirect import TorusStructure
 from equilin.groups import image_flip, image_rot90
 from equilin.isotypic import (
     REPRESENTATIVE_LIMIT,
-    IsotypicBlock,
     IsotypicDecomposition,
     complex_to_quaternion,
     quaternion_to_complex,
@@ -215,8 +214,6 @@ def test_errors() -> None:
         EquivariantVariety(KLEIN, 1, method="fourier")
     with pytest.raises(ValueError, match="method must be"):
         EquivariantVariety(KLEIN, 1, method="fft")
-    with pytest.raises(ValueError, match="divisible by 4"):
-        IsotypicBlock(1, "quaternionic", 1, 2)
     with pytest.raises(ValueError, match="Fourier path of a cyclic group"):
         EquivariantVariety(KLEIN, 1).fourier_layout()
     E = EquivariantVariety(KLEIN, 1)
@@ -291,7 +288,7 @@ def test_d4_multiplicities_follow_the_character_formula(p: int) -> None:
     D = IsotypicDecomposition(PermutationGroup([r, s]))
     found = {}
     for b in D.blocks:
-        key = tuple(x / b.weight * (1 if b.weight == 1 else 0) for x in b.characters)
+        key = tuple(x / b.weight * (1 if b.weight == 1 else 0) for x in b.character)
         key = (0.0, 0.0) if b.weight == 2 else key
         assert b.kind == "real" and key not in found
         found[key] = b.size

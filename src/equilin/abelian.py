@@ -52,20 +52,31 @@ from equilin.orbits import orbit_labels
 __all__ = ["AbelianStructure", "NotAGridProduct"]
 
 
-def cyclic_label(a: int, L: int) -> str:
-    """The talk's label ``r_{l,m}`` of the irreducible of canonical frequency ``a`` (``0 <= 2a <= L``)
-    of a cyclic group of order ``L``: the generator's eigenvalue ``exp(2 pi i m / l)`` with
-    ``m / l = 1 - a / L`` in lowest terms (``r_{1,1}`` for ``a = 0``, ``r_{2,1}`` for ``2a = L``).
+def cyclic_eigenvalue(a: int, L: int) -> tuple[int, int]:
+    """The talk's ``(l, m)`` of the irreducible of canonical frequency ``a`` (``0 <= 2a <= L``) of a
+    cyclic group of order ``L``: the generator's eigenvalue ``exp(2 pi i m / l)`` with
+    ``m / l = 1 - a / L`` in lowest terms (``(1, 1)`` for ``a = 0``, ``(2, 1)`` for ``2a = L``).
 
     Examples
     --------
-    >>> cyclic_label(0, 12), cyclic_label(1, 12), cyclic_label(3, 12), cyclic_label(6, 12)
-    ('r_{1,1}', 'r_{12,11}', 'r_{4,3}', 'r_{2,1}')
+    >>> cyclic_eigenvalue(0, 12), cyclic_eigenvalue(1, 12), cyclic_eigenvalue(3, 12), cyclic_eigenvalue(6, 12)
+    ((1, 1), (12, 11), (4, 3), (2, 1))
     """
     if a == 0:
-        return "r_{1,1}"
+        return (1, 1)
     g = math.gcd(L - a, L)
-    return f"r_{{{L // g},{(L - a) // g}}}"
+    return (L // g, (L - a) // g)
+
+
+def cyclic_label(a: int, L: int) -> str:
+    """The label ``r_{l,m}`` of :func:`cyclic_eigenvalue`.
+
+    Examples
+    --------
+    >>> cyclic_label(3, 12)
+    'r_{4,3}'
+    """
+    return "r_{%d,%d}" % cyclic_eigenvalue(a, L)
 
 
 class NotAGridProduct(ValueError):

@@ -38,9 +38,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from equilin.abelian import AbelianStructure, NotAGridProduct
+from equilin.abelian import AbelianStructure, NotAGridProduct, cyclic_eigenvalue
 from equilin.groups import Permutation, PermutationGroup, as_group
-from equilin.isotypic import DENSE_LIMIT, BlockOperator, IsotypicBlock, _rows_of
+from equilin.blocks import Block
+from equilin.fields import field_of
+from equilin.isotypic import DENSE_LIMIT, BlockOperator, _rows_of
 
 __all__ = ["AbelianFourierDecomposition", "FourierBlockOperator"]
 
@@ -149,7 +151,7 @@ class AbelianFourierDecomposition(FourierBlockOperator):
 
     Attributes
     ----------
-    blocks : tuple of IsotypicBlock
+    blocks : tuple of Block
         One per pair of characters ``{a, -a}`` that occurs, named ``r_{(a_1,...,a_k)}``, in the order of
         :mod:`equilin.abelian` (identical to the orbit-wise decomposition of the same group).
     structure : AbelianStructure
@@ -186,12 +188,13 @@ class AbelianFourierDecomposition(FourierBlockOperator):
                                                          S.frequencies.tolist()), start=1):
             weight = 1 if kind == "real" else 2
             traces = tuple(round(weight * math.cos(2 * math.pi * x / N), 9) + 0.0 for x, N in zip(a, S.orders))
-            blocks.append(IsotypicBlock(index, kind, m, weight, traces, label))
+            eigenvalue = cyclic_eigenvalue(a[0], S.orders[0]) if len(S.orders) == 1 else None
+            blocks.append(Block(field_of(kind), m, weight, label, traces, eigenvalue))
             offsets.append(offset)
             offset += m * weight
         if offset != self.n or sum(b.field_dim * b.size ** 2 for b in blocks) != self.commutant_dim:
             raise RuntimeError("internal error: the characters do not add up to the grids")
-        self.blocks: tuple[IsotypicBlock, ...] = tuple(blocks)
+        self.blocks: tuple[Block, ...] = tuple(blocks)
         self.offsets: list[int] = offsets
         real = np.array([b.kind == "real" for b in blocks])
         # one complex column per copy of a block: block i owns columns start_i .. start_i + m_i

@@ -295,11 +295,10 @@ def equivariant_report(args: argparse.Namespace) -> dict[str, Any]:
         })
     blocks = []
     for b in E.blocks:
-        block = {"label": b.label, "kind": b.kind, "field": b.field, "size": b.size, "weight": b.weight}
-        if E.method == "fourier":
+        block = {"label": b.label, "kind": b.kind, "field": b.field.name, "size": b.size, "weight": b.weight}
+        if b.eigenvalue is not None:                 # a cyclic group: the talk's (l, m)
             block.update(l=b.l, m=b.m)
-        else:
-            block.update(characters=list(b.characters))
+        block.update(characters=list(b.character))
         blocks.append(block)
     return {
         "group": group_description(args),

@@ -78,11 +78,10 @@ from equilin.determinantal import (
     realize,
     square_degree,
 )
+from equilin.blocks import Block, BlockStructure
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.isotypic import (
     BlockOperator,
-    BlockRules,
-    IsotypicBlock,
     IsotypicDecomposition,
     adjoint_basis,
     field_units,
@@ -112,71 +111,6 @@ _CHUNK_ELEMENTS = 1 << 18  # float64 entries gathered per FFT call (2 MiB buffer
 
 
 # -- blocks ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Block(BlockRules):
-    """One block of the commutant of ``P_sigma`` in the basis ``Q_sigma``.
-
-    Parameters
-    ----------
-    l, m : int
-        The eigenvalue ``exp(2 pi i m / l)``: ``(1, 1)``, ``(2, 1)`` or ``l >= 3`` with
-        ``gcd(m, l) = 1`` and ``1/2 < m/l < 1``.
-    kind : {"real", "complex"}
-        A real ``d x d`` block, or a complex ``d x d`` block realized by ``R`` as a real ``2d x 2d`` one.
-    size : int
-        ``d_l``, the multiplicity of the eigenvalue (at least 1).
-    weight : int
-        Rank weight: 1 for a real block, 2 for a complex one.
-
-    Examples
-    --------
-    >>> b = Block(4, 3, "complex", 2, 2)
-    >>> b.label, b.field, b.real_dim
-    ('r_{4,3}', 'C', 4)
-    """
-
-    l: int
-    m: int
-    kind: str
-    size: int
-    weight: int
-
-    def __post_init__(self) -> None:
-        for name in ("l", "m", "size", "weight"):
-            check_int(getattr(self, name), name, 1)
-        if self.kind not in ("real", "complex"):
-            raise ValueError(f"kind must be 'real' or 'complex', got {self.kind!r}")
-        if self.kind == "real":
-            if (self.l, self.m) not in ((1, 1), (2, 1)) or self.weight != 1:
-                raise ValueError(f"a real block is (1, 1) or (2, 1) with weight 1, got "
-                                 f"(l, m) = ({self.l}, {self.m}), weight {self.weight}")
-        elif (self.l < 3 or math.gcd(self.l, self.m) != 1 or not self.l < 2 * self.m < 2 * self.l
-              or self.weight != 2):
-            raise ValueError(f"a complex block (l, m) needs l >= 3, gcd(m, l) = 1, 1/2 < m/l < 1 and "
-                             f"weight 2, got (l, m) = ({self.l}, {self.m}), weight {self.weight}")
-
-    @property
-    def label(self) -> str:
-        """``"r_{l,m}"``, the name of this block's rank in the talk."""
-        return f"r_{{{self.l},{self.m}}}"
-
-    @property
-    def angle(self) -> float:
-        """Rotation angle ``2 pi m / l`` of ``P_sigma`` on this block (``pi`` for ``(2, 1)``)."""
-        return 2 * math.pi * self.m / self.l
-
-    # field_dim, copies (1), vector_size (d_l), rank_step (1), frobenius_weight, dim_of (w k (2d - k)),
-    # degree_of (deg(M_{k, d x d})^w), ed_degree_of (binom(d, k)), n_params_of (2 w d k): BlockRules
-
-    def frequency(self, length: int) -> int:
-        """Spatial frequency ``j = (l - m) L / l`` of this block on a cycle of length ``L`` (``l | L``)."""
-        if length % self.l:
-            raise ValueError(f"block {self.label} does not occur on a cycle of length {length}")
-        if (self.l, self.m) == (1, 1):
-            return 0
-        return (self.l - self.m) * length // self.l
-
-
 class CycleGroup(NamedTuple):
     """The cycles of one length ``L``: ``index`` is a ``count x L`` array of 0-based positions."""
 
@@ -240,12 +174,14 @@ def spectrum(cycle_type: Mapping[int, int]) -> dict[int, int]:
     return dict(sorted(d.items()))
 
 
-def _blocks_from_spectrum(spec: Mapping[int, int]) -> tuple[Block, ...]:
-    complex_blocks = [Block(l, m, "complex", d, 2) for l, d in spec.items() if l >= 3
+def _blocks_from_spectrum(spec: Mapping[int, int], exponents: Sequence[int] = (1,)) -> tuple[Block, ...]:
+    """The talk's blocks of a spectrum ``{l: d_l}``: ``r_{1,1}``, the complex blocks by decreasing
+    ``m / l``, ``r_{2,1}``; characters on the generators ``sigma^e``, ``e`` in ``exponents``."""
+    complex_blocks = [Block.cyclic(l, m, d, exponents) for l, d in spec.items() if l >= 3
                       for m in range(l // 2 + 1, l) if math.gcd(m, l) == 1]
     complex_blocks.sort(key=lambda b: Fraction(b.m, b.l), reverse=True)
-    first = [Block(1, 1, "real", spec[1], 1)] if spec.get(1) else []
-    last = [Block(2, 1, "real", spec[2], 1)] if spec.get(2) else []
+    first = [Block.cyclic(1, 1, spec[1], exponents)] if spec.get(1) else []
+    last = [Block.cyclic(2, 1, spec[2], exponents)] if spec.get(2) else []
     return tuple(first + complex_blocks + last)
 
 
@@ -257,7 +193,7 @@ def blocks_of(cycle_type: Mapping[int, int]) -> tuple[Block, ...]:
     >>> [b.label for b in blocks_of({28: 28})][:5]
     ['r_{1,1}', 'r_{28,27}', 'r_{14,13}', 'r_{28,25}', 'r_{7,6}']
     >>> blocks_of({1: 1, 4: 2})[1]
-    Block(l=4, m=3, kind='complex', size=2, weight=2)
+    Block(COMPLEX, size=2, weight=2, label='r_{4,3}')
     """
     return _blocks_from_spectrum(spectrum(cycle_type))
 
@@ -294,9 +230,9 @@ def _as_blocks(cycle_type_or_blocks: Mapping[int, int] | Sequence[Block]) -> tup
     if isinstance(cycle_type_or_blocks, Mapping):
         return blocks_of(cycle_type_or_blocks)
     blocks = tuple(cycle_type_or_blocks)
-    if not blocks or not all(isinstance(b, (Block, IsotypicBlock)) for b in blocks):
-        raise ValueError("expected a cycle type {length: count} or a non-empty sequence of Block or "
-                         "IsotypicBlock")
+    if not blocks or not all(isinstance(b, Block) for b in blocks):
+        raise ValueError("expected a cycle type {length: count} or a non-empty sequence of "
+                         "equilin.blocks.Block")
     return blocks
 
 
@@ -451,7 +387,7 @@ def _check_block_array(X: Any, name: str, block: Block, shape: tuple[int, ...],
     arr = np.asarray(X)
     if arr.shape != shape:
         raise ValueError(f"{name} (block {block.label}) must have shape {shape}, got {arr.shape}")
-    dtype = block.algebra.dtype()
+    dtype = block.field.dtype()
     ok = np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
     if dtype is np.complex128:
         ok = ok or np.issubdtype(arr.dtype, np.complexfloating)
@@ -609,12 +545,12 @@ class EquivariantVariety:
         self.cycle_type: dict[int, int] | None = None
         self.spectrum: dict[int, int] | None = None
         self._decomposition: BlockOperator | None = None
-        self.blocks: tuple[Block, ...] | tuple[IsotypicBlock, ...]
+        self.blocks: tuple[Block, ...]
         if self.method == "fourier":
             assert self.sigma is not None
             self.cycle_type = dict(self.sigma.cycle_type)
             self.spectrum = spectrum(self.cycle_type)
-            self.blocks = _blocks_from_spectrum(self.spectrum)
+            self.blocks = _blocks_from_spectrum(self.spectrum, [self.sigma.log(h) for h in gens])
         else:
             self._decomposition = _decompose(self.group, check_int(seed, "seed", 0), self.method)
             self.blocks = self._decomposition.blocks
@@ -655,8 +591,22 @@ class EquivariantVariety:
 
     @property
     def labels(self) -> tuple[str, ...]:
-        """Block labels (``r_{l,m}`` or ``r_{Vi}``) in block order."""
+        """Block labels (``r_{l,m}``, ``r_{(a)}``, ``r_{[(a)]}`` or ``r_{Vi}``) in block order."""
         return tuple(b.label for b in self.blocks)
+
+    @cached_property
+    def block_structure(self) -> BlockStructure:
+        """The blocks as one immutable value: equal for every method that applies to the group.
+
+        Examples
+        --------
+        >>> s = Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9)
+        >>> EquivariantVariety(s, 2).block_structure
+        BlockStructure(r_{1,1}:3xR, r_{4,3}:2xC, r_{2,1}:2xR)
+        >>> EquivariantVariety(PermutationGroup([s, s ** 2]), 2, method="generic").block_structure == _
+        True
+        """
+        return BlockStructure(self.blocks)
 
     @property
     def commutant_dim(self) -> int:
@@ -1033,12 +983,12 @@ class EquivariantVariety:
             keys = {}
             for i, b in enumerate(self.blocks):
                 keys[b.label] = keys[b] = i
-                if isinstance(b, Block):
-                    keys[(b.l, b.m)] = i
+                if b.eigenvalue is not None:
+                    keys[b.eigenvalue] = i
             values = [0] * len(self.blocks)
             for key, value in ranks.items():
                 if key not in keys:
-                    pairs = " or pairs (l, m)" if self.method == "fourier" else ""
+                    pairs = " or pairs (l, m)" if self.blocks[0].eigenvalue is not None else ""
                     raise ValueError(f"unknown block {key!r}; the blocks are {', '.join(self.labels)} "
                                      f"(keys are these labels{pairs})")
                 values[keys[key]] = value
@@ -1503,7 +1453,7 @@ class EquivariantComponent(Variety):
     @cached_property
     def factors(self) -> ProductVariety:
         """``prod_b DeterminantalVariety(d_b, d_b, r_b, field)`` (field ``"C"`` on complex blocks)."""
-        return ProductVariety([DeterminantalVariety(b.size, b.size, k, b.field)
+        return ProductVariety([DeterminantalVariety(b.size, b.size, k, b.field.name)
                                for b, k in zip(self.blocks, self.ranks)])
 
     @property

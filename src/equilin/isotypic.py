@@ -40,7 +40,7 @@ Block coordinates (:meth:`IsotypicDecomposition.to_blocks`). For block ``i`` the
 vector form an ``m_i x delta_i`` real matrix (copy ``a``, basis vector ``j``). The commutant acts on it
 by ``D_i``-linear maps of the copies, identically on every column, so the columns are *folded into the
 sample axis*: ``to_blocks`` returns, per block, an array of ``N * c_i`` row vectors (``c_i`` =
-:attr:`IsotypicBlock.copies` rows per sample, sample-major) on which a commuting matrix acts as
+:attr:`equilin.blocks.Block.copies` rows per sample, sample-major) on which a commuting matrix acts as
 ``W -> W @ Z.T`` with ``Z`` its block operator:
 
 * real type: rows are the ``delta`` columns (length ``m``), ``Z`` real ``m x m``;
@@ -52,7 +52,7 @@ sample axis*: ``to_blocks`` returns, per block, an array of ``N * c_i`` row vect
   ``s`` is complex rank ``2 s``.
 
 The map is an isometry: ``||x||^2`` is the sum of ``|row|^2`` over all rows, and
-``||M||_F^2 = sum_i f_i ||Z_i||_F^2`` with ``f_i`` = :attr:`IsotypicBlock.frobenius_weight`.
+``||M||_F^2 = sum_i f_i ||Z_i||_F^2`` with ``f_i`` = :attr:`equilin.blocks.Block.frobenius_weight`.
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from equilin.abelian import AbelianStructure
+from equilin.abelian import AbelianStructure, cyclic_eigenvalue
+from equilin.blocks import Block
 from equilin.determinantal import field_degree
 from equilin.fields import (
     Field,
@@ -82,8 +83,6 @@ from equilin.validation import as_generator, check_int
 
 __all__ = [
     "BlockOperator",
-    "BlockRules",
-    "IsotypicBlock",
     "IsotypicDecomposition",
     "REPRESENTATIVE_LIMIT",
     "DENSE_LIMIT",
@@ -105,8 +104,7 @@ DENSE_LIMIT = 4096
 
 def first_rows(rows: NDArray[Any], block: Any) -> NDArray[Any]:
     """The first row of every twin pair of a quaternionic block's folded rows (``N * delta / 4`` rows);
-    the rows of any other block (an :class:`IsotypicBlock` or a cyclic
-    :class:`equilin.equivariant.Block`) are returned unchanged. The twins are determined by the first
+    the rows of any other :class:`equilin.blocks.Block` are returned unchanged. The twins are determined by the first
     rows (:func:`with_twins`)."""
     if block.kind != "quaternionic":
         return rows
@@ -159,124 +157,6 @@ def adjoint_basis(U: NDArray[np.complex128]) -> NDArray[np.complex128]:
     if len(firsts) != k:
         raise ValueError("the singular subspace is not quaternionic (numerically); cannot factor it")
     return np.stack(firsts + [twin(u) for u in firsts], axis=1)
-
-
-# -- blocks ----------------------------------------------------------------------------------------
-class BlockRules:
-    """What a block of the commutant knows from its field, its multiplicity ``size`` and the real
-    dimension ``weight`` of its irreducible: shared by :class:`IsotypicBlock` and the cyclic
-    :class:`equilin.equivariant.Block` (one set of rules, read from :class:`equilin.fields.Field`)."""
-
-    kind: str
-    size: int
-    weight: int
-
-    @property
-    def algebra(self) -> Field:
-        """The field ``D`` of the block (:data:`~equilin.fields.REAL`, ``COMPLEX`` or ``QUATERNIONIC``)."""
-        return field_of(self.kind)
-
-    @property
-    def field(self) -> str:
-        """``"R"``, ``"C"`` or ``"H"``."""
-        return self.algebra.name
-
-    @property
-    def field_dim(self) -> int:
-        """``dim_R D``: 1, 2 or 4."""
-        return self.algebra.dim
-
-    @property
-    def real_dim(self) -> int:
-        """Number of real coordinates (columns of ``Q``): ``weight * size``."""
-        return self.weight * self.size
-
-    @property
-    def copies(self) -> int:
-        """Rows per sample of the folded block coordinates: ``delta`` (real), ``delta / 2`` (complex and
-        quaternionic); 1 for every block of a cyclic group."""
-        return self.algebra.copies(self.weight)
-
-    @property
-    def vector_size(self) -> int:
-        """Length of a row: ``m`` (real and complex), ``2 m`` (quaternionic, complex adjoint)."""
-        return self.algebra.vector_size(self.size)
-
-    @property
-    def rank_step(self) -> int:
-        """Rank of the block operator ``Z`` per unit of rank over ``D``: 2 for the complex adjoint."""
-        return self.algebra.rank_step
-
-    @property
-    def frobenius_weight(self) -> int:
-        """``f`` with ``||M_block||_F^2 = f ||Z||_F^2`` for the block operator ``Z``."""
-        return self.algebra.frobenius_weight(self.weight)
-
-    def dim_of(self, k: int) -> int:
-        """Real dimension of ``M_{k, m x m}(D)``: ``dim_R(D) k (2m - k)``."""
-        return self.algebra.dim_of(self.size, k)
-
-    def degree_of(self, k: int) -> int:
-        """Degree of ``M_{k, m x m}(D)`` as a real variety (:func:`equilin.determinantal.field_degree`)."""
-        return field_degree(self.algebra, self.size, k)
-
-    def ed_degree_of(self, k: int) -> int:
-        """ED degree of ``M_{k, m x m}(D)`` (Frobenius norm): ``binom(m, k)`` for all three types
-        (``docs/equivariance.md``)."""
-        return math.comb(self.size, k)
-
-    def n_params_of(self, k: int) -> int:
-        """Weights of an encoder and a decoder of rank ``k`` over ``D``: ``2 dim_R(D) m k``."""
-        return self.algebra.n_params_of(self.size, k)
-
-
-@dataclass(frozen=True)
-class IsotypicBlock(BlockRules):
-    """One isotypic component ``V^m`` of a permutation representation, as a block of the commutant.
-
-    Parameters
-    ----------
-    index : int
-        ``i`` of the irreducible ``V_i`` (1-based; ``V_1`` is the trivial representation).
-    kind : {"real", "complex", "quaternionic"}
-        The type of ``V_i``: its commuting algebra ``D_i`` is ``R``, ``C`` or ``H``.
-    size : int
-        The multiplicity ``m_i`` (the block is ``M_{m_i}(D_i)``; ranks run over ``0..m_i``).
-    weight : int
-        ``delta_i = dim_R V_i``: rank ``s`` over ``D_i`` is real rank ``s * delta_i``.
-    characters : tuple of float
-        The trace of every generator on ``V_i``.
-    name : str
-        The label, when it is not ``r_{Vi}``: a product of cyclic groups on grids names its blocks by
-        their frequency vectors (:mod:`equilin.abelian`), e.g. ``"r_{(0,3)}"``.
-
-    Examples
-    --------
-    >>> b = IsotypicBlock(3, "quaternionic", 1, 4)
-    >>> b.label, b.field, b.real_dim, b.copies, b.dim_of(1), b.degree_of(1), b.n_params_of(1)
-    ('r_{V3}', 'H', 4, 2, 4, 1, 8)
-    """
-
-    index: int
-    kind: str
-    size: int
-    weight: int
-    characters: tuple[float, ...] = field(default=(), compare=False)
-    name: str = ""
-
-    def __post_init__(self) -> None:
-        check_int(self.index, "index", 1)
-        check_int(self.size, "size", 1)
-        check_int(self.weight, "weight", 1)
-        field_of(self.kind)                      # refuses an unknown kind
-        if self.weight % self.field_dim:
-            raise ValueError(f"a {self.kind} irreducible has real dimension divisible by {self.field_dim}, "
-                             f"got {self.weight}")
-
-    @property
-    def label(self) -> str:
-        """``"r_{Vi}"`` (or :attr:`name` when given): the name of this block's rank."""
-        return self.name or f"r_{{V{self.index}}}"
 
 
 # -- the decomposition -----------------------------------------------------------------------------
@@ -482,7 +362,7 @@ def _localize(kind: str, delta: int, basis: NDArray[np.float64], rows: slice, to
     that lie in ``rows``; its orthonormal basis ``U`` (over ``D``) gives them as ``basis @ realize(U)``.
     """
     m = basis.shape[1] // delta
-    block = IsotypicBlock(1, kind, m, delta)
+    block = Block(field_of(kind), m, delta, "r_{V1}")
     part = basis[rows]
     P = _operator(block, part.T @ part)
     values, vectors = np.linalg.eigh(P)
@@ -499,9 +379,9 @@ def _localize(kind: str, delta: int, basis: NDArray[np.float64], rows: slice, to
     return local
 
 
-def _realize(b: IsotypicBlock, Z: NDArray[Any]) -> NDArray[np.float64]:
+def _realize(b: Block, Z: NDArray[Any]) -> NDArray[np.float64]:
     """The real matrix (``m delta x k delta``) of a block operator ``Z`` (``vector_size x k rank_step``)."""
-    parts = b.algebra.parts(Z)
+    parts = b.field.parts(Z)
     d = b.field_dim
     reps = b.weight // d
     small = np.einsum("tab,tuv->aubv", parts, field_units(d))          # (m, d, k, d)
@@ -510,7 +390,7 @@ def _realize(b: IsotypicBlock, Z: NDArray[Any]) -> NDArray[np.float64]:
     return full.reshape(m * reps * d, k * reps * d)
 
 
-def _operator(b: IsotypicBlock, Y: NDArray[np.float64]) -> NDArray[Any]:
+def _operator(b: Block, Y: NDArray[np.float64]) -> NDArray[Any]:
     """The block operator of the orthogonal projection of ``Y`` (``m delta x k delta``, on block
     coordinates) onto the commuting maps: the inverse of :func:`_realize` on its image."""
     d = b.field_dim
@@ -518,10 +398,10 @@ def _operator(b: IsotypicBlock, Y: NDArray[np.float64]) -> NDArray[Any]:
     m, k = Y.shape[0] // b.weight, Y.shape[1] // b.weight
     Y6 = Y.reshape(m, reps, d, k, reps, d)
     diag = np.einsum("ajubjv->aubv", Y6) / reps
-    return b.algebra.from_parts(np.einsum("aubv,tuv->tab", diag, field_units(d)) / d)
+    return b.field.from_parts(np.einsum("aubv,tuv->tab", diag, field_units(d)) / d)
 
 
-def _rows_of(b: IsotypicBlock, coordinates: NDArray[np.float64], N: int) -> NDArray[Any]:
+def _rows_of(b: Block, coordinates: NDArray[np.float64], N: int) -> NDArray[Any]:
     """Folded rows (``N * copies x vector_size``) of block ``b`` from its real coordinates (``N x m
     delta``, copy-major; module docstring)."""
     C = coordinates.reshape(N, b.size, b.weight)
@@ -562,7 +442,7 @@ class BlockOperator:
 
     group: PermutationGroup
     n: int
-    blocks: tuple[IsotypicBlock, ...]
+    blocks: tuple[Block, ...]
     offsets: list[int]
     commutant_dim: int
     seed: int
@@ -718,7 +598,7 @@ class IsotypicDecomposition(BlockOperator):
 
     Attributes
     ----------
-    blocks : tuple of IsotypicBlock
+    blocks : tuple of Block
         Trivial representation first, then by dimension, type, and the isotypic projector on the
         representative orbits (a fingerprint of the irreducible that depends only on the group). For a
         product of cyclic groups on grids (:mod:`equilin.abelian`) or translations with a point group on
@@ -808,12 +688,18 @@ class IsotypicDecomposition(BlockOperator):
             keyed.append((key, kind, delta, basis, rho))
         keyed.sort(key=cmp_to_key(lambda x, y: _compare_fingerprints(x[0], y[0])))
         labels: list[str] | None = None
+        eigenvalues: list[tuple[int, int]] | None = None
         names = self._frequency_names(keyed, self.group.cyclic_generator())
         if names is not None:   # products of cyclic groups on grids: the blocks of the FFT backends
             position = {tuple(a): i for i, a in enumerate(self._abelian.frequencies.tolist())}
             keyed = [keyed[i] for i in sorted(range(len(names)), key=lambda i: position[names[i]])]
             labels = list(self._abelian.labels)
-        torus = self._torus_blocks(keyed) if names is None else None
+            if len(self._abelian.orders) == 1:      # a cyclic group: the eigenvalues (l, m) of its generator
+                eigenvalues = [cyclic_eigenvalue(a, self._abelian.orders[0])
+                               for (a,) in self._abelian.frequencies.tolist()]
+        elif self.group.cyclic_generator() is not None:    # the trivial group: one block, r_{1,1}
+            labels, eigenvalues = ["r_{1,1}"], [(1, 1)]
+        torus = self._torus_blocks(keyed) if names is None and labels is None else None
         if torus is not None:   # translations with a point group on a torus: blocks by frequency orbit
             keyed = [keyed[i] for i in np.argsort(torus, kind="stable").tolist()]
             labels = list(self._torus.labels)
@@ -828,7 +714,8 @@ class IsotypicDecomposition(BlockOperator):
                 size += types[t].count * (local.shape[1] // delta)
             traces = tuple(round(float(np.trace(x)), 9) + 0.0 for x in rho)   # + 0.0: no -0.0
             label = "" if labels is None else labels[index - 1]
-            blocks.append(IsotypicBlock(index, kind, size, delta, traces, label))
+            blocks.append(Block(field_of(kind), size, delta, label or f"r_{{V{index}}}", traces,
+                                None if eigenvalues is None else eigenvalues[index - 1]))
             offsets.append(offset)
             offset += size * delta
         if names is not None and tuple(b.size for b in blocks) != self._abelian.multiplicities:
@@ -838,7 +725,7 @@ class IsotypicDecomposition(BlockOperator):
             raise RuntimeError("internal error: the blocks disagree with the frequency orbits")
         if offset != self.n or sum(b.field_dim * b.size ** 2 for b in blocks) != self.commutant_dim:
             raise RuntimeError("internal error: the replicated blocks do not add up to the orbit counts")
-        self.blocks: tuple[IsotypicBlock, ...] = tuple(blocks)
+        self.blocks: tuple[Block, ...] = tuple(blocks)
         self.offsets: list[int] = offsets
         # per type: all blocks' local columns side by side (an orthogonal size x size matrix)
         self._bases = [np.concatenate(local, axis=1) for local in self._local]
@@ -987,5 +874,5 @@ class IsotypicDecomposition(BlockOperator):
 
 
     def __repr__(self) -> str:
-        blocks = ", ".join(f"{b.label}:{b.size}x{b.field}^{b.weight // b.field_dim}" for b in self.blocks)
+        blocks = ", ".join(f"{b.label}:{b.size}x{b.field.name}^{b.weight // b.field_dim}" for b in self.blocks)
         return f"IsotypicDecomposition(n={self.n}, blocks [{blocks}])"

@@ -359,7 +359,7 @@ class _CyclicKernel(nn.Module):
         keyed: dict[tuple[bool, tuple[int, ...]], list[int]] = {}
         for b in range(len(blocks)):
             if parsed[b] > 0:
-                key = (blocks[b].algebra is COMPLEX, tuple(L for L, _ in layout.block_sources[b]))
+                key = (blocks[b].field is COMPLEX, tuple(L for L, _ in layout.block_sources[b]))
                 keyed.setdefault(key, []).append(b)
         self.lengths = sorted({L for _, sources in keyed for L in sources})
         group_of = {g.length: g for g in layout.cycle_groups}
@@ -537,7 +537,7 @@ class _CyclicKernel(nn.Module):
         out = []
         for block, sources in zip(self.variety.blocks, self.block_sources):
             values = torch.cat([spectra[L][:, :, j] for L, j in sources], dim=1)
-            out.append(values * _SQRT2 if block.algebra is COMPLEX else values.real)
+            out.append(values * _SQRT2 if block.field is COMPLEX else values.real)
         return out
 
     def from_blocks(self, blocks: Sequence[torch.Tensor], ref: torch.Tensor) -> torch.Tensor:
@@ -546,7 +546,7 @@ class _CyclicKernel(nn.Module):
         spectra = {L: torch.zeros(N, getattr(self, f"cycles_{i}").numel() // L, L // 2 + 1, dtype=cdtype,
                                   device=ref.device) for i, L in enumerate(self.all_lengths)}
         for block, sources, values in zip(self.variety.blocks, self.block_sources, blocks):
-            values = values / _SQRT2 if block.algebra is COMPLEX else values.real
+            values = values / _SQRT2 if block.field is COMPLEX else values.real
             start = 0
             for L, j in sources:
                 count = spectra[L].shape[1]
@@ -927,13 +927,13 @@ class _BlockKernel(nn.Module):
             enc, dec = estimator.block_encoders_[i], estimator.block_decoders_[i]
             # rows -> rows @ enc @ dec, i.e. the block operator Z = (enc dec)^T = dec^T enc^T
             left, right = dec.T, enc.T                                  # (vector, kk), (kk, vector)
-            if b.algebra is QUATERNIONIC:  # factors in complex adjoint form: an adjoint basis
+            if b.field is QUATERNIONIC:  # factors in complex adjoint form: an adjoint basis
                 basis = adjoint_basis(left)
                 right = basis.conj().T @ left @ right
                 left = basis
             encoder, decoder = self.block_parameters(j, encoders, decoders)
-            decoder.copy_(torch.from_numpy(b.algebra.parts(left, tol=1e-8).copy()))
-            encoder.copy_(torch.from_numpy(b.algebra.parts(right, tol=1e-8).copy()))
+            decoder.copy_(torch.from_numpy(b.field.parts(left, tol=1e-8).copy()))
+            encoder.copy_(torch.from_numpy(b.field.parts(right, tol=1e-8).copy()))
 
 
 # -- the module ----------------------------------------------------------------------------------------

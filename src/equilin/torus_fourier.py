@@ -29,7 +29,9 @@ from numpy.typing import NDArray
 
 from equilin.abelian_fourier import AbelianFourierDecomposition, FourierBlockOperator
 from equilin.groups import Permutation, PermutationGroup, as_group
-from equilin.isotypic import DENSE_LIMIT, IsotypicBlock, _rows_of
+from equilin.blocks import Block
+from equilin.fields import field_of
+from equilin.isotypic import DENSE_LIMIT, _rows_of
 from equilin.semidirect import TorusStructure
 
 __all__ = ["TorusFourierDecomposition"]
@@ -45,7 +47,7 @@ class TorusFourierDecomposition(FourierBlockOperator):
 
     Attributes
     ----------
-    blocks : tuple of IsotypicBlock
+    blocks : tuple of Block
         One per frequency orbit (with its negatives), multiplicity 1, named ``r_{[(a_1,...,a_k)]}``
         after the orbit's smallest frequency, in that order (identical to the orbit-wise decomposition).
     structure : TorusStructure
@@ -68,12 +70,12 @@ class TorusFourierDecomposition(FourierBlockOperator):
         self.commutant_dim: int = S.commutant_dim
         blocks, offsets, offset = [], [], 0
         for index, (label, kind, dim) in enumerate(zip(S.labels, S.kinds, S.dims), start=1):
-            blocks.append(IsotypicBlock(index, kind, 1, dim, (), label))
+            blocks.append(Block(field_of(kind), 1, dim, label))
             offsets.append(offset)
             offset += dim
         if offset != self.n:
             raise RuntimeError("internal error: the frequency orbits do not add up to the torus")
-        self.blocks: tuple[IsotypicBlock, ...] = tuple(blocks)
+        self.blocks: tuple[Block, ...] = tuple(blocks)
         self.offsets: list[int] = offsets
         # the character each translation block follows (its coordinate is sqrt 2 times the coefficient of
         # that Fourier mode) and the torus block it belongs to

@@ -1,0 +1,110 @@
+"""Blocks and block structures: value semantics, the cyclic view, and one structure per group whatever
+the backend or presentation."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+from conftest import group_elements, permutations
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from equilin.abelian import AbelianStructure
+from equilin.blocks import Block, BlockStructure
+from equilin.equivariant import EquivariantVariety, blocks_of
+from equilin.fields import COMPLEX, QUATERNIONIC, REAL
+from equilin.groups import Permutation, PermutationGroup
+
+
+def test_block_value_and_repr_parse_back() -> None:
+    b = Block.cyclic(4, 3, 2)
+    assert (b.label, b.field, b.size, b.weight, b.eigenvalue, b.kind) == ("r_{4,3}", COMPLEX, 2, 2, (4, 3), "complex")
+    assert hash(b) == hash(Block.cyclic(4, 3, 2)) and b == Block(COMPLEX, 2, 2, "r_{4,3}")   # eigenvalue not compared
+    namespace = {"Block": Block, "REAL": REAL, "COMPLEX": COMPLEX, "QUATERNIONIC": QUATERNIONIC}
+    for block in (b, Block(QUATERNIONIC, 3, 4, "r_{V5}"), Block.cyclic(1, 1, 7)):
+        assert eval(repr(block), namespace) == block
+    with pytest.raises(AttributeError):
+        b.size = 3                                          # type: ignore[misc]
+
+
+@pytest.mark.parametrize("args, message", [
+    ((COMPLEX, 2, 2, "r_{4,1}", (), (4, 1)), "1/2 < m/l < 1"),
+    ((COMPLEX, 2, 2, "r_{4,2}", (), (4, 2)), "gcd"),
+    ((COMPLEX, 1, 2, "r_{2,1}", (), (2, 1)), "l >= 3"),
+    ((REAL, 1, 2, "r_{1,1}", (), (1, 1)), "weight 1"),
+    ((REAL, 1, 1, "r_{3,2}", (), (3, 2)), r"\(1, 1\) or \(2, 1\)"),
+    ((REAL, 0, 1, "r_{1,1}"), "size"),
+    ((QUATERNIONIC, 1, 2, "r_{V1}"), "divisible by 4"),
+    (("complex", 1, 2, "r_{V1}"), "equilin.fields.REAL, COMPLEX or QUATERNIONIC"),
+    ((REAL, 1, 1, ""), "non-empty string"),
+])
+def test_bad_blocks(args: tuple, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Block(*args)
+
+
+def test_the_cyclic_view_needs_an_eigenvalue() -> None:
+    with pytest.raises(ValueError, match="not a block of a cyclic group"):
+        _ = Block(REAL, 1, 1, "r_{V1}").l
+    assert [b.frequency(12) for b in blocks_of({12: 1})] == list(range(7))
+
+
+@settings(max_examples=60, deadline=None)
+@given(sigma=permutations(max_n=14), e=st.integers(0, 30))
+def test_characters_add_up_to_the_fixed_points(sigma: Permutation, e: int) -> None:
+    """sum_i m_i chi_i(sigma^e) = trace P_{sigma^e} = the number of points sigma^e fixes (an independent
+    count), for the characters of Block.cyclic."""
+    blocks = EquivariantVariety(PermutationGroup([sigma, sigma ** e]), 0, method="fourier").blocks
+    for j, h in enumerate((sigma, sigma ** e)):
+        fixed = int((h.array == np.arange(sigma.n)).sum())
+        assert math.isclose(sum(b.size * b.character[j] for b in blocks), fixed, abs_tol=1e-6)
+
+
+def test_block_structure_value() -> None:
+    S = BlockStructure((Block.cyclic(1, 1, 3), Block.cyclic(4, 3, 2), Block.cyclic(2, 1, 2)))
+    assert S["r_{4,3}"] is S[1] and S.index("r_{2,1}") == 2 and list(S) == list(S.blocks)
+    assert (S.n, S.commutant_dim, S.weights) == (9, 21, (1, 2, 1))
+    assert S == BlockStructure(tuple(S)) and hash(S) == hash(BlockStructure(tuple(S)))
+    with pytest.raises(ValueError, match=re.escape("no block labelled 'r_{3,2}'; the blocks are r_{1,1}, r_{4,3}, r_{2,1}")):
+        S.index("r_{3,2}")
+    with pytest.raises(ValueError, match="distinct"):
+        BlockStructure((Block.cyclic(1, 1, 3), Block.cyclic(1, 1, 2)))
+    with pytest.raises(ValueError, match="Block values"):
+        BlockStructure((1, 2))                              # type: ignore[arg-type]
+
+
+def _orbitals(group: PermutationGroup) -> int:
+    """Orbits of the group on pairs of points, by brute force over its elements."""
+    n = group.n
+    seen, count = np.zeros((n, n), dtype=bool), 0
+    elements = group_elements(group)
+    for i in range(n):
+        for j in range(n):
+            if not seen[i, j]:
+                count += 1
+                for g in elements:
+                    seen[g[i], g[j]] = True
+    return count
+
+
+@settings(max_examples=40, deadline=None)
+@given(sigma=permutations(max_n=12), extra=st.lists(st.integers(0, 20), max_size=2), data=st.data())
+def test_one_structure_per_cyclic_group_whatever_the_presentation_or_backend(sigma: Permutation,
+                                                                             extra: list[int],
+                                                                             data: st.DataObject) -> None:
+    """<sigma> given with redundant powers, in any order, on every backend that applies: one
+    BlockStructure, the talk's (blocks_of the cycle type), with n and the commutant's dimension equal
+    to the brute-force counts."""
+    gens = [sigma] + [sigma ** e for e in extra]
+    gens = data.draw(st.permutations(gens))
+    group = PermutationGroup(gens)
+    talk = BlockStructure(blocks_of(dict(sigma.cycle_type)))
+    methods = ["fourier", "generic"] + (["abelian"] if AbelianStructure.of(group) is not None else [])
+    for method in methods:
+        if method == "fourier" and group.cyclic_generator() is None:
+            continue
+        assert EquivariantVariety(group, 0, method=method).block_structure == talk, method
+    assert talk.n == sigma.n and talk.commutant_dim == _orbitals(group)
