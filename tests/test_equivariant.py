@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from conftest import permutations
 from equilin.cli import main
-from equilin.determinantal import determinantal_degree, realize
+from equilin.determinantal import determinantal_degree, realize, square_degree
 from equilin.equivariant import (
     Block,
     ComponentCount,
@@ -23,7 +23,6 @@ from equilin.equivariant import (
     blocks_of,
     count_components,
     spectrum,
-    square_degree,
 )
 from equilin.groups import (
     Permutation,

@@ -62,6 +62,20 @@ def test_folding_and_frobenius_weight(delta: int, m: int, seed: int) -> None:
     assert QUATERNIONIC.copies(delta) == delta // 2 and REAL.copies(delta) == delta
 
 
+def test_a_field_read_back_is_the_same_constant() -> None:
+    """Fields are compared by identity: pickling (another process) and copying keep the constant."""
+    import copy
+    import pickle
+    import subprocess
+    import sys
+
+    for F in (REAL, COMPLEX, QUATERNIONIC):
+        assert pickle.loads(pickle.dumps(F)) is F and copy.deepcopy(F) is F and copy.copy(F) is F
+    code = ("import pickle, sys; from equilin.fields import COMPLEX; "
+            "sys.exit(0 if pickle.loads(sys.stdin.buffer.read()) is COMPLEX else 1)")
+    assert subprocess.run([sys.executable, "-c", code], input=pickle.dumps(COMPLEX)).returncode == 0
+
+
 def test_field_of() -> None:
     assert field_of("complex") is COMPLEX and repr(QUATERNIONIC) == "QUATERNIONIC"
     with pytest.raises(ValueError, match="kind must be one of"):

@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from equilin.abelian import AbelianStructure, NotAGridProduct, cyclic_eigenvalue
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.blocks import Block
-from equilin.fields import field_of
+from equilin.fields import REAL, field_of
 from equilin.isotypic import DENSE_LIMIT, BlockOperator, _rows_of
 
 __all__ = ["AbelianFourierDecomposition", "FourierBlockOperator"]
@@ -186,17 +186,17 @@ class AbelianFourierDecomposition(FourierBlockOperator):
         blocks, offsets, offset = [], [], 0
         for index, (label, kind, m, a) in enumerate(zip(S.labels, S.kinds, S.multiplicities,
                                                          S.frequencies.tolist()), start=1):
-            weight = 1 if kind == "real" else 2
-            traces = tuple(round(weight * math.cos(2 * math.pi * x / N), 9) + 0.0 for x, N in zip(a, S.orders))
+            F = field_of(kind)
+            traces = tuple(round(F.dim * math.cos(2 * math.pi * x / N), 9) + 0.0 for x, N in zip(a, S.orders))
             eigenvalue = cyclic_eigenvalue(a[0], S.orders[0]) if len(S.orders) == 1 else None
-            blocks.append(Block(field_of(kind), m, weight, label, traces, eigenvalue))
+            blocks.append(Block(F, m, F.dim, label, traces, eigenvalue))
             offsets.append(offset)
-            offset += m * weight
+            offset += m * F.dim
         if offset != self.n or sum(b.field_dim * b.size ** 2 for b in blocks) != self.commutant_dim:
             raise RuntimeError("internal error: the characters do not add up to the grids")
         self.blocks: tuple[Block, ...] = tuple(blocks)
         self.offsets: list[int] = offsets
-        real = np.array([b.kind == "real" for b in blocks])
+        real = np.array([b.field is REAL for b in blocks])
         # one complex column per copy of a block: block i owns columns start_i .. start_i + m_i
         starts = np.cumsum([0] + [b.size for b in blocks])
         self._width = int(starts[-1])
@@ -250,7 +250,7 @@ class AbelianFourierDecomposition(FourierBlockOperator):
         """Block coordinates of row vectors ``X`` (``N x n``): per block an ``N x m`` array (complex for
         complex blocks, real for real ones), views into one buffer."""
         W = self._buffer(X)
-        return [W[:, a:z].real if b.kind == "real" else W[:, a:z]
+        return [W[:, a:z].real if b.field is REAL else W[:, a:z]
                 for b, a, z in zip(self.blocks, self._starts[:-1].tolist(), self._starts[1:].tolist())]
 
     def grams(self, X: NDArray[np.float64]) -> list[NDArray[Any]]:
@@ -261,9 +261,9 @@ class AbelianFourierDecomposition(FourierBlockOperator):
         out: list[NDArray[Any]] = []
         for b, a, z in zip(self.blocks, self._starts[:-1].tolist(), self._starts[1:].tolist()):
             if z - a == 1:
-                out.append(np.full((1, 1), energy[a], dtype=np.float64 if b.kind == "real" else np.complex128))
+                out.append(np.full((1, 1), energy[a], dtype=np.float64 if b.field is REAL else np.complex128))
             else:
-                C = W[:, a:z].real if b.kind == "real" else W[:, a:z]
+                C = W[:, a:z].real if b.field is REAL else W[:, a:z]
                 out.append(C.conj().T @ C)
         return out
 
@@ -272,7 +272,7 @@ class AbelianFourierDecomposition(FourierBlockOperator):
         complex rows of a real block contribute their real part)."""
         W = np.empty((N, self._width), dtype=np.complex128)
         for b, a, z, rows in zip(self.blocks, self._starts[:-1].tolist(), self._starts[1:].tolist(), arrays):
-            W[:, a:z] = rows.real if b.kind == "real" and np.iscomplexobj(rows) else rows
+            W[:, a:z] = rows.real if b.field is REAL and np.iscomplexobj(rows) else rows
         return self._from_buffer(W)
 
     def _from_buffer(self, W: NDArray[np.complex128]) -> NDArray[np.float64]:
@@ -311,7 +311,7 @@ class AbelianFourierDecomposition(FourierBlockOperator):
             columns = []
             for j in order.tolist():
                 b = self.blocks[ids[j]]
-                if b.kind == "real":
+                if b.field is REAL:
                     columns.append(W[:, j:j + 1].real)
                 else:
                     columns.append(np.stack([W[:, j].real, W[:, j].imag], axis=1))

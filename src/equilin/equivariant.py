@@ -58,7 +58,6 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
@@ -76,9 +75,9 @@ from equilin.determinantal import (
     Variety,
     VarietyUnion,
     realize,
-    square_degree,
 )
 from equilin.blocks import Block, BlockStructure
+from equilin.fields import COMPLEX, QUATERNIONIC, REAL
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.isotypic import (
     BlockOperator,
@@ -638,7 +637,7 @@ class EquivariantVariety:
                 idx = lay.index[length]
                 k = np.arange(length)
                 cols = offset + b.weight * (copy + np.arange(idx.shape[0]))
-                if b.kind == "real":
+                if b.field is REAL:
                     values = (np.cos(b.angle * k) if b.l == 2 else np.ones(length)) / math.sqrt(length)
                     Q[idx, cols[:, None]] = values
                 else:
@@ -719,7 +718,7 @@ class EquivariantVariety:
         for b, sources in zip(self.blocks, self._layout.sources):
             pieces = [spectra[length][:, :, j] for length, j in sources]
             block = pieces[0] if len(pieces) == 1 else np.concatenate(pieces, axis=1)
-            if b.kind == "real":
+            if b.field is REAL:
                 block = block.real / _SQRT2
             out.append(block[0] if single else block)
         return out
@@ -823,7 +822,7 @@ class EquivariantVariety:
             spec = np.zeros((stop - start, count, length // 2 + 1), dtype=np.complex128)
             for i, j, copy in lay.targets[length]:
                 piece = arrays[i][start:stop, copy:copy + count]
-                if self.blocks[i].kind == "real":
+                if self.blocks[i].field is REAL:
                     spec[:, :, j] = piece
                 else:
                     np.multiply(piece, 1 / _SQRT2, out=spec[:, :, j])
@@ -861,7 +860,7 @@ class EquivariantVariety:
     def _assemble(self, blocks: list[NDArray[Any]]) -> NDArray[np.float64]:
         out = np.empty((blocks[0].shape[0], self.n))
         for b, a, offset in zip(self.blocks, blocks, self._layout.offsets):
-            if b.kind == "real":
+            if b.field is REAL:
                 out[:, offset:offset + b.size] = a
             else:
                 out[:, offset:offset + 2 * b.size:2] = a.real
@@ -871,7 +870,7 @@ class EquivariantVariety:
     def _split(self, Y: NDArray[np.float64]) -> list[NDArray[Any]]:
         out = []
         for b, offset in zip(self.blocks, self._layout.offsets):
-            if b.kind == "real":
+            if b.field is REAL:
                 out.append(Y[:, offset:offset + b.size])
             else:
                 out.append(Y[:, offset:offset + 2 * b.size:2] + 1j * Y[:, offset + 1:offset + 2 * b.size:2])
@@ -891,7 +890,7 @@ class EquivariantVariety:
         out = []
         for b, offset in zip(self.blocks, self._layout.offsets):
             sub = D[offset:offset + b.real_dim, offset:offset + b.real_dim]
-            if b.kind == "real":
+            if b.field is REAL:
                 out.append(np.ascontiguousarray(sub))
             else:
                 re = (sub[0::2, 0::2] + sub[1::2, 1::2]) / 2
@@ -922,7 +921,7 @@ class EquivariantVariety:
         D = np.zeros((self.n, self.n))
         for b, a, offset in zip(self.blocks, arrays, self._layout.offsets):
             sl = slice(offset, offset + b.real_dim)
-            D[sl, sl] = a if b.kind == "real" else realize(a)
+            D[sl, sl] = a if b.field is REAL else realize(a)
         return self.from_coordinates(self.from_coordinates(D.T).T)  # Q D Q^T
 
     def project(self, U: ArrayLike) -> NDArray[np.float64]:
@@ -1521,7 +1520,7 @@ class EquivariantComponent(Variety):
                         row += R.shape[0]
                 sides.append(D.coordinates_to_vectors(coords, width))   # width x n
             return sides[0].T, sides[1]
-        dec = [np.zeros((width, b.size), dtype=np.complex128 if b.kind == "complex" else np.float64)
+        dec = [np.zeros((width, b.size), dtype=np.complex128 if b.field is COMPLEX else np.float64)
                for b in self.blocks]
         enc = [a.copy() for a in dec]
         row = 0
@@ -1529,7 +1528,7 @@ class EquivariantComponent(Variety):
             if not k:
                 continue
             L, R = lefts[i], rights[i]
-            if b.kind == "real":
+            if b.field is REAL:
                 dec[i][row:row + k] = L.T
                 enc[i][row:row + k] = R.T
             else:  # columns of R(L): l and i l; rows of R(R^H): r and i r
@@ -1547,9 +1546,9 @@ class EquivariantComponent(Variety):
         for b, k in zip(self.blocks, self.ranks):
             shape = (b.size, k)
             for side in (lefts, rights):
-                if b.kind == "real":
+                if b.field is REAL:
                     side.append(g.standard_normal(shape))
-                elif b.kind == "complex":
+                elif b.field is COMPLEX:
                     side.append(g.standard_normal(shape) + 1j * g.standard_normal(shape))
                 else:
                     side.append(quaternion_to_complex(g.standard_normal((4,) + shape)))
@@ -1582,7 +1581,7 @@ class EquivariantComponent(Variety):
         lefts, rights = [], []
         for b, k, La, Rb in zip(self.blocks, self.ranks, left_blocks, right_blocks):
             L0, R0 = La.T, Rb.T  # U_b = L0 R0^H (real: L0 R0^T; complex: halves, see module notes)
-            if b.kind == "complex":
+            if b.field is COMPLEX:
                 L0, R0 = L0 / _SQRT2, R0 / _SQRT2
             q1, t1 = np.linalg.qr(L0)
             q2, t2 = np.linalg.qr(R0)
@@ -1606,7 +1605,7 @@ class EquivariantComponent(Variety):
             kk = k * b.rank_step
             u, s, vh = np.linalg.svd(Z)
             Zk = (u[:, :kk] * s[:kk]) @ vh[:kk]
-            L = adjoint_basis(u[:, :kk]) if b.kind == "quaternionic" else u[:, :kk]
+            L = adjoint_basis(u[:, :kk]) if b.field is QUATERNIONIC else u[:, :kk]
             lefts.append(L)
             rights.append(Zk.conj().T @ L)
         return self._factor_vectors(lefts, rights)

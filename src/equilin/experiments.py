@@ -77,7 +77,7 @@ from numpy.typing import NDArray
 from equilin import data as _data
 from equilin.equivariant import EquivariantVariety
 from equilin.fit import DenseAutoencoder, EquivariantAutoencoder
-from equilin.groups import Permutation, PermutationGroup, image_group, image_shift
+from equilin.groups import PermutationGroup, image_group, image_shift
 from equilin.validation import check_int
 
 __all__ = [

@@ -121,6 +121,11 @@ class Field:
     def __repr__(self) -> str:
         return {"R": "REAL", "C": "COMPLEX", "H": "QUATERNIONIC"}[self.name]
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Pickle (and copy) as the name of one of the three constants, so that a field read back in
+        another process is that constant again: fields are compared by identity (``b.field is REAL``)."""
+        return field_of, (self.kind,)
+
 
 REAL = Field("R", "real", 1, 1)
 COMPLEX = Field("C", "complex", 2, 1)

@@ -46,6 +46,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from equilin.equivariant import EquivariantVariety, best_ranks
 from equilin.isotypic import first_rows, with_twins
+from equilin.fields import QUATERNIONIC, REAL
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.invariant import InvariantVariety
 from equilin.persistence import PersistentEstimator
@@ -744,7 +745,7 @@ class EquivariantAutoencoder(_ClosedFormBase):
         codes = []
         for b, x, enc in zip(self.variety_.blocks, xb, self.block_encoders_):
             c = first_rows(x, b) @ enc  # a quaternionic block's twin rows are determined by the first
-            if b.kind != "real":
+            if b.field is not REAL:
                 c = np.stack([c.real, c.imag], axis=-1).reshape(c.shape[0], -1)
             codes.append(c.reshape(arr.shape[0], -1))  # a sample's rows side by side
         return np.concatenate(codes, axis=1)
@@ -758,11 +759,11 @@ class EquivariantAutoencoder(_ClosedFormBase):
         N = codes.shape[0]
         for b, dec in zip(self.variety_.blocks, self.block_decoders_):
             k = dec.shape[0]
-            rows = b.copies // 2 if b.kind == "quaternionic" else b.copies  # first rows only
-            width = rows * k * (1 if b.kind == "real" else 2)
+            rows = b.copies // 2 if b.field is QUATERNIONIC else b.copies  # first rows only
+            width = rows * k * (1 if b.field is REAL else 2)
             part = codes[:, start:start + width].reshape(N * rows, -1)
             start += width
-            c = part if b.kind == "real" else part[:, 0::2] + 1j * part[:, 1::2]
+            c = part if b.field is REAL else part[:, 0::2] + 1j * part[:, 1::2]
             y = c @ dec
             out.append(with_twins(y, b))
         return self.variety_.from_blocks(out)

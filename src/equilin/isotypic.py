@@ -59,17 +59,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from functools import cached_property, cmp_to_key
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from equilin.abelian import AbelianStructure, cyclic_eigenvalue
 from equilin.blocks import Block
-from equilin.determinantal import field_degree
 from equilin.fields import (
+    COMPLEX,
+    QUATERNIONIC,
+    REAL,
     Field,
     complex_to_quaternion,
     field_of,
@@ -106,7 +107,7 @@ def first_rows(rows: NDArray[Any], block: Any) -> NDArray[Any]:
     """The first row of every twin pair of a quaternionic block's folded rows (``N * delta / 4`` rows);
     the rows of any other :class:`equilin.blocks.Block` are returned unchanged. The twins are determined by the first
     rows (:func:`with_twins`)."""
-    if block.kind != "quaternionic":
+    if block.field is not QUATERNIONIC:
         return rows
     return rows.reshape(-1, 2, rows.shape[-1])[:, 0]
 
@@ -114,7 +115,7 @@ def first_rows(rows: NDArray[Any], block: Any) -> NDArray[Any]:
 def with_twins(first: NDArray[Any], block: Any) -> NDArray[Any]:
     """Inverse of :func:`first_rows`: insert after each row ``[x, y]`` of a quaternionic block its twin
     ``[-conj(y), conj(x)]`` (the second column of ``chi(q)``); other blocks' rows are unchanged."""
-    if block.kind != "quaternionic":
+    if block.field is not QUATERNIONIC:
         return first
     m = first.shape[-1] // 2
     twin = np.concatenate([-first[:, m:].conj(), first[:, :m].conj()], axis=1)
@@ -195,7 +196,7 @@ class _Dense:
     (steps 1-4 of the module docstring). :class:`IsotypicDecomposition` applies it only to one
     representative orbit per orbit type.
 
-    After construction ``found`` lists ``(kind, copies, delta, basis)`` per irreducible, ``basis`` the
+    After construction ``found`` lists ``(field, copies, delta, basis)`` per irreducible, ``basis`` the
     ``n x (copies * delta)`` columns of its copies (copy by copy), in which every generator acts by the
     same ``delta x delta`` matrix on every copy and ``End_G`` by the standard units.
     """
@@ -272,7 +273,7 @@ class _Dense:
                     raise _DecompositionFailed("a Schur isomorphism is not orthogonal")
                 columns.append(V[:, clusters[b]] @ (phi @ T))
             basis = np.concatenate(columns, axis=1)
-            found.append((kind, len(members), delta, basis))
+            found.append((field_of(kind), len(members), delta, basis))
         self._finish(found, gens)
 
     def _adapted_basis(self, delta: int, compressions: list[NDArray[np.float64]]
@@ -330,8 +331,8 @@ class _Dense:
 
     def _finish(self, found: list[Any], gens: Sequence[Permutation]) -> None:
         tol = self.tol
-        for kind, copies, delta, basis in found:
-            d = field_of(kind).dim
+        for F, copies, delta, basis in found:
+            d = F.dim
             for g in gens:
                 G = basis.T @ basis[g.inverse().array]
                 rho = G[:delta, :delta]
@@ -341,17 +342,17 @@ class _Dense:
                     op = np.kron(np.eye(delta // d), L)
                     if np.linalg.norm(op @ rho - rho @ op) > tol * delta:
                         raise _DecompositionFailed("the commuting algebra is not standard")
-        total = sum(field_of(kind).dim * copies ** 2 for kind, copies, _, _ in found)
+        total = sum(F.dim * copies ** 2 for F, copies, _, _ in found)
         if total != self.commutant_dim:
             raise _DecompositionFailed(f"commutant dimension {total} from the blocks, "
                                        f"{self.commutant_dim} orbitals")
         Q = np.concatenate([basis for *_, basis in found], axis=1)
         if Q.shape != (self.n, self.n) or np.linalg.norm(Q.T @ Q - np.eye(self.n)) > tol * self.n:
             raise _DecompositionFailed("the adapted basis is not orthonormal")
-        self.found: list[tuple[str, int, int, NDArray[np.float64]]] = found
+        self.found: list[tuple[Field, int, int, NDArray[np.float64]]] = found
 
 
-def _localize(kind: str, delta: int, basis: NDArray[np.float64], rows: slice, tol: float
+def _localize(F: Field, delta: int, basis: NDArray[np.float64], rows: slice, tol: float
               ) -> NDArray[np.float64]:
     """The copies of one irreducible inside the G-invariant coordinates ``rows`` (one orbit type of the
     representative sum): an orthonormal ``len(rows) x (k delta)`` basis in the same standard form.
@@ -362,16 +363,16 @@ def _localize(kind: str, delta: int, basis: NDArray[np.float64], rows: slice, to
     that lie in ``rows``; its orthonormal basis ``U`` (over ``D``) gives them as ``basis @ realize(U)``.
     """
     m = basis.shape[1] // delta
-    block = Block(field_of(kind), m, delta, "r_{V1}")
+    block = Block(F, m, delta, "r_{V1}")
     part = basis[rows]
     P = _operator(block, part.T @ part)
     values, vectors = np.linalg.eigh(P)
     if np.abs(values * (1 - values)).max(initial=0.0) > tol * m:
         raise RuntimeError("internal error: an orbit type does not split an isotypic component")
     U = vectors[:, values > 0.5]
-    if kind == "quaternionic":
+    if F is QUATERNIONIC:
         U = adjoint_basis(U)
-    elif kind == "real":
+    elif F is REAL:
         U = U.real
     local = part @ _realize(block, U)
     if np.linalg.norm(local.T @ local - np.eye(local.shape[1])) > tol * max(1, local.shape[1]):
@@ -405,9 +406,9 @@ def _rows_of(b: Block, coordinates: NDArray[np.float64], N: int) -> NDArray[Any]
     """Folded rows (``N * copies x vector_size``) of block ``b`` from its real coordinates (``N x m
     delta``, copy-major; module docstring)."""
     C = coordinates.reshape(N, b.size, b.weight)
-    if b.kind == "real":
+    if b.field is REAL:
         return C.transpose(0, 2, 1).reshape(N * b.weight, b.size)
-    if b.kind == "complex":
+    if b.field is COMPLEX:
         w = C[:, :, 0::2] + 1j * C[:, :, 1::2]
         return w.transpose(0, 2, 1).reshape(N * b.copies, b.size)
     a = C[:, :, 0::4] + 1j * C[:, :, 1::4]
@@ -504,10 +505,10 @@ class BlockOperator:
         :meth:`to_blocks`; for the quaternionic type the two rows of a column are averaged, which
         projects onto consistent pairs)."""
         b = self.blocks[i]
-        if b.kind == "real":
+        if b.field is REAL:
             return rows.reshape(N, b.weight, b.size).transpose(0, 2, 1).reshape(N, b.real_dim)
         C = np.empty((N, b.size, b.weight))
-        if b.kind == "complex":
+        if b.field is COMPLEX:
             w = rows.reshape(N, b.copies, b.size).transpose(0, 2, 1)
             C[:, :, 0::2], C[:, :, 1::2] = w.real, w.imag
         else:
@@ -680,12 +681,12 @@ class IsotypicDecomposition(BlockOperator):
         # the isotypic projector's rows at each representative's smallest point: depends only on G
         first_rows_of_types = [r.start for r in self._type_rows]
         keyed = []
-        for kind, copies, delta, basis in dense.found:
+        for F, copies, delta, basis in dense.found:
             rho = [basis[:, :delta].T @ basis[np.argsort(row), :delta] for row in images]
             trivial = delta == 1 and all(abs(float(x[0, 0]) - 1.0) < 1e-6 for x in rho)
             projector = basis @ basis[first_rows_of_types].T          # S x T
-            key = (not trivial, delta, field_of(kind).dim, tuple(projector.T.ravel().tolist()))
-            keyed.append((key, kind, delta, basis, rho))
+            key = (not trivial, delta, F.dim, tuple(projector.T.ravel().tolist()))
+            keyed.append((key, F, delta, basis, rho))
         keyed.sort(key=cmp_to_key(lambda x, y: _compare_fingerprints(x[0], y[0])))
         labels: list[str] | None = None
         eigenvalues: list[tuple[int, int]] | None = None
@@ -706,15 +707,15 @@ class IsotypicDecomposition(BlockOperator):
         blocks, offsets = [], []
         self._local: list[list[NDArray[np.float64]]] = [[] for _ in types]   # per type, per block
         offset = 0
-        for index, (_, kind, delta, basis, rho) in enumerate(keyed, start=1):
+        for index, (_, F, delta, basis, rho) in enumerate(keyed, start=1):
             size = 0
             for t, rows in enumerate(self._type_rows):
-                local = _localize(kind, delta, basis, rows, self.tol)
+                local = _localize(F, delta, basis, rows, self.tol)
                 self._local[t].append(local)
                 size += types[t].count * (local.shape[1] // delta)
             traces = tuple(round(float(np.trace(x)), 9) + 0.0 for x in rho)   # + 0.0: no -0.0
             label = "" if labels is None else labels[index - 1]
-            blocks.append(Block(field_of(kind), size, delta, label or f"r_{{V{index}}}", traces,
+            blocks.append(Block(F, size, delta, label or f"r_{{V{index}}}", traces,
                                 None if eigenvalues is None else eigenvalues[index - 1]))
             offsets.append(offset)
             offset += size * delta
@@ -745,18 +746,18 @@ class IsotypicDecomposition(BlockOperator):
         if structure is None:
             return None
         names = []
-        for _, kind, delta, basis, rho in keyed:
+        for _, F, delta, basis, rho in keyed:
             rho = [rho[j] for j in which]
-            if kind == "real" and delta == 1:
+            if F is REAL and delta == 1:
                 angles = [0.0 if x[0, 0] > 0 else math.pi for x in rho]
-            elif kind == "complex" and delta == 2:
+            elif F is COMPLEX and delta == 2:
                 angles = [math.atan2(x[1, 0], x[0, 0]) for x in rho]
             else:
-                raise RuntimeError(f"internal error: a {kind} irreducible of dimension {delta} for a "
+                raise RuntimeError(f"internal error: a {F.kind} irreducible of dimension {delta} for a "
                                    "product of cyclic groups")
             names.append(structure.frequency_of_angles(angles))
         self._abelian = structure
-        found = {name: item[1] for name, item in zip(names, keyed)}
+        found = {name: item[1].kind for name, item in zip(names, keyed)}
         exact = dict(zip(map(tuple, structure.frequencies.tolist()), structure.kinds))
         if len(found) != len(names) or found != exact:
             raise RuntimeError("internal error: the irreducibles found disagree with the characters of "
@@ -774,7 +775,7 @@ class IsotypicDecomposition(BlockOperator):
         N = structure.N
         rng = np.random.default_rng(0)
         found = []
-        for _, kind, delta, basis, rho in keyed:
+        for _, F, delta, basis, rho in keyed:
             R = [rho[j] for j in structure.translations]
             A = sum(c * r for c, r in zip(rng.standard_normal(len(R)), R))
             _, V = np.linalg.eig(A)                                  # commuting orthogonal: one eigenbasis
@@ -784,7 +785,7 @@ class IsotypicDecomposition(BlockOperator):
             if len(owners) != 1:
                 raise RuntimeError("internal error: an irreducible spans several frequency orbits")
             (owner,) = owners
-            if structure.kinds[owner] != kind or structure.dims[owner] != delta:
+            if structure.kinds[owner] != F.kind or structure.dims[owner] != delta:
                 raise RuntimeError("internal error: an irreducible disagrees with its frequency orbit")
             found.append(owner)
         if sorted(found) != list(range(len(structure.labels))):

@@ -32,7 +32,7 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from equilin.equivariant import EquivariantVariety, choose_method
-from equilin.fields import COMPLEX, QUATERNIONIC
+from equilin.fields import COMPLEX, QUATERNIONIC, REAL
 from equilin.fit import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.validation import check_int
@@ -659,7 +659,7 @@ class _FourierOperator(nn.Module):
 
     def __init__(self, decomposition: Any, blocks: Sequence[int], dtype: torch.dtype) -> None:
         super().__init__()
-        real = {i: decomposition.blocks[i].kind == "real" for i in blocks}
+        real = {i: decomposition.blocks[i].field is REAL for i in blocks}
         self._types = []
         chosen_set = set(blocks)
         where: dict[tuple[int, int], tuple[int, int]] = {}    # (block, type) -> (first entry, position)
@@ -760,9 +760,9 @@ class _TorusOperator(nn.Module):
         start, where = 0, {}
         for i in used:                 # their coordinates in the Fourier operator's layout
             where[2 * i] = start
-            if T.blocks[i].kind != "real":
+            if T.blocks[i].field is not REAL:
                 where[2 * i + 1] = start + 1
-            start += 1 if T.blocks[i].kind == "real" else 2
+            start += 1 if T.blocks[i].field is REAL else 2
         self._width = start
         picks = np.array([where[int(c)] for cols in columns for c in cols], dtype=np.int64)
         self.register_buffer("_picks", torch.from_numpy(picks), persistent=False)

@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from equilin.abelian_fourier import AbelianFourierDecomposition, FourierBlockOperator
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.blocks import Block
-from equilin.fields import field_of
+from equilin.fields import COMPLEX, REAL, field_of
 from equilin.isotypic import DENSE_LIMIT, _rows_of
 from equilin.semidirect import TorusStructure
 
@@ -95,12 +95,12 @@ class TorusFourierDecomposition(FourierBlockOperator):
         for g, (b, members) in enumerate(zip(blocks, S.members)):
             in_orbit[members] = True
             for i in np.flatnonzero(owner == g).tolist():
-                if T.blocks[i].kind == "real":
+                if T.blocks[i].field is REAL:
                     index.append(2 * i)
                     sign.append(1.0)
                 else:
                     index.extend([2 * i, 2 * i + 1])
-                    flip = b.kind == "complex" and not in_orbit[flat[i]]    # follow b in O, not -b
+                    flip = b.field is COMPLEX and not in_orbit[flat[i]]    # follow b in O, not -b
                     sign.extend([1.0, -1.0 if flip else 1.0])
             in_orbit[members] = False
         self._index = np.array(index, dtype=np.int64)
