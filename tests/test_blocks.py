@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from equilin.abelian import AbelianStructure
-from equilin.blocks import Block, BlockStructure
+from equilin.blocks import Block, BlockStructure, Ranks
 from equilin.equivariant import EquivariantVariety, blocks_of
 from equilin.fields import COMPLEX, QUATERNIONIC, REAL
 from equilin.groups import Permutation, PermutationGroup
@@ -108,3 +108,28 @@ def test_one_structure_per_cyclic_group_whatever_the_presentation_or_backend(sig
             continue
         assert EquivariantVariety(group, 0, method=method).block_structure == talk, method
     assert talk.n == sigma.n and talk.commutant_dim == _orbitals(group)
+
+
+def test_ranks_value() -> None:
+    R = Ranks("r_{1,1}=2  r_{4,3}=1 r_{2,1}=0")
+    assert R == {"r_{1,1}": 2, "r_{4,3}": 1, "r_{2,1}": 0} and list(R) == ["r_{1,1}", "r_{4,3}", "r_{2,1}"]
+    assert eval(repr(R), {"Ranks": Ranks}) == R and hash(R) == hash(Ranks(dict(R))) and str(R) == R.text
+    assert Ranks({Block.cyclic(3, 2, 1): 1}) == Ranks("r_{3,2}=1")
+    with pytest.raises(AttributeError, match="immutable"):
+        R.text = "x"                                        # type: ignore[misc]
+    with pytest.raises(KeyError):
+        R["r_{3,2}"]
+
+
+@pytest.mark.parametrize("ranks, message", [
+    ("r_{1,1}=-1", "ranks >= 0"),
+    ("r_{1,1}:1", "'label=rank' items"),
+    ("r_{1,1}=1 r_{1,1}=2", "given twice"),
+    ({"r {1,1}": 1}, "without spaces"),
+    ({"r_{1,1}": 1.5}, "rank of r_{1,1}"),
+    ({"r_{1,1}": -2}, "rank of r_{1,1}"),
+    ((1, 2), "text or a mapping"),
+])
+def test_bad_ranks(ranks: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Ranks(ranks)                                        # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from conftest import permutations
 from equilin.cli import main
+from equilin.blocks import Ranks
 from equilin.determinantal import determinantal_degree, realize, square_degree
 from equilin.equivariant import (
     Block,
@@ -380,7 +381,8 @@ def test_talk_rotation_component() -> None:
     assert C.n_params == 2 * 3 * 1 + 4 * 2 * 1 == 14
     assert str(C.singular_locus) == ("M_{0, 3x3}(R) x R(M_{1, 2x2}(C)) x M_{0, 2x2}(R)  union  "
                                      "M_{1, 3x3}(R) x R(M_{0, 2x2}(C)) x M_{0, 2x2}(R)")
-    assert eval(repr(C), {"EquivariantVariety": EquivariantVariety, "Permutation": Permutation}) == C
+    assert repr(C).endswith(".component(Ranks('r_{1,1}=1 r_{4,3}=1 r_{2,1}=0'))")
+    assert eval(repr(C), {"EquivariantVariety": EquivariantVariety, "Permutation": Permutation, "Ranks": Ranks}) == C
     assert C in set(E.components())
     W = C.weight_sharing()
     assert W.encoder_ids.shape == (3, 9) and W.decoder_ids.shape == (9, 3)

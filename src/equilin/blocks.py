@@ -30,15 +30,15 @@ Block(COMPLEX, size=2, weight=2, label='r_{4,3}')
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import overload
+from typing import Any, overload
 
 from equilin.determinantal import field_degree
 from equilin.fields import COMPLEX, REAL, Field
 from equilin.validation import check_int
 
-__all__ = ["Block", "BlockStructure"]
+__all__ = ["Block", "BlockStructure", "Ranks"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -275,3 +275,93 @@ class BlockStructure(Sequence[Block]):
     def __repr__(self) -> str:
         return f"BlockStructure({', '.join(f'{b.label}:{b.size}x{b.field.name}' for b in self.blocks)})"
 
+
+
+class Ranks(Mapping[str, int]):
+    """Block ranks keyed by block label, in block order: an immutable mapping whose text form
+    ``"r_{1,1}=2 r_{4,3}=1 r_{2,1}=0"`` is what component labels print, what ``--ranks`` and
+    :meth:`equilin.equivariant.EquivariantVariety.parse_ranks` accept, and what the repr wraps (so
+    ``eval(repr(ranks)) == ranks``).
+
+    Parameters
+    ----------
+    ranks : str or mapping
+        ``"label=rank"`` items separated by spaces, or ``{label: rank}``; ranks are non-negative ints.
+
+    Examples
+    --------
+    >>> R = Ranks("r_{1,1}=2 r_{4,3}=1 r_{2,1}=0")
+    >>> R
+    Ranks('r_{1,1}=2 r_{4,3}=1 r_{2,1}=0')
+    >>> R["r_{4,3}"], tuple(R.values()), str(R) == R.text, eval(repr(R)) == R
+    (1, (2, 1, 0), True, True)
+    >>> Ranks.of(BlockStructure((Block.cyclic(1, 1, 3), Block.cyclic(3, 2, 1))), (2, 1))
+    Ranks('r_{1,1}=2 r_{3,2}=1')
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, ranks: str | Mapping[Any, int]) -> None:
+        if isinstance(ranks, str):
+            items = self._parse(ranks)
+        elif isinstance(ranks, Mapping):
+            items = {}
+            for label, value in ranks.items():
+                if isinstance(label, Block):
+                    label = label.label
+                if not isinstance(label, str) or not label or any(c.isspace() or c == "=" for c in label):
+                    raise ValueError(f"a block label is a non-empty string without spaces or '=', got {label!r}")
+                items[label] = check_int(value, f"rank of {label}", 0)
+        else:
+            raise ValueError(f"ranks must be 'label=rank' text or a mapping {{label: rank}}, got "
+                             f"{type(ranks).__name__}")
+        object.__setattr__(self, "_items", tuple(items.items()))
+
+    @staticmethod
+    def _parse(text: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for item in text.split():
+            label, sep, value = item.partition("=")
+            if not sep or not label or not value.isdigit():
+                raise ValueError(f"ranks text must be 'label=rank' items separated by spaces, ranks >= 0 "
+                                 f"(as component labels print them, e.g. 'r_{{1,1}}=1'), got {item!r} in {text!r}")
+            if label in out:
+                raise ValueError(f"block {label} is given twice in {text!r}")
+            out[label] = int(value)
+        return out
+
+    @classmethod
+    def of(cls, blocks: Sequence[Block], ranks: Sequence[int]) -> Ranks:
+        """The ranks of a tuple in block order."""
+        if len(blocks) != len(ranks):
+            raise ValueError(f"expected {len(blocks)} ranks (one per block), got {len(ranks)}")
+        return cls({b.label: k for b, k in zip(blocks, ranks)})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Ranks values are immutable")
+
+    def __getitem__(self, label: str) -> int:
+        for key, value in self._items:
+            if key == label:
+                return value
+        raise KeyError(label)
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for key, _ in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._items))
+
+    @property
+    def text(self) -> str:
+        """``"label=rank"`` items separated by spaces."""
+        return " ".join(f"{key}={value}" for key, value in self._items)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"Ranks({self.text!r})"

@@ -76,7 +76,7 @@ from equilin.determinantal import (
     VarietyUnion,
     realize,
 )
-from equilin.blocks import Block, BlockStructure
+from equilin.blocks import Block, BlockStructure, Ranks
 from equilin.fields import COMPLEX, QUATERNIONIC, REAL
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.isotypic import (
@@ -977,7 +977,7 @@ class EquivariantVariety:
         ((0, 1, 0), (1, 1, 0))
         """
         if isinstance(ranks, str):
-            ranks = _parse_label(ranks, self.labels)
+            ranks = Ranks(ranks)
         if isinstance(ranks, Mapping):
             keys = {}
             for i, b in enumerate(self.blocks):
@@ -1198,7 +1198,7 @@ class EquivariantVariety:
         """A component containing a nearest point of ``E_r`` to ``U`` (see :meth:`nearest`)."""
         return self._nearest(self._check_matrix(U, "U"))[0]
 
-    def nearest_ranks(self, U: ArrayLike) -> dict[str, int]:
+    def nearest_ranks(self, U: ArrayLike) -> Ranks:
         """The labelled ranks ``{"r_{l,m}": rank}`` of :meth:`nearest_component`."""
         return self.nearest_component(U).labelled_ranks
 
@@ -1276,22 +1276,8 @@ class EquivariantVariety:
         return f"E^{name}_{{{self.r}, {self.n}x{self.n}}}, blocks {blocks}"
 
 
-def _parse_label(text: str, labels: Sequence[str]) -> dict[str, int]:
-    """``"r_{1,1}=1 r_{4,3}=1"`` -> ``{"r_{1,1}": 1, "r_{4,3}": 1}`` (the inverse of :func:`_label`)."""
-    out: dict[str, int] = {}
-    for item in text.split():
-        label, sep, value = item.partition("=")
-        if not sep or not value.strip().lstrip("-").isdigit():
-            raise ValueError(f"ranks text must be 'label=rank' items separated by spaces (as printed by "
-                             f"component labels, e.g. '{labels[0]}=1'), got {item!r} in {text!r}")
-        if label in out:
-            raise ValueError(f"block {label} is given twice in {text!r}")
-        out[label] = int(value)
-    return out
-
-
 def _label(blocks: Sequence[Block], ranks: Sequence[int]) -> str:
-    return " ".join(f"{b.label}={k}" for b, k in zip(blocks, ranks))
+    return Ranks.of(blocks, ranks).text
 
 
 def _raisable(blocks: Sequence[Block], ranks: Sequence[int], r: int) -> int | None:
@@ -1441,9 +1427,10 @@ class EquivariantComponent(Variety):
         return f"rank r-{slack}"
 
     @property
-    def labelled_ranks(self) -> dict[str, int]:
-        """``{"r_{l,m}": rank}`` in block order."""
-        return dict(zip(self.variety.labels, self.ranks))
+    def labelled_ranks(self) -> Ranks:
+        """The ranks keyed by block label, in block order (a :class:`~equilin.blocks.Ranks`: a mapping
+        ``{"r_{l,m}": rank}`` whose repr parses back)."""
+        return Ranks.of(self.blocks, self.ranks)
 
     def label(self) -> str:
         """The ranks with their block labels, e.g. ``'r_{1,1}=1 r_{4,3}=1 r_{2,1}=0'``."""
