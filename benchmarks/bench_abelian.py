@@ -126,7 +126,7 @@ def torch_modules() -> None:
             fn()
         return 1e3 * seconds(fn, 60)
 
-    print("| group on 28 x 28 (first component, r = 99) | active blocks | groups | dense ms | isotypic ms | ratio |")
+    print("| group on 28 x 28 (first component, r = 99) | active blocks | groups | dense ms | module ms | ratio |")
     print("|---|---:|---:|---:|---:|---:|")
     dense = DenseLinearAutoencoder(784, 99)
     for name in ("d4", "shift-xy", "p4m"):
