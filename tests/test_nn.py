@@ -371,10 +371,11 @@ def test_isotypic_module_beyond_the_dense_limit() -> None:
     x = torch.rand(3, group.n, dtype=torch.float64)
     D = model.variety.decomposition
     checked = 0
-    for coords, (members, *_) in zip(model.kernel._coordinates(x), model.kernel.groups):   # (N, B, m delta) per group
-        for position, j in enumerate(members):
+    for coords, (members, d, reps, k, m, _) in zip(model.kernel._coordinates(x), model.kernel.groups):
+        for position, j in enumerate(members):              # (B, m d, reps N) per group -> (N, m reps d)
             i = model.kernel.active[j]
-            assert np.abs(coords[:, position].numpy() - D.vectors_to_block_coordinates(x.numpy(), i)).max() < 1e-12
+            mine = coords[position].reshape(m, d, reps, 3).permute(3, 0, 2, 1).reshape(3, -1)
+            assert np.abs(mine.numpy() - D.vectors_to_block_coordinates(x.numpy(), i)).max() < 1e-12
             checked += 1
     assert checked == len(model.kernel.active) == 4
     assert model(torch.zeros(0, group.n, dtype=torch.float64)).shape == (0, group.n)

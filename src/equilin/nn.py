@@ -574,7 +574,39 @@ class _CyclicKernel(nn.Module):
 
 
 # -- any other group: the block kernel and its operators ---------------------------------------------
-class _OrbitOperator(nn.Module):
+class _Permute(torch.autograd.Function):
+    """``x.index_select(dim, perm)`` for a permutation ``perm`` whose backward is the gather by the inverse
+    permutation (torch's own backward of ``index_select`` is a scatter-add, several times slower)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, dim: int, perm: torch.Tensor, inverse: torch.Tensor) -> torch.Tensor:
+        ctx.dim, ctx.inverse, ctx.perm = dim, inverse, perm
+        return x.index_select(dim, perm)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        return _Permute.apply(grad, ctx.dim, ctx.inverse, ctx.perm), None, None, None
+
+
+class _Operator(nn.Module):
+    """What the block kernel needs of a coordinate operator: :meth:`coordinates` (``(N, n) -> (N, width)``,
+    the active blocks' real coordinates in the group layout) and its adjoint :meth:`vectors`; the
+    transposed forms (``(width, N)``) default to transposed views."""
+
+    def coordinates(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def vectors(self, Y: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def coordinates_T(self, x: torch.Tensor) -> torch.Tensor:
+        return self.coordinates(x).T
+
+    def vectors_T(self, Yt: torch.Tensor) -> torch.Tensor:
+        return self.vectors(Yt.T)
+
+
+class _OrbitOperator(_Operator):
     """Block coordinates of the chosen blocks, orbit-wise, for :class:`_BlockKernel`: one
     gather of the input by orbit type, one product per type with the chosen blocks' columns of one
     orbit's basis, and one column permutation into the *group layout* (the blocks one after the other,
@@ -634,6 +666,39 @@ class _OrbitOperator(nn.Module):
         Y = torch.cat(pieces, dim=1) if len(pieces) > 1 else pieces[0]
         return Y if self._identity else Y.index_select(1, self._to_groups)
 
+    def coordinates_T(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`coordinates` transposed, ``(width, N)``, computed in that layout (one gather of the
+        rows of ``x^T``, one product per orbit type batched over its orbits)."""
+        if self._transitive:
+            Yt = torch.mm(getattr(self, "local_0").T, x.T)        # (width, N), one product
+            return Yt if self._identity else _Permute.apply(Yt, 0, self._to_groups, self._from_groups)
+        N = x.shape[0]
+        xg = _Permute.apply(x.T, 0, self._gather, self._scatter)  # (n, N), orbit after orbit
+        pieces = []
+        for t, (start, count, size, width) in enumerate(self._types):
+            if width:
+                X3 = xg[start:start + count * size].view(count, size, N)
+                pieces.append(torch.matmul(getattr(self, f"local_{t}").T, X3).reshape(count * width, N))
+        Yt = torch.cat(pieces, dim=0) if len(pieces) > 1 else pieces[0]
+        return Yt if self._identity else _Permute.apply(Yt, 0, self._to_groups, self._from_groups)
+
+    def vectors_T(self, Yt: torch.Tensor) -> torch.Tensor:
+        """:meth:`vectors` of ``Yt^T`` (``Yt`` is ``(width, N)``), computed in that layout."""
+        if not self._identity:
+            Yt = _Permute.apply(Yt, 0, self._from_groups, self._to_groups)
+        if self._transitive:
+            return torch.mm(Yt.T, getattr(self, "local_0").T)     # (N, n), one product
+        N = Yt.shape[1]
+        pieces, used = [], 0
+        for t, (start, count, size, width) in enumerate(self._types):
+            if not width:
+                pieces.append(Yt.new_zeros((count * size, N)))
+                continue
+            part = Yt[used:used + count * width].reshape(count, width, N)
+            pieces.append(torch.matmul(getattr(self, f"local_{t}"), part).reshape(count * size, N))
+            used += count * width
+        return _Permute.apply(torch.cat(pieces, dim=0), 0, self._scatter, self._gather).T
+
     def vectors(self, Y: torch.Tensor) -> torch.Tensor:
         N = Y.shape[0]
         if not self._identity:
@@ -651,7 +716,7 @@ class _OrbitOperator(nn.Module):
         return torch.cat(pieces, dim=1).index_select(1, self._scatter)
 
 
-class _FourierOperator(nn.Module):
+class _FourierOperator(_Operator):
     """The same map as :class:`_OrbitOperator` for a product of cyclic groups on grids, by FFTs
     (``torch.fft.rfftn`` per grid shape, the twin of
     :class:`equilin.abelian_fourier.AbelianFourierDecomposition`): no dense basis, so any image or
@@ -742,7 +807,7 @@ class _FourierOperator(nn.Module):
         return torch.cat(pieces, dim=1).index_select(1, self._scatter)
 
 
-class _TorusOperator(nn.Module):
+class _TorusOperator(_Operator):
     """The map of :class:`_OrbitOperator` for translations with a point group on a torus, by FFTs: the
     translations' :class:`_FourierOperator` on the translation blocks the chosen blocks use, then the
     signed regrouping of :class:`equilin.torus_fourier.TorusFourierDecomposition`."""
@@ -864,18 +929,27 @@ class _BlockKernel(nn.Module):
         return (b.weight // b.field_dim) * self.block_ranks[self.active[j]] * b.field_dim
 
     def _coordinates(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """``x Q_b`` for every group of active blocks: ``(N, B, m delta)`` (copy-major per block)."""
+        """``(x Q_b)^T`` for every group of active blocks, as ``(B, m d, reps N)``: per block the ``m``
+        coordinates over ``D`` (times ``d`` real parts) of each of the ``reps`` copies of every sample, the
+        right-hand side of one batched product with the realized encoders."""
+        Yt = self.operator.coordinates_T(x)                   # (width, N), blocks copy-major
         N = x.shape[0]
-        Y = self.operator.coordinates(x)
-        return [Y[:, a:z].reshape(N, len(self.groups[g][0]), (z - a) // len(self.groups[g][0]))
-                for g, (a, z) in enumerate(zip(self._group_starts[:-1], self._group_starts[1:]))]
+        out = []
+        for g, (members, d, reps, k, m, _) in enumerate(self.groups):
+            a, z = self._group_starts[g], self._group_starts[g + 1]
+            part = Yt[a:z].reshape(len(members), m, reps, d, N)
+            out.append(part.permute(0, 1, 3, 2, 4).reshape(len(members), m * d, reps * N))
+        return out
 
-    def _vectors(self, coords: list[torch.Tensor]) -> torch.Tensor:
-        """``sum_b coords_b Q_b^T`` (``N x n``) from the groups' coordinates (``(N, B, m delta)``): the
-        adjoint of :meth:`_coordinates`."""
-        N = coords[0].shape[0]
-        flat = [c.reshape(N, c.shape[1] * c.shape[2]) for c in coords]
-        return self.operator.vectors(torch.cat(flat, dim=1) if len(flat) > 1 else flat[0])
+    def _vectors(self, parts: list[torch.Tensor]) -> torch.Tensor:
+        """``sum_b coords_b Q_b^T`` (``N x n``) from the groups' ``(B, m d, reps N)``: the adjoint of
+        :meth:`_coordinates`."""
+        flat = []
+        for (members, d, reps, k, m, _), part in zip(self.groups, parts):
+            N = part.shape[2] // reps
+            flat.append(part.reshape(len(members), m, d, reps, N).permute(0, 1, 3, 2, 4)
+                        .reshape(len(members) * m * reps * d, N))
+        return self.operator.vectors_T(torch.cat(flat, dim=0) if len(flat) > 1 else flat[0])
 
     def _realized(self, W: torch.Tensor, g: int) -> torch.Tensor:
         """``sum_t W[t] (x) units[t]`` for every block of group ``g``: ``(B, rows d, cols d)``."""
@@ -887,20 +961,27 @@ class _BlockKernel(nn.Module):
     # -- what the module calls ---------------------------------------------------------------------------
     def forward(self, x: torch.Tensor, encoders: Sequence[torch.Tensor],
                 decoders: Sequence[torch.Tensor]) -> torch.Tensor:
-        return self.decode(self.encode(x, encoders, 0), decoders)
+        if not self.active:
+            return x.new_zeros(x.shape)
+        # the codes stay per group in between: the reshapes to the public code order cancel
+        return self._outputs(self._codes(x, encoders), decoders)
+
+    def _codes(self, x: torch.Tensor, encoders: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """Per group the codes ``(B, k d, reps N)``: one batched product with the realized encoders."""
+        return [torch.bmm(self._realized(encoders[g], g), part) for g, part in enumerate(self._coordinates(x))]
+
+    def _outputs(self, codes: list[torch.Tensor], decoders: Sequence[torch.Tensor]) -> torch.Tensor:
+        return self._vectors([torch.bmm(self._realized(decoders[g], g), code) for g, code in enumerate(codes)])
 
     def encode(self, x: torch.Tensor, encoders: Sequence[torch.Tensor], rank: int) -> torch.Tensor:
         N = x.shape[0]
         if not self.active:
             return x.new_zeros((N, rank))
-        codes = []
-        for g, coords in enumerate(self._coordinates(x)):
-            members, d, reps, k, m, _ = self.groups[g]
-            B = len(members)
-            c = coords.reshape(N, B, m, reps, d).permute(1, 0, 3, 2, 4).reshape(B, N * reps, m * d)
-            out = torch.bmm(c, self._realized(encoders[g], g).transpose(1, 2))     # (B, N reps, k d)
-            codes.append(out.reshape(B, N, reps * k * d).transpose(0, 1).reshape(N, B * reps * k * d))
-        z = torch.cat(codes, dim=1) if len(codes) > 1 else codes[0]
+        flat = []
+        for (members, d, reps, k, m, _), code in zip(self.groups, self._codes(x, encoders)):
+            code = code.reshape(len(members), k * d, reps, N).permute(3, 0, 2, 1)     # (N, B, reps, k d)
+            flat.append(code.reshape(N, len(members) * reps * k * d))
+        z = torch.cat(flat, dim=1) if len(flat) > 1 else flat[0]
         return z if self._identity_codes else z.index_select(1, self._to_codes)
 
     def decode(self, z: torch.Tensor, decoders: Sequence[torch.Tensor]) -> torch.Tensor:
@@ -909,16 +990,13 @@ class _BlockKernel(nn.Module):
             return z.new_zeros((N, self.n_features))
         if not self._identity_codes:
             z = z.index_select(1, self._from_codes)
-        blocks = []
-        start = 0
-        for g, (members, d, reps, k, m, _) in enumerate(self.groups):
-            B = len(members)
-            width = B * reps * k * d
-            part = z[:, start:start + width].reshape(N, B, reps, k * d).permute(1, 0, 2, 3).reshape(B, N * reps, k * d)
+        codes, start = [], 0
+        for members, d, reps, k, m, _ in self.groups:
+            width = len(members) * reps * k * d
+            part = z[:, start:start + width].reshape(N, len(members), reps, k * d).permute(1, 3, 2, 0)
+            codes.append(part.reshape(len(members), k * d, reps * N))
             start += width
-            out = torch.bmm(part, self._realized(decoders[g], g).transpose(1, 2))   # (B, N reps, m d)
-            blocks.append(out.reshape(B, N, reps, m, d).permute(1, 0, 3, 2, 4).reshape(N, B, m * reps * d))
-        return self._vectors(blocks)
+        return self._outputs(codes, decoders)
 
     def copy_closed_form(self, estimator: EquivariantAutoencoder, encoders: Sequence[torch.Tensor],
                          decoders: Sequence[torch.Tensor]) -> None:
