@@ -103,10 +103,16 @@ def test_one_structure_per_cyclic_group_whatever_the_presentation_or_backend(sig
     group = PermutationGroup(gens)
     talk = BlockStructure(blocks_of(dict(sigma.cycle_type)))
     methods = ["fourier", "generic"] + (["abelian"] if AbelianStructure.of(group) is not None else [])
+    generic = EquivariantVariety(group, 0, method="generic").blocks
+    fixed = [int((g.array == np.arange(group.n)).sum()) for g in group.generators]
     for method in methods:
         if method == "fourier" and group.cyclic_generator() is None:
             continue
-        assert EquivariantVariety(group, 0, method=method).block_structure == talk, method
+        blocks = EquivariantVariety(group, 0, method=method).blocks
+        assert BlockStructure(blocks) == talk, method
+        # characters on every given generator: the same on every backend, and they add up to the fixed points
+        assert np.allclose([b.character for b in blocks], [b.character for b in generic], atol=1e-8), method
+        assert np.allclose(np.array([b.size for b in blocks]) @ np.array([b.character for b in blocks]), fixed)
     assert talk.n == sigma.n and talk.commutant_dim == _orbitals(group)
 
 

@@ -83,6 +83,9 @@ def test_blocks_against_characters(group: PermutationGroup) -> None:
         assert norm == pytest.approx(1 if b.kind == "real" else 2, abs=1e-9)
         assert float(fixed @ chi) / order == pytest.approx(norm, abs=1e-9)
         assert b.size == 1
+        # the block's character (exact, from the frequency orbit) = the traces of the generators on its span
+        traces = [np.trace(C.T @ C[np.argsort(g.array)]) for g in group.generators]
+        assert np.allclose(b.character, traces, atol=1e-9)
     kinds = {b.kind for b in D.blocks}
     if group in SMALL[:8]:      # -1 in P (a rotation by 180 degrees) makes every block real
         assert ("complex" in kinds) == (group in SMALL[4:8])
@@ -94,6 +97,7 @@ def test_agrees_with_the_orbit_wise_decomposition(group: PermutationGroup) -> No
     A = TorusFourierDecomposition(group)
     B = IsotypicDecomposition(group, seed=3)
     assert A.blocks == B.blocks and A.commutant_dim == B.commutant_dim
+    assert all(np.allclose(a.character, b.character, atol=1e-9) for a, b in zip(A.blocks, B.blocks))
     QA, QB = A.Q, B.Q
     assert np.abs(QA.T @ QA - np.eye(group.n)).max() < 1e-12
     for b, a in zip(A.blocks, A.offsets):

@@ -44,13 +44,13 @@ from equilin.blocks import Block
 from equilin.fields import REAL, field_of
 from equilin.isotypic import DENSE_LIMIT, BlockOperator, _rows_of
 
-__all__ = ["AbelianFourierDecomposition", "FourierBlockOperator"]
+__all__ = ["AbelianFourierDecomposition", "FourierBlockOperator", "GridReader"]
 
 _CHUNK_ELEMENTS = 1 << 20   # real entries of X transformed per FFT call (8 MiB)
 _SQRT2 = math.sqrt(2.0)
 
 
-class _GridReader:
+class GridReader:
     """Where one grid shape's FFT feeds the blocks it carries: the index of every block's coefficient
     in the flattened half spectrum (``rfftn``), whether it is read conjugated (the block's frequency
     is stored as ``-f``), the scale, and for the inverse the entries to write (both ``f`` and ``-f``
@@ -183,11 +183,11 @@ class AbelianFourierDecomposition(FourierBlockOperator):
                              f"their cycles: {exc}. Use the orbit-wise decomposition (method='generic')") from None
         S = self.structure
         self.commutant_dim: int = S.commutant_dim
+        characters = self._characters(S)
         blocks, offsets, offset = [], [], 0
-        for index, (label, kind, m, a) in enumerate(zip(S.labels, S.kinds, S.multiplicities,
-                                                         S.frequencies.tolist()), start=1):
+        for label, kind, m, a, traces in zip(S.labels, S.kinds, S.multiplicities, S.frequencies.tolist(),
+                                             characters):
             F = field_of(kind)
-            traces = tuple(round(F.dim * math.cos(2 * math.pi * x / N), 9) + 0.0 for x, N in zip(a, S.orders))
             eigenvalue = cyclic_eigenvalue(a[0], S.orders[0]) if len(S.orders) == 1 else None
             blocks.append(Block(F, m, F.dim, label, traces, eigenvalue))
             offsets.append(offset)
@@ -201,7 +201,7 @@ class AbelianFourierDecomposition(FourierBlockOperator):
         starts = np.cumsum([0] + [b.size for b in blocks])
         self._width = int(starts[-1])
         used = np.zeros(len(blocks), dtype=np.int64)
-        self._readers: list[_GridReader] = []
+        self._readers: list[GridReader] = []
         self._columns: list[NDArray[np.int64]] = []
         # a block's coordinates follow the character a or -a: the one whose frequency the real FFT
         # stores in the first grid shape carrying it (so a single grid shape is read without conjugation)
@@ -213,7 +213,7 @@ class AbelianFourierDecomposition(FourierBlockOperator):
             count = grid.shape[0]
             o = np.array(shape, dtype=np.int64)
             signed = (freqs * sign[ids][:, None]) % o
-            self._readers.append(_GridReader(shape, signed, real[ids]))
+            self._readers.append(GridReader(shape, signed, real[ids]))
             # column of orbit c of this type in block ids[j]: starts + used + c
             cols = starts[ids][None, :] + used[ids][None, :] + np.arange(count)[:, None]
             self._columns.append(cols)
@@ -226,7 +226,30 @@ class AbelianFourierDecomposition(FourierBlockOperator):
         self._flat = [grid.reshape(grid.shape[0], -1) for grid in S.grids]
 
     # -- the operator --------------------------------------------------------------------------------
-    def _buffer(self, X: NDArray[np.float64]) -> NDArray[np.complex128]:
+    def _characters(self, S: AbelianStructure) -> list[tuple[float, ...]]:
+        """Per block the trace of every given generator (redundant ones included) on its real irreducible:
+        on an orbit of a type carrying the block with grid frequency ``f``, a generator translates the grid
+        by some ``e`` (read off where it sends the orbit's origin), so its character value is
+        ``exp(2 pi i f.e / shape)`` and the trace ``cos`` of that angle, twice for a complex block."""
+        out = np.zeros((len(S.labels), len(self.group.generators)))
+        done = np.zeros(len(S.labels), dtype=bool)
+        position = np.empty(self.n, dtype=np.int64)
+        for shape, grid, (freqs, ids) in zip(S.shapes, S.grids, S.type_blocks):
+            new = ~done[ids]
+            if not new.any():
+                continue
+            orbit = grid[0]
+            position[orbit.ravel()] = np.arange(orbit.size)
+            o = np.array(shape, dtype=np.float64)
+            for j, h in enumerate(self.group.generators):
+                e = np.array(np.unravel_index(position[h.array[orbit.flat[0]]], shape), dtype=np.float64)
+                angle = 2 * np.pi * (freqs[new] / o) @ e
+                weight = np.where(np.array([S.kinds[i] == "real" for i in ids[new]]), 1.0, 2.0)
+                out[ids[new], j] = weight * np.cos(angle)
+            done[ids[new]] = True
+        return [tuple(float(x) for x in row) for row in np.round(out, 9) + 0.0]
+
+    def coefficient_buffer(self, X: NDArray[np.float64]) -> NDArray[np.complex128]:
         """All block coordinates of ``X`` (``N x n``) side by side: ``N x sum_i m_i`` complex, block ``i``
         in columns ``starts[i]:starts[i + 1]`` (real blocks with zero imaginary part)."""
         N = X.shape[0]
@@ -249,13 +272,13 @@ class AbelianFourierDecomposition(FourierBlockOperator):
     def to_blocks(self, X: NDArray[np.float64]) -> list[NDArray[Any]]:
         """Block coordinates of row vectors ``X`` (``N x n``): per block an ``N x m`` array (complex for
         complex blocks, real for real ones), views into one buffer."""
-        W = self._buffer(X)
+        W = self.coefficient_buffer(X)
         return [W[:, a:z].real if b.field is REAL else W[:, a:z]
                 for b, a, z in zip(self.blocks, self._starts[:-1].tolist(), self._starts[1:].tolist())]
 
     def grams(self, X: NDArray[np.float64]) -> list[NDArray[Any]]:
         """``C_b^H C_b`` per block; all one-column blocks from one pass over the buffer."""
-        W = self._buffer(X)
+        W = self.coefficient_buffer(X)
         parts = W.view(np.float64)                                   # N x 2 width: Re, Im interleaved
         energy = np.einsum("nc,nc->c", parts, parts).reshape(-1, 2).sum(axis=1)
         out: list[NDArray[Any]] = []
@@ -273,10 +296,10 @@ class AbelianFourierDecomposition(FourierBlockOperator):
         W = np.empty((N, self._width), dtype=np.complex128)
         for b, a, z, rows in zip(self.blocks, self._starts[:-1].tolist(), self._starts[1:].tolist(), arrays):
             W[:, a:z] = rows.real if b.field is REAL and np.iscomplexobj(rows) else rows
-        return self._from_buffer(W)
+        return self.from_coefficient_buffer(W)
 
-    def _from_buffer(self, W: NDArray[np.complex128]) -> NDArray[np.float64]:
-        """Inverse of :meth:`_buffer`: row vectors (``N x n``) from all block coordinates side by side."""
+    def from_coefficient_buffer(self, W: NDArray[np.complex128]) -> NDArray[np.float64]:
+        """Inverse of :meth:`coefficient_buffer`: row vectors (``N x n``) from all block coordinates side by side."""
         N = W.shape[0]
         X = np.empty((N, self.n))
         step = max(1, _CHUNK_ELEMENTS // self.n)
@@ -292,6 +315,14 @@ class AbelianFourierDecomposition(FourierBlockOperator):
         dimension where the shape carries the block (once per orbit), else 0."""
         carried = [set(ids.tolist()) for _, ids in self.structure.type_blocks]
         return [tuple(b.weight if i in c else 0 for c in carried) for i, b in enumerate(self.blocks)]
+
+    @property
+    def fft_plan(self) -> list[tuple[GridReader, NDArray[np.int64], NDArray[np.int64]]]:
+        """Per grid shape: the :class:`GridReader` of its ``rfftn``, the points of its orbits in grid order
+        (``count x size``) and the block of each frequency it carries: what a twin of this operator (the
+        torch module's) needs to compute the same coordinates."""
+        return [(reader, flat, ids) for reader, flat, (_, ids) in
+                zip(self._readers, self._flat, self.structure.type_blocks)]
 
     def orbit_type_bases(self, limit: int = DENSE_LIMIT
                          ) -> list[tuple[NDArray[np.int64], NDArray[np.float64], list[int]]]:

@@ -58,7 +58,7 @@ class Block:
     label : str
         The name of this block's rank (see the module docstring).
     character : tuple of float
-        The trace on ``V`` of every given generator of the group (not compared).
+        The trace on ``V`` of every given generator of the group, in the given order (not compared).
     eigenvalue : (l, m) or None
         For a cyclic group: the eigenvalue ``exp(2 pi i m / l)`` of its generator on ``V`` (not
         compared), as in the talk; ``None`` otherwise.

@@ -795,7 +795,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "both ways), rotations and flips (data moved by random D4 elements), or p4m "
                           "(the torus image's shifts, rotations and flips: random D4 elements, then "
                           "shifts both ways); all but the first fit dense, equal-rank (when r allows) "
-                          "and best (closed form, Adam with the isotypic module, or both)")
+                          "and best (closed form, Adam with EquivariantLinearAutoencoder, or both)")
     mni.add_argument("--train", choices=("closed-form", "adam", "both"), default="closed-form",
                      help="closed-form optimum, Adam, or both (default closed-form)")
     mni.add_argument("--adam-models", metavar="NAMES",

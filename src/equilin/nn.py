@@ -730,8 +730,7 @@ class _FourierOperator(_Operator):
         where: dict[tuple[int, int], tuple[int, int]] = {}    # (block, type) -> (first entry, position)
         first = 0
         gather = []
-        for t, (reader, flat, (_, ids)) in enumerate(zip(decomposition._readers, decomposition._flat,
-                                                        decomposition.structure.type_blocks)):
+        for t, (reader, flat, ids) in enumerate(decomposition.fft_plan):
             count = flat.shape[0]
             chosen = [p for p, i in enumerate(ids.tolist()) if i in chosen_set]
             gather.append(flat.ravel())
@@ -815,7 +814,7 @@ class _TorusOperator(_Operator):
     def __init__(self, decomposition: Any, blocks: Sequence[int], dtype: torch.dtype) -> None:
         super().__init__()
         T = decomposition.translations
-        index, sign = decomposition._index, decomposition._sign
+        index, sign = decomposition.regrouping
         columns = [index[a:a + decomposition.blocks[i].real_dim] for i, a in
                    ((i, decomposition.offsets[i]) for i in blocks)]
         signs = [sign[a:a + decomposition.blocks[i].real_dim] for i, a in

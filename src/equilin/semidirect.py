@@ -75,6 +75,10 @@ class TorusStructure:
     members : list of ndarray
         Per block the frequency vectors of its orbit ``O`` (for a complex block: ``O`` without ``-O``,
         the orbit of :attr:`frequencies`), as flat indices into ``Z_N^k``.
+    shifts : list of ndarray
+        ``s_h`` (grid coordinates modulo ``N``) for every other generator: ``h(t^e p_0) = t^{M_h e + s_h} p_0``.
+    characters : tuple of tuple of float
+        Per block the trace of every given generator on the block's real irreducible.
     """
 
     def __init__(self, group: PermutationGroup, translations: tuple[int, ...], abelian: AbelianStructure) -> None:
@@ -89,6 +93,7 @@ class TorusStructure:
         position[self.grid.ravel()] = np.arange(n)
         coords = np.array(np.unravel_index(np.arange(n), (N,) * k)).T          # (n, k): e of every position
         self.linear: list[NDArray[np.int64]] = []
+        self.shifts: list[NDArray[np.int64]] = []
         dual = []
         for j, h in enumerate(group.generators):
             if j in translations:
@@ -99,6 +104,7 @@ class TorusStructure:
             if not np.array_equal((coords @ M.T + shift) % N, image):
                 raise ValueError(f"generator {j + 1} is not affine on the torus of the translations")
             self.linear.append(M)
+            self.shifts.append(shift % N)
             dual.append(np.ravel_multi_index(tuple(((coords @ M) % N).T), (N,) * k))   # a -> M^T a
         negate = np.ravel_multi_index(tuple(((-coords) % N).T), (N,) * k)
         for d in dual:
@@ -122,6 +128,34 @@ class TorusStructure:
         ends = np.searchsorted(P_orbit[order], P_orbit[smallest], side="right")
         self.members: list[NDArray[np.int64]] = [order[a:z] for a, z in zip(starts.tolist(), ends.tolist())]
         self._block_of = pair
+        self.characters: tuple[tuple[float, ...], ...] = self._characters(coords, dual)
+
+    def _characters(self, coords: NDArray[np.int64], dual: list[NDArray[np.int64]]) -> tuple[tuple[float, ...], ...]:
+        """Per block the trace of every given generator on its real irreducible ``V``. A generator acting
+        by ``e -> M e + s`` maps the mode ``phi_b`` to ``exp(-2 pi i b.s / N) phi_{M^-T b}``, so its trace on
+        the span of ``O`` sums that phase over the frequencies of ``O`` that ``M^T`` fixes; ``V`` is that
+        span (real type) or the real form of ``span(O) + span(-O)`` (complex type: twice the real part)."""
+        n, N, k = self.group.n, self.N, self.k
+        owner = np.full(n, -1, dtype=np.int64)
+        for b, members in enumerate(self.members):
+            owner[members] = b
+        inside = owner >= 0
+        count = len(self.members)
+        unit = np.eye(k, dtype=np.int64)
+        others = iter(zip(self.shifts, dual))
+        columns = []
+        for j in range(len(self.group.generators)):
+            if j in self.translations:
+                shift, fixed = unit[self.translations.index(j)], np.ones(n, dtype=bool)
+            else:
+                shift, image = next(others)
+                fixed = image == np.arange(n)
+            phase = np.exp(-2j * np.pi * ((coords @ shift) % N) / N) * fixed
+            trace = (np.bincount(owner[inside], weights=phase.real[inside], minlength=count)
+                     + 1j * np.bincount(owner[inside], weights=phase.imag[inside], minlength=count))
+            columns.append(np.where(np.array(self.kinds) == "real", trace.real, 2 * trace.real))
+        values = np.round(np.stack(columns, axis=1), 9) + 0.0 if columns else np.zeros((count, 0))
+        return tuple(tuple(float(x) for x in row) for row in values)
 
     @classmethod
     def of(cls, group: PermutationGroup) -> TorusStructure | None:

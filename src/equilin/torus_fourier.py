@@ -69,8 +69,8 @@ class TorusFourierDecomposition(FourierBlockOperator):
         self.translations = T
         self.commutant_dim: int = S.commutant_dim
         blocks, offsets, offset = [], [], 0
-        for index, (label, kind, dim) in enumerate(zip(S.labels, S.kinds, S.dims), start=1):
-            blocks.append(Block(field_of(kind), 1, dim, label))
+        for label, kind, dim, character in zip(S.labels, S.kinds, S.dims, S.characters):
+            blocks.append(Block(field_of(kind), 1, dim, label, character))
             offsets.append(offset)
             offset += dim
         if offset != self.n:
@@ -80,7 +80,7 @@ class TorusFourierDecomposition(FourierBlockOperator):
         # the character each translation block follows (its coordinate is sqrt 2 times the coefficient of
         # that Fourier mode) and the torus block it belongs to
         N, k = S.N, S.k
-        (reader,) = T._readers
+        ((reader, _, _),) = T.fft_plan
         (freqs, ids) = T.structure.type_blocks[0]
         follows = np.empty((len(T.blocks), k), dtype=np.int64)
         stored = np.array(np.unravel_index(reader.read, reader.half)).T       # the frequency read (or -it)
@@ -108,9 +108,16 @@ class TorusFourierDecomposition(FourierBlockOperator):
         if self._index.size != self.n or np.unique(self._index).size != self.n:
             raise RuntimeError("internal error: the torus blocks do not use every translation coordinate once")
 
+    @property
+    def regrouping(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """``(index, sign)``: the real coordinates of every block, side by side in block order, are
+        ``sign * W[:, index]`` for ``W`` the translations' coefficient buffer viewed as real numbers
+        (``Re, Im`` interleaved per translation block)."""
+        return self._index, self._sign
+
     def _real(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         """``X Q`` (``N x n``): every block's real coordinates side by side, in block order."""
-        W = self.translations._buffer(X).view(np.float64)           # Re, Im interleaved per column
+        W = self.translations.coefficient_buffer(X).view(np.float64)           # Re, Im interleaved per column
         return W[:, self._index] * self._sign
 
     def to_blocks(self, X: NDArray[np.float64]) -> list[NDArray[Any]]:
@@ -125,7 +132,7 @@ class TorusFourierDecomposition(FourierBlockOperator):
                            axis=1) if arrays else np.zeros((N, 0))
         W = np.zeros((N, 2 * len(self.translations.blocks)))     # imaginary parts of real blocks stay 0
         W[:, self._index] = R * self._sign
-        return self.translations._from_buffer(W.view(np.complex128))
+        return self.translations.from_coefficient_buffer(W.view(np.complex128))
 
     def type_widths(self) -> list[tuple[int, ...]]:
         """One orbit (the torus): every block has its whole dimension on it."""
