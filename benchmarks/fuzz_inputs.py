@@ -1,4 +1,4 @@
-"""Fuzz the cycle-string parser and the CLI with >= 100,000 inputs per target (issue #8).
+"""Fuzz the cycle-string parser and the CLI with >= 100,000 inputs per target.
 
 Run: ``python benchmarks/fuzz_inputs.py [--count 100000] [--seed 0]``. Inputs come from a seeded random
 generator (hostile tokens, unicode, nested parentheses, huge and negative sizes; random argv built from the

@@ -255,7 +255,7 @@ def test_group_errors_one_line_status_2(capsys: pytest.CaptureFixture[str], argv
     assert status == 2 and err.count("\n") == 1 and message in err
 
 
-# -- critical (issue #9) ---------------------------------------------------------------------------
+# -- critical ---------------------------------------------------------------------------------------
 def test_critical_json_and_table(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "critical", "--n-init", "2", "--seed", "3", "--json")
     assert status == 0

@@ -339,7 +339,7 @@ def test_demo_runs_the_mnist_experiment(capsys: pytest.CaptureFixture[str], monk
     assert "equilin demo --geometry" in out and "equal-rank" in out
 
 
-# -- critical points of training (issue #9) ---------------------------------------------------------
+# -- critical points of training ---------------------------------------------------------------------
 def test_run_critical_counts_and_json() -> None:
     from equilin.critical import OUTCOMES
     from equilin.experiments import CriticalExperimentResult, run_critical

@@ -1,4 +1,4 @@
-"""Input-validation audit, fuzzing and numerical robustness (issue #8, reliability).
+"""Input-validation audit, fuzzing and numerical robustness (reliability).
 
 ``CASES`` is the audit: one row per (public API, bad input class, input). It is rendered into the table
 of ``docs/validation.md`` (``python tests/test_validation.py --write`` rewrites the table, the test

@@ -912,7 +912,7 @@ def _write_outputs(stages: _Stages, result: ExperimentResult, predictors: dict[A
 
 
 # ==============================================================================================
-# -- critical points of training (issue #9): `equilin critical` -----------------------------------
+# -- critical points of training: `equilin critical` ------------------------------------------------
 # ==============================================================================================
 # Trains small linear networks from many random initializations, on fresh random data each time, and
 # classifies the end points with equilin.critical.classify (pure / spurious, Trager-Kohn-Bruna 2020).
