@@ -1043,6 +1043,18 @@ class EquivariantVariety:
                              "matrices lie in a larger component")
         return EquivariantComponent(self, values, _checked=True)
 
+    def is_maximal(self, ranks: Any) -> bool:
+        """Whether ``ranks`` (within the budget) is maximal, i.e. names an irreducible component: no
+        block below its size can be raised by one within ``r``.
+
+        Examples
+        --------
+        >>> E = EquivariantVariety(Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9), 3)
+        >>> E.is_maximal((1, 1, 0)), E.is_maximal((1, 0, 0))
+        (True, False)
+        """
+        return _raisable(self.blocks, self.parse_ranks(ranks), self.r) is None
+
     def _completable(self) -> dict[int, list[int]]:
         """``table[mu][i]``: bitset of the budgets ``b`` with which the blocks ``i..`` can complete a
         maximal tuple when the lightest non-full block so far has weight ``mu`` (``r + 1``: none)."""
