@@ -386,7 +386,8 @@ class DeepLinearNetwork:
                 raise ValueError(f"hidden layer {l} is a G-set of another group (generators differ)")
             layers.append(layer)
         self.hidden: tuple[Hidden, ...] = tuple(layers)
-        self.variety = EquivariantVariety(self.group, self.group.n, method=method, seed=seed)
+        self.seed = check_int(seed, "seed", 0)
+        self.variety = EquivariantVariety(self.group, self.group.n, method=method, seed=self.seed)
         self.blocks: tuple[Block, ...] = self.variety.blocks
         self.multiplicities: tuple[tuple[int, ...], ...] = tuple(self._multiplicities(layer) for layer in layers)
 
@@ -414,17 +415,12 @@ class DeepLinearNetwork:
     def function_space(self) -> DeepFunctionSpace:
         """The variety of end-to-end maps (module docstring)."""
         r = min([self.group.n] + [self.width(l) for l in range(1, len(self.hidden) + 1)])
-        variety = EquivariantVariety(self.group, r, method=self.variety.method, seed=self._seed)
+        variety = EquivariantVariety(self.group, r, method=self.variety.method, seed=self.seed)
         return DeepFunctionSpace(Ranks.of(self.blocks, self.bottleneck), r, variety, self.blocks)
 
-    @property
-    def _seed(self) -> int:
-        decomposition = self.variety._decomposition
-        return decomposition.seed if decomposition is not None else 0
-
     # -- parameters -------------------------------------------------------------------------------------
-    def _layers(self) -> list[Hidden]:
-        """Input, hidden layers, output."""
+    def layers(self) -> list[Hidden]:
+        """The input (a G-set), the hidden layers, the output (the input again)."""
         ends = GSet.of(self.group)
         return [ends, *self.hidden, ends]
 
@@ -433,7 +429,7 @@ class DeepLinearNetwork:
         is the input, ``L`` the output): the orbitals between two G-sets (one shared weight each), else
         ``sum_i dim_R(D_i) m_{l,i} m_{l-1,i}`` (Schur; a linear layer holds only the input's irreducibles,
         so a G-set's others meet nothing there)."""
-        layers = self._layers()
+        layers = self.layers()
         if not 1 <= l < len(layers):
             raise ValueError(f"l must be 1..{len(layers) - 1}, got {l}")
         target, source = layers[l], layers[l - 1]
@@ -446,7 +442,7 @@ class DeepLinearNetwork:
     def weight_sharing(self, l: int) -> NDArray[np.int64]:
         """For a layer between two G-sets, the shared weight of every entry of ``W_l`` (``h_l x h_{l-1}``,
         orbital labels ``0..layer_params(l) - 1``)."""
-        layers = self._layers()
+        layers = self.layers()
         if not 1 <= l < len(layers):
             raise ValueError(f"l must be 1..{len(layers) - 1}, got {l}")
         target, source = layers[l], layers[l - 1]
@@ -470,7 +466,7 @@ class DeepLinearNetwork:
         """The matrices of the generators on layer ``l`` (0 = input, ``L`` = output): permutation matrices
         on a G-set (``P x = x[g^-1]``); ``(+)_i I_{m_{l,i}} (x) rho_i(g)`` on a LinearLayer, ``rho_i``
         read from one copy of ``V_i`` in the input's decomposition."""
-        layer = self._layers()[l]
+        layer = self.layers()[l]
         if isinstance(layer, GSet):
             return [g.matrix() for g in layer.images]
         copies = _copies(self.variety)
@@ -487,7 +483,7 @@ class DeepLinearNetwork:
         """A basis of the equivariant maps from layer ``l - 1`` to layer ``l``, ``(P, h_l, h_{l-1})``: the
         orbital indicators between two G-sets, else an orthonormal basis of the solutions of
         ``W rho_{l-1}(g) = rho_l(g) W`` (a null space). Its size is :meth:`layer_params`."""
-        layers = self._layers()
+        layers = self.layers()
         if not 1 <= l < len(layers):
             raise ValueError(f"l must be 1..{len(layers) - 1}, got {l}")
         target, source = layers[l], layers[l - 1]

@@ -1,0 +1,98 @@
+"""A PyTorch module for deep equivariant linear networks whose hidden layers are permuted neurons.
+
+:class:`DeepEquivariantNetwork` realizes a :class:`equilin.deep.DeepLinearNetwork` whose hidden layers
+are G-sets: layer ``l`` is the ``h_l x h_{l-1}`` matrix whose entry ``(a, b)`` is the weight of the
+orbital of ``(a, b)`` (``DeepLinearNetwork.weight_sharing``), so every layer commutes with the group
+exactly, by construction, for any parameters. Train it with :func:`equilin.nn.train`; the global
+optimum of its function space is the closed form of :class:`equilin.fit.EquivariantAutoencoder` with the
+network's block ranks ``b`` (``DeepLinearNetwork.function_space().ranks``).
+
+Examples
+--------
+>>> import torch
+>>> from equilin.deep import DeepLinearNetwork, GSet
+>>> from equilin.groups import Permutation
+>>> s = Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9)
+>>> model = DeepEquivariantNetwork(DeepLinearNetwork(s, [GSet.channels(s, 2), GSet.cosets(s, [s ** 2])]))
+>>> model.n_parameters(), model(torch.rand(3, 9)).shape
+(57, torch.Size([3, 9]))
+"""
+
+from __future__ import annotations
+
+import math
+import torch
+from torch import nn
+
+from equilin.deep import DeepLinearNetwork, GSet
+
+__all__ = ["DeepEquivariantNetwork"]
+
+
+class DeepEquivariantNetwork(nn.Module):
+    """``R^n -> R^{h_1} -> ... -> R^n`` with weight-shared layers between G-sets (bias-free, linear).
+
+    Parameters
+    ----------
+    network : DeepLinearNetwork
+        Whose hidden layers are all :class:`equilin.deep.GSet` (a linear bottleneck given by
+        multiplicities is :class:`equilin.nn.EquivariantLinearAutoencoder`).
+    dtype : torch.float32 or torch.float64
+
+    Attributes
+    ----------
+    weights : nn.ParameterList
+        ``weights[l]`` holds one value per orbital of layer ``l + 1`` (its pairs of units).
+    """
+
+    def __init__(self, network: DeepLinearNetwork, dtype: torch.dtype = torch.float32) -> None:
+        super().__init__()
+        if not isinstance(network, DeepLinearNetwork):
+            raise ValueError(f"network must be an equilin.deep.DeepLinearNetwork, got {type(network).__name__}")
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+        for l, layer in enumerate(network.hidden, start=1):
+            if not isinstance(layer, GSet):
+                raise ValueError(f"hidden layer {l} is a LinearLayer: this module permutes neurons; a linear "
+                                 "bottleneck given by multiplicities is equilin.nn.EquivariantLinearAutoencoder")
+        self.network = network
+        self.n_features = self.n_outputs = network.group.n
+        self.weights = nn.ParameterList()
+        for l in range(1, len(network.hidden) + 2):
+            labels = torch.from_numpy(network.weight_sharing(l))
+            self.register_buffer(f"labels_{l - 1}", labels, persistent=False)
+            fan_in = labels.shape[1]
+            theta = torch.empty(network.layer_params(l), dtype=dtype).uniform_(-1.0, 1.0) * math.sqrt(3.0 / fan_in)
+            self.weights.append(nn.Parameter(theta))
+
+    def layer_matrix(self, l: int) -> torch.Tensor:
+        """``W_l`` (``h_l x h_{l-1}``, ``l = 1..L``): the orbital weights spread over their pairs."""
+        if not 1 <= l <= len(self.weights):
+            raise ValueError(f"l must be 1..{len(self.weights)}, got {l}")
+        return self.weights[l - 1][getattr(self, f"labels_{l - 1}")]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[1] != self.n_features:
+            got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"input must be a torch.Tensor of shape (N, {self.n_features}), got {got}")
+        y = x
+        for l in range(1, len(self.weights) + 1):
+            y = y @ self.layer_matrix(l).T
+        return y
+
+    def n_parameters(self) -> int:
+        """One real parameter per orbital of every layer (``DeepLinearNetwork.n_params``)."""
+        return sum(w.numel() for w in self.weights)
+
+    @torch.no_grad()
+    def function_matrix(self) -> torch.Tensor:
+        """The end-to-end ``n x n`` matrix ``W_L ... W_1``."""
+        M = self.layer_matrix(1)
+        for l in range(2, len(self.weights) + 1):
+            M = self.layer_matrix(l) @ M
+        return M
+
+    def extra_repr(self) -> str:
+        widths = [self.n_features] + [layer.h for layer in self.network.hidden] + [self.n_outputs]
+        return f"widths={widths}, parameters={self.n_parameters()}"
+
