@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -107,47 +108,13 @@ def torus() -> None:
               f"{c / base:.2f} |")
 
 
-def torch_modules() -> None:
+def _torch_table(title: str, models: Callable[[], list[tuple[str, Any]]]) -> None:
+    """Forward + backward (batch 256, float32) of each ``(name, model)`` against the dense module,
+    medians of 40 steps, two interleaved runs each."""
     import torch
 
-    from equilin.nn import DenseLinearAutoencoder, EquivariantLinearAutoencoder
+    from equilin.nn import DenseLinearAutoencoder
 
-    torch.manual_seed(0)
-    x = torch.rand(256, 784)
-
-    def step(model: torch.nn.Module) -> Callable[[], None]:
-        def run() -> None:
-            model.zero_grad()
-            ((model(x) - x) ** 2).mean().backward()
-        return run
-
-    def median_ms(fn: Callable[[], None]) -> float:
-        for _ in range(5):
-            fn()
-        return 1e3 * seconds(fn, 60)
-
-    print("| group on 28 x 28 (first component, r = 99) | active blocks | groups | dense ms | module ms | ratio |")
-    print("|---|---:|---:|---:|---:|---:|")
-    dense = DenseLinearAutoencoder(784, 99)
-    for name in ("d4", "shift-xy", "p4m"):
-        group = image_group(name, 28, 28)
-        model = EquivariantLinearAutoencoder(group, next(EquivariantVariety(group, 99).components()).ranks)
-        a = [median_ms(step(dense)), median_ms(step(dense))]
-        b = [median_ms(step(model)), median_ms(step(model))]
-        print(f"| {name} | {len(model.kernel.active)} | {len(model.kernel.groups)} | {sum(a) / 2:.2f} | {sum(b) / 2:.2f} | "
-              f"{sum(b) / sum(a):.2f} |")
-
-
-def torch_best_components() -> None:
-    """Forward + backward of the best components (closed form on the first 20,000 MNIST training
-    images) of d4 and shift-xy against the dense module."""
-    import torch
-
-    from equilin.data import load
-    from equilin.fit import EquivariantAutoencoder
-    from equilin.nn import DenseLinearAutoencoder, EquivariantLinearAutoencoder
-
-    X = load("mnist").x_train[:20000].reshape(20000, -1).astype(np.float64) / 255
     torch.manual_seed(0)
     x = torch.rand(256, 784)
 
@@ -159,17 +126,46 @@ def torch_best_components() -> None:
             run()
         return 1e3 * seconds(run, 40)
 
-    print("| group on 28 x 28 (best component) | active blocks | groups | dense ms | module ms | ratio |")
+    print(f"| group on 28 x 28 ({title}) | active blocks | groups | dense ms | module ms | ratio |")
     print("|---|---:|---:|---:|---:|---:|")
     dense = DenseLinearAutoencoder(784, 99)
-    for name in ("d4", "shift-xy"):
-        group = image_group(name, 28, 28)
-        ranks = tuple(EquivariantAutoencoder(group, "best", r=99).fit(X).ranks_.values())
-        model = EquivariantLinearAutoencoder(group, ranks)
+    for name, model in models():
         a = [median_ms(dense), median_ms(dense)]
         b = [median_ms(model), median_ms(model)]
         print(f"| {name} | {len(model.kernel.active)} | {len(model.kernel.groups)} | {sum(a) / 2:.2f} | "
               f"{sum(b) / 2:.2f} | {sum(b) / sum(a):.2f} |")
+
+
+def torch_modules() -> None:
+    """The lexicographically first component of rank 99 of d4, shift-xy and p4m."""
+    from equilin.nn import EquivariantLinearAutoencoder
+
+    def models() -> list[tuple[str, Any]]:
+        out = []
+        for name in ("d4", "shift-xy", "p4m"):
+            group = image_group(name, 28, 28)
+            ranks = next(EquivariantVariety(group, 99).components()).ranks
+            out.append((name, EquivariantLinearAutoencoder(group, ranks)))
+        return out
+
+    _torch_table("first component, r = 99", models)
+
+
+def torch_best_components() -> None:
+    """The best components (closed form on the first 20,000 MNIST training images) of d4 and shift-xy."""
+    from equilin.data import load
+    from equilin.nn import EquivariantLinearAutoencoder
+
+    def models() -> list[tuple[str, Any]]:
+        X = load("mnist").x_train[:20000].reshape(20000, -1).astype(np.float64) / 255
+        out = []
+        for name in ("d4", "shift-xy"):
+            group = image_group(name, 28, 28)
+            ranks = tuple(EquivariantAutoencoder(group, "best", r=99).fit(X).ranks_.values())
+            out.append((name, EquivariantLinearAutoencoder(group, ranks)))
+        return out
+
+    _torch_table("best component", models)
 
 
 if __name__ == "__main__":

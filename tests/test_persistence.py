@@ -393,6 +393,14 @@ def test_newer_format_version_is_refused(saved: Any) -> None:
         load(path)
 
 
+def as_version(path: Path, version: int) -> Path:
+    """Rewrite a saved file as an older format version (resealed: its checksum stays valid)."""
+    meta, arrays = parts(path)
+    meta["format_version"] = version
+    rewrite(path, meta, arrays, reseal=True)
+    return path
+
+
 def test_version_1_files_keep_working_except_for_renamed_blocks(tmp_path: Path) -> None:
     """Format version 1 stored the ranks of a product of cyclic groups (shift-xy) in the former block
     order: such a file is refused with what to do; every other version-1 file still loads."""
@@ -403,10 +411,7 @@ def test_version_1_files_keep_working_except_for_renamed_blocks(tmp_path: Path) 
              (InvariantAutoencoder(image_group("shift-xy", 3, 4), rank=1), True)]
     for est, loads in cases:
         data = X[:, :est.get_params()["sigma" if isinstance(est, EquivariantAutoencoder) else "group"].n]
-        path = est.fit(data).save(tmp_path / "m.npz")
-        meta, arrays = parts(path)
-        meta["format_version"] = 1
-        rewrite(path, meta, arrays, reseal=True)
+        path = as_version(est.fit(data).save(tmp_path / "m.npz"), 1)
         if loads:
             assert np.allclose(load(path).predict(data), est.predict(data))
         else:
@@ -433,10 +438,7 @@ def test_version_2_files_of_the_cyclic_module_and_of_cyclic_groups_off_the_fouri
     X = np.random.default_rng(0).standard_normal((40, 7))
     for method, loads in (("fourier", True), ("abelian", False), ("generic", False)):
         est = EquivariantAutoencoder(sigma, (1, 1, 0), method=method).fit(X)
-        path = est.save(tmp_path / "est.npz")
-        meta, arrays = parts(path)
-        meta["format_version"] = 2
-        rewrite(path, meta, arrays, reseal=True)
+        path = as_version(est.save(tmp_path / "est.npz"), 2)
         if loads:
             assert np.allclose(load(path).predict(X), est.predict(X))
         else:

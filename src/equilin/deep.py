@@ -49,6 +49,7 @@ from typing import Any, Union
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.linalg import block_diag
 
 from equilin.blocks import Block, Ranks
 from equilin.equivariant import EquivariantComponent, EquivariantVariety
@@ -476,7 +477,7 @@ class DeepLinearNetwork:
             for (orbit, C), m in zip(copies, self.multiplicities[l - 1]):
                 rho = C.T @ g.matrix()[np.ix_(orbit, orbit)] @ C
                 parts.extend([rho] * m)
-            mats.append(_block_diag(parts))
+            mats.append(block_diag(*parts) if parts else np.zeros((0, 0)))
         return mats
 
     def equivariant_basis(self, l: int) -> NDArray[np.float64]:
@@ -531,16 +532,6 @@ def _chain(mats: Sequence[NDArray[np.float64]], size: int) -> NDArray[np.float64
     out = np.eye(size) if not mats else mats[0]
     for M in mats[1:]:
         out = M @ out
-    return out
-
-
-def _block_diag(parts: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]:
-    size = sum(p.shape[0] for p in parts)
-    out = np.zeros((size, size))
-    at = 0
-    for p in parts:
-        out[at:at + p.shape[0], at:at + p.shape[0]] = p
-        at += p.shape[0]
     return out
 
 
