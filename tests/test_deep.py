@@ -207,3 +207,30 @@ def test_the_talks_component_through_permuted_neurons() -> None:
     E = EquivariantVariety(image_shift(28, 28), 99)
     H, counts = smallest_gset(E, (13, 10, 9, 8, 7, 5, 3, 1) + (0,) * 7)
     assert (H.h, counts) == (283, {1: 3, 28: 10})
+
+
+def test_factor_through_the_layers() -> None:
+    """An equivariant matrix within the bottleneck factors through the layers exactly, each factor
+    equivariant between its layers; others are refused with the reason."""
+    net = DeepLinearNetwork(D4, [GSet.regular(D4), LinearLayer({"r_{V1}": 1, "r_{V4}": 1})])
+    assert net.bottleneck == (1, 0, 0, 1)
+    rng = np.random.default_rng(0)
+    E = EquivariantVariety(D4, 9)
+    full = E.matrix_from_blocks([Z if b.label in ("r_{V1}", "r_{V4}") else 0 * Z
+                                 for b, Z in zip(E.blocks, E.matrix_to_blocks(rng.standard_normal((9, 9))))])
+    cut = []                                               # the r_{V1} and r_{V4} blocks cut to rank 1
+    for Z in E.matrix_to_blocks(full):
+        u, s, vt = np.linalg.svd(Z)
+        cut.append(s[0] * np.outer(u[:, 0], vt[0]))
+    M = E.matrix_from_blocks(cut)
+    W = net.factor(M)
+    assert np.abs(np.linalg.multi_dot(W[::-1]) - M).max() < 1e-10
+    for l, Wl in enumerate(W, start=1):
+        A, B = net.representation(l), net.representation(l - 1)
+        assert all(np.abs(a @ Wl - Wl @ b).max() < 1e-10 for a, b in zip(A, B))
+    with pytest.raises(ValueError, match="does not commute"):
+        net.factor(rng.standard_normal((9, 9)))
+    with pytest.raises(ValueError, match="above the bottleneck"):
+        net.factor(full)
+    with pytest.raises(ValueError, match="9 x 9"):
+        net.factor(np.eye(4))

@@ -74,3 +74,26 @@ def test_bad_networks() -> None:
         DeepEquivariantNetwork(net)(torch.zeros(2, 8))
     with pytest.raises(ValueError, match="l must be 1..2"):
         DeepEquivariantNetwork(net).layer_matrix(3)
+
+
+@pytest.mark.parametrize("group, hidden", [
+    (SIGMA, lambda G: [GSet.channels(G, 2), GSet.cosets(G, [SIGMA ** 2])]),
+    (D4, lambda G: [GSet.regular(G), GSet.channels(G, 1), GSet.cosets(G, [G.generators[0]])]),
+    (Q8, lambda G: [GSet.regular(G), GSet.cosets(G, ["(1 2)(3 4)(5 6)(7 8)"])]),
+    (image_group("p4m", 3, 3), lambda G: [GSet.cosets(G, [G.generators[2]]), GSet.channels(G, 1)]),
+], ids=["rotation", "d4", "Q8", "p4m"])
+def test_closed_form_through_the_layers(group, hidden) -> None:
+    """The closed-form optimum with the bottleneck's ranks, factored through the hidden G-sets: the module
+    computes the estimator's function (1e-10), and a matrix above the bottleneck is refused."""
+    net = DeepLinearNetwork(group, hidden(group))
+    rng = np.random.default_rng(3)
+    n = net.group.n
+    X = rng.standard_normal((60, n)) @ rng.standard_normal((n, n))
+    closed = EquivariantAutoencoder(group, tuple(net.function_space().ranks.values())).fit(X)
+    module = DeepEquivariantNetwork.from_closed_form(net, closed)
+    with torch.no_grad():
+        assert np.abs(module(torch.from_numpy(X)).numpy() - closed.predict(X)).max() < 1e-10
+    wide = EquivariantAutoencoder(group, tuple(b.size for b in net.blocks)).fit(X)   # the identity: too wide
+    if any(k < b.size for b, k in zip(net.blocks, net.bottleneck)):
+        with pytest.raises(ValueError, match="above the bottleneck"):
+            DeepEquivariantNetwork.from_closed_form(net, wide)

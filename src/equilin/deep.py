@@ -523,8 +523,76 @@ class DeepLinearNetwork:
                                f"{values[rank]:.3g}; try another seed")
         return rank
 
+    def factor(self, M: NDArray[np.float64], tol: float = 1e-9) -> list[NDArray[np.float64]]:
+        """Layer matrices ``W_1, ..., W_L`` (each equivariant between its layers) with
+        ``W_L ... W_1 = M``, for an equivariant ``n x n`` matrix ``M`` whose block ranks are at most the
+        bottleneck ``b`` (for example the closed-form optimum of the function space).
+
+        ``M`` factors through ``B = (+)_i V_i^{k_i}`` (``k_i`` its block ranks): an equivariant isometry
+        ``K`` onto its row space gives ``M = (M K) K^T``, and every layer ``H_l`` holds ``B`` through an
+        equivariant isometry ``J_l`` (``k_i <= m_{l,i}``); then ``W_1 = J_1 K^T``,
+        ``W_l = J_l J_{l-1}^T`` and ``W_L = M K J_{L-1}^T``. The isometries are orthonormal bases, over
+        each block's field, of the equivariant maps from one copy of ``V_i``.
+        """
+        M = np.asarray(M, dtype=np.float64)
+        n = self.group.n
+        if M.shape != (n, n):
+            raise ValueError(f"M must be {n} x {n}, got shape {M.shape}")
+        if not self.variety.is_equivariant(M, tol * max(1.0, float(np.abs(M).max()))):
+            raise ValueError("M does not commute with the group; factor needs an equivariant matrix")
+        ranks = self.variety.block_ranks(M)
+        over = [b.label for b, k in zip(self.blocks, self.bottleneck) if ranks[b.label] > k]
+        if over:
+            raise ValueError(f"M has block ranks {ranks} above the bottleneck b = "
+                             f"{Ranks.of(self.blocks, self.bottleneck)} in {', '.join(over)}: it is not in the "
+                             "network's function space")
+        counts = [ranks[b.label] for b in self.blocks]
+        copies = _copies(self.variety)
+        rhos = [[C.T @ g.matrix()[np.ix_(orbit, orbit)] @ C for g in self.group.generators] for orbit, C in copies]
+        u, values, _ = np.linalg.svd(M.T)
+        U = u[:, :int((values > tol * max(1.0, values[0] if values.size else 0.0)).sum())]
+        K = _isometry([U.T @ g.matrix() @ U for g in self.group.generators], rhos, counts, self.blocks, U)
+        J = [_isometry([g.matrix() for g in layer.images] if isinstance(layer, GSet) else self.representation(l),
+                       rhos, counts, self.blocks) for l, layer in enumerate(self.hidden, start=1)]
+        W = [J[0] @ K.T] + [J[l] @ J[l - 1].T for l in range(1, len(J))] + [M @ K @ J[-1].T]
+        product = _chain(W, n)
+        if np.abs(product - M).max() > 1e-7 * max(1.0, float(np.abs(M).max())):
+            raise RuntimeError("internal error: the layer matrices do not multiply to M")
+        return W
+
     def __repr__(self) -> str:
         return f"DeepLinearNetwork({self.group!r}, hidden={list(self.hidden)!r})"
+
+
+def _isometry(action: list[NDArray[np.float64]], rhos: list[list[NDArray[np.float64]]], counts: Sequence[int],
+              blocks: Sequence[Block], frame: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
+    """An equivariant isometry from ``(+)_i V_i^{counts_i}`` (``V_i`` with the matrices ``rhos[i]``) into
+    the space on which the generators act by ``action`` (expressed in the columns of ``frame``, when
+    given): per block, Gram-Schmidt over ``D_i`` in the solutions ``T`` of ``A_g T = T rho_i(g)``
+    (``T^T T'`` lies in ``D_i``, so a copy is removed with ``T' - T (T^T T')``)."""
+    h = action[0].shape[0]
+    columns = []
+    for b, rho, count in zip(blocks, rhos, counts):
+        if not count:
+            continue
+        delta = b.weight
+        K = np.concatenate([np.kron(A, np.eye(delta)) - np.kron(np.eye(h), r.T) for A, r in zip(action, rho)])
+        _, values, vt = np.linalg.svd(K)
+        null = vt[int((values > 1e-9 * max(1.0, values[0])).sum()):].reshape(-1, h, delta)
+        accepted: list[NDArray[np.float64]] = []
+        for T in null:
+            for A in accepted:
+                T = T - A @ (A.T @ T)
+            norm = math.sqrt(float(np.sum(T * T)) / delta)
+            if norm > 1e-6:
+                accepted.append(T / norm)
+            if len(accepted) == count:
+                break
+        if len(accepted) < count:
+            raise RuntimeError(f"internal error: {b.label} occurs fewer than {count} times in a layer")
+        columns.extend(accepted)
+    out = np.concatenate(columns, axis=1) if columns else np.zeros((h, 0))
+    return out if frame is None else frame @ out
 
 
 def _chain(mats: Sequence[NDArray[np.float64]], size: int) -> NDArray[np.float64]:

@@ -3,9 +3,10 @@
 :class:`DeepEquivariantNetwork` realizes a :class:`equilin.deep.DeepLinearNetwork` whose hidden layers
 are G-sets: layer ``l`` is the ``h_l x h_{l-1}`` matrix whose entry ``(a, b)`` is the weight of the
 orbital of ``(a, b)`` (``DeepLinearNetwork.weight_sharing``), so every layer commutes with the group
-exactly, by construction, for any parameters. Train it with :func:`equilin.nn.train`; the global
-optimum of its function space is the closed form of :class:`equilin.fit.EquivariantAutoencoder` with the
-network's block ranks ``b`` (``DeepLinearNetwork.function_space().ranks``).
+exactly, by construction, for any parameters. Train it with :func:`equilin.nn.train`, or start from
+the global optimum of its function space: the closed form of :class:`equilin.fit.EquivariantAutoencoder`
+with the network's block ranks ``b`` (``DeepLinearNetwork.function_space().ranks``), factored through
+the layers by :meth:`DeepEquivariantNetwork.from_closed_form`.
 
 Examples
 --------
@@ -21,10 +22,13 @@ Examples
 from __future__ import annotations
 
 import math
+
+import numpy as np
 import torch
 from torch import nn
 
 from equilin.deep import DeepLinearNetwork, GSet
+from equilin.fit import EquivariantAutoencoder
 
 __all__ = ["DeepEquivariantNetwork"]
 
@@ -64,6 +68,31 @@ class DeepEquivariantNetwork(nn.Module):
             fan_in = labels.shape[1]
             theta = torch.empty(network.layer_params(l), dtype=dtype).uniform_(-1.0, 1.0) * math.sqrt(3.0 / fan_in)
             self.weights.append(nn.Parameter(theta))
+
+    @classmethod
+    def from_closed_form(cls, network: DeepLinearNetwork, estimator: EquivariantAutoencoder,
+                         dtype: torch.dtype = torch.float64) -> DeepEquivariantNetwork:
+        """The module computing the function of a fitted :class:`equilin.fit.EquivariantAutoencoder` of
+        the same group whose block ranks are at most the network's bottleneck (with ranks ``b``: the
+        global optimum over the function space), through :meth:`equilin.deep.DeepLinearNetwork.factor`;
+        each layer's orbital weights are the entries of its factor."""
+        if not isinstance(estimator, EquivariantAutoencoder) or not hasattr(estimator, "component_"):
+            raise ValueError("expected a fitted equilin.fit.EquivariantAutoencoder")
+        if estimator.variety_.group != network.group:
+            raise ValueError("the estimator was fitted for another group than the network's")
+        n = network.group.n
+        M = estimator.predict(np.eye(n)).T                      # predict(X) = X M^T
+        module = cls(network, dtype=dtype)
+        with torch.no_grad():
+            for l, W in enumerate(network.factor(M), start=1):
+                labels = network.weight_sharing(l)
+                count = network.layer_params(l)
+                theta = np.bincount(labels.ravel(), weights=W.ravel(), minlength=count) / np.bincount(
+                    labels.ravel(), minlength=count)
+                if np.abs(theta[labels] - W).max() > 1e-8 * max(1.0, float(np.abs(W).max())):
+                    raise RuntimeError("internal error: a factor is not constant on the orbitals")
+                module.weights[l - 1].copy_(torch.from_numpy(theta))
+        return module
 
     def layer_matrix(self, l: int) -> torch.Tensor:
         """``W_l`` (``h_l x h_{l-1}``, ``l = 1..L``): the orbital weights spread over their pairs."""
