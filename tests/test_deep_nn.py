@@ -48,7 +48,7 @@ def test_adam_reaches_the_closed_form_of_the_function_space_on_the_digits() -> N
     (a 4-cycle), b = (1, 0, 1, 0, 1); Adam ends within 1% of the closed-form optimum with those ranks,
     which is the global minimum over the function space."""
     images, _ = shift_images(load("digits").x_train.astype(float), seed=0)
-    X = images.reshape(len(images), -1) / 16
+    X = images.reshape(len(images), -1)
     G = image_shift(8, 8)
     net = DeepLinearNetwork(G, [GSet.cosets(G, []), GSet.cosets(G, [G ** 4])])
     ranks = tuple(net.function_space().ranks.values())
