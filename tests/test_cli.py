@@ -320,3 +320,11 @@ def test_deep_smallest_hidden_layer(capsys: pytest.CaptureFixture[str]) -> None:
 def test_deep_errors(capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], message: str) -> None:
     status, _, err = run(capsys, "deep", "--gens", "(1 2 3)", "--n", "3", *argv)
     assert status == 2 and message in err and "Traceback" not in err
+
+
+def test_critical_deep_cases(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "critical", "--deep", "--n-init", "1", "--json")
+    report = json.loads(out)
+    assert status == 0
+    assert [c["name"] for c in report["cases"]] == ["(d1)", "(d2)", "(d3)", "(d4)", "(d5)", "(d6)"]
+    assert all(sum(c["counts"].values()) == 1 and c["network"].startswith("deep equivariant") for c in report["cases"])

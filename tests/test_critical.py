@@ -13,6 +13,8 @@ from scipy.optimize import minimize
 
 from equilin import EquivariantVariety, InvariantVariety, Permutation
 from equilin.critical import OUTCOMES, Parameterization, classify, kept_singular_values, squared_loss
+from equilin.deep import DeepLinearNetwork, GSet, LinearLayer
+from equilin.fit import EquivariantAutoencoder
 from equilin.lcn import LCN
 
 
@@ -33,6 +35,9 @@ def families() -> list[Parameterization]:
         Parameterization.equivariant(EquivariantVariety(sigma, 3).component((1, 1, 0))),
         Parameterization.lcn(LCN(15, (3, 3), (2, 2))),
         Parameterization.lcn(LCN(6, (2, 2))),
+        Parameterization.deep(DeepLinearNetwork(sigma, [GSet.of(sigma), GSet.cosets(sigma, [sigma ** 2])])),
+        Parameterization.deep(DeepLinearNetwork(sigma, [LinearLayer({"r_{1,1}": 2, "r_{4,3}": 1}),
+                                                        GSet.channels(sigma, 1)])),
     ]
 
 
@@ -338,3 +343,20 @@ def test_is_smooth_point_per_family(rng: np.random.Generator) -> None:
     inv = families()[2]  # I^G_{2, 3x5} ~ M_{2, 3x2}: the whole space of invariant maps, smooth everywhere
     assert inv.is_smooth_point(np.zeros(inv.n_params)) is True
     assert Parameterization.dense((3, 1, 3)).is_smooth_point(np.zeros(6)) is False  # 0 in Sing M_{1, 3x3}
+
+
+def test_deep_closed_form_optimum_is_a_pure_critical_point(rng: np.random.Generator) -> None:
+    """The closed-form optimum of a deep equivariant network's function space (the autoencoder loss,
+    Y = X), factored through its layers, is critical and pure; cutting a block below the bottleneck
+    leaves the function space's smooth points: such a point, if critical, is spurious."""
+    sigma = Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9)
+    net = DeepLinearNetwork(sigma, [GSet.channels(sigma, 1), GSet.cosets(sigma, [sigma ** 2])])
+    P = Parameterization.deep(net)
+    X = rng.standard_normal((40, 9)) @ rng.standard_normal((9, 9))
+    M = EquivariantAutoencoder(sigma, tuple(net.function_space().ranks.values())).fit(X).predict(np.eye(9)).T
+    bases = [net.equivariant_basis(l) for l in range(1, 4)]
+    theta = np.concatenate([np.linalg.lstsq(B.reshape(B.shape[0], -1).T, W.ravel(), rcond=None)[0]
+                            for B, W in zip(bases, net.factor(M))])
+    assert np.abs(P.function(theta) - M).max() < 1e-9
+    report = classify(P, theta, X, X)
+    assert report.is_critical and report.pure and report.outcome in ("pure regular", "pure non-regular")

@@ -861,8 +861,11 @@ def cmd_critical(args: argparse.Namespace) -> None:
         raise UsageError(f"--tol must be a number in (0, 1), got {args.tol}")
     from equilin.experiments import run_critical
 
+    from equilin.experiments import deep_critical_cases
+
     result = run_critical(n_init=args.n_init, seed=args.seed, search=args.search, max_iter=args.max_iter,
-                          tol=args.tol, progress=not (args.quiet or args.json))
+                          tol=args.tol, cases=deep_critical_cases() if args.deep else None,
+                          progress=not (args.quiet or args.json))
     print(result.to_json() if args.json else result.table())
 
 
@@ -1009,6 +1012,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="iterations per trial, restarts included (default 2000)")
     cri.add_argument("--tol", type=float, default=1e-6, metavar="T",
                      help="relative tolerance of the classification (default 1e-6)")
+    cri.add_argument("--deep", action="store_true",
+                     help="deep equivariant linear networks (permuted hidden layers, depths 2-4) instead of "
+                          "the LCN and fully-connected cases")
     cri.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     cri.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     COMMANDS["critical"] = cmd_critical

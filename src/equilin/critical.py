@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from equilin.deep import DeepLinearNetwork
 from equilin.determinantal import DeterminantalVariety
 from equilin.equivariant import EquivariantComponent
 from equilin.invariant import InvariantVariety
@@ -46,7 +47,7 @@ __all__ = ["OUTCOMES", "CriticalPointReport", "Parameterization", "classify", "k
 OUTCOMES = ("zero", "pure regular", "pure non-regular", "spurious", "undecided", "not converged")
 """The outcome labels of :attr:`CriticalPointReport.outcome`, in report order."""
 
-KINDS = ("dense", "invariant", "equivariant", "lcn")
+KINDS = ("dense", "invariant", "equivariant", "lcn", "deep")
 
 
 def _check_data(X: Any, Y: Any, n: int, m: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -178,6 +179,21 @@ class Parameterization:
         n, width = component.variety.n, component.max_rank
         layers = [_Layer(width, n, enc), _Layer(n, width, dec)]
         return cls("equivariant", layers, component, f"equivariant component {component.label()}")
+
+    @classmethod
+    def deep(cls, network: DeepLinearNetwork) -> Parameterization:
+        """A deep equivariant linear network (:class:`equilin.deep.DeepLinearNetwork`): each layer spanned
+        by its equivariant maps (:meth:`~equilin.deep.DeepLinearNetwork.equivariant_basis`: one weight
+        per orbital between permuted layers); function space ``prod_i M_{b_i, m_i x m_i}(D_i)``."""
+        if not isinstance(network, DeepLinearNetwork):
+            raise ValueError(f"expected a DeepLinearNetwork, got {type(network).__name__}")
+        layers = []
+        for l in range(1, len(network.hidden) + 2):
+            basis = network.equivariant_basis(l)
+            layers.append(_Layer(basis.shape[1], basis.shape[2], basis))
+        widths = " -> ".join(str(w) for w in [network.group.n] + [network.width(l) for l in range(1, len(network.hidden) + 1)]
+                             + [network.group.n])
+        return cls("deep", layers, network.function_space(), f"deep equivariant {widths}")
 
     @classmethod
     def lcn(cls, net: LCN) -> Parameterization:
@@ -598,10 +614,11 @@ def _smooth_and_tangent(P: Parameterization, theta: NDArray[np.float64], M: NDAr
     if P.kind == "invariant":
         N_ = space.psi(M, tol=1e-6)
         return _determinantal_test(N_, G @ space.E_P.T, space.model, m_scale, rtol)
-    if P.kind == "equivariant":
+    if P.kind in ("equivariant", "deep"):      # a product of determinantal varieties, block by block
         E = space.variety
+        ranks = space.ranks if P.kind == "equivariant" else tuple(space.ranks.values())
         total = 0.0
-        for Mb, Gb, b, k in zip(E.matrix_to_blocks(M), E.matrix_to_blocks(G), space.blocks, space.ranks):
+        for Mb, Gb, b, k in zip(E.matrix_to_blocks(M), E.matrix_to_blocks(G), space.blocks, ranks):
             if k == 0:
                 continue
             part = DeterminantalVariety(b.size * b.rank_step, b.size * b.rank_step, k * b.rank_step,

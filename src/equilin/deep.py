@@ -48,7 +48,7 @@ from functools import cached_property
 from typing import Any, Union
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import block_diag
 
 from equilin.blocks import Block, Ranks
@@ -348,6 +348,13 @@ class DeepFunctionSpace:
     def max_rank(self) -> int:
         """The largest rank of a map in the space: ``sum_i delta_i b_i``."""
         return sum(b.weight * k for b, k in zip(self.blocks, self._values))
+
+    def contains(self, M: ArrayLike, tol: float = 1e-9) -> bool:
+        """Whether ``M`` commutes with the group and every block has rank ``<= b_i`` (up to ``tol``)."""
+        if not self.variety.is_equivariant(M, tol):
+            return False
+        found = self.variety.block_ranks(M, tol)
+        return all(found[b.label] <= k for b, k in zip(self.blocks, self._values))
 
 
 class DeepLinearNetwork:

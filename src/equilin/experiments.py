@@ -77,7 +77,7 @@ from numpy.typing import NDArray
 from equilin import data as _data
 from equilin.equivariant import EquivariantVariety
 from equilin.fit import DenseAutoencoder, EquivariantAutoencoder
-from equilin.groups import PermutationGroup, image_group, image_shift
+from equilin.groups import Permutation, PermutationGroup, image_group, image_shift
 from equilin.validation import check_int
 
 __all__ = [
@@ -1007,9 +1007,10 @@ class CriticalExperimentResult:
                      "gradient of the loss is normal to it (Trager-Kohn-Bruna 2020); regular: rank dF = dim; "
                      "spurious: critical for L but not pure; not converged: relative gradient above tol. "
                      "Rules: docs/critical.md.")
-        lines.append("Talk (Kohn-Montufar-Shahverdi-Trager 2024): with all strides > 1 and N >= 1 + sum d_i s_i, "
-                     "for almost all data every critical point is zero or pure regular; not so for stride one "
-                     "or fully-connected networks.")
+        if any(c.name in ("(a)", "(b)", "(c)") for c in self.cases):
+            lines.append("Talk (Kohn-Montufar-Shahverdi-Trager 2024): with all strides > 1 and N >= 1 + sum d_i s_i, "
+                         "for almost all data every critical point is zero or pure regular; not so for stride one "
+                         "or fully-connected networks.")
         return "\n".join(lines)
 
 
@@ -1032,6 +1033,33 @@ def critical_cases() -> list[tuple[str, str, Any, int]]:
     return [("(a)", "LCN, strides > 1", Parameterization.lcn(a), a.sample_count()),
             ("(b)", "LCN, stride one", Parameterization.lcn(b), b.sample_count()),
             ("(c)", "fully-connected", Parameterization.dense(widths), 1 + sum(widths[1:]))]
+
+
+def deep_critical_cases() -> list[tuple[str, str, Any, int]]:
+    """Deep equivariant linear networks for :func:`run_critical` (``equilin critical --deep``): the
+    talk's 3 x 3 rotation ``sigma = (1 2 3 4)(5 6 7 8)`` and ``d4`` on 3 x 3 images, through permuted
+    hidden layers at depths 2, 3 and 4, each ending in a narrow G-set (``G/<sigma^2>``, 2 units, or
+    ``d4`` over a reflection, 4 units); ``N = 2 n`` samples.
+
+    Examples
+    --------
+    >>> [(name, P.n_params, P.dim) for name, _, P, _ in deep_critical_cases()]
+    [('(d1)', 10, 8), ('(d2)', 31, 8), ('(d3)', 28, 8), ('(d4)', 6, 5), ('(d5)', 14, 5), ('(d6)', 24, 5)]
+    """
+    from equilin.critical import Parameterization
+    from equilin.deep import DeepLinearNetwork, GSet
+
+    s = Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9)
+    d4 = image_group("d4", 3, 3)
+    narrow_s, narrow_d4 = GSet.cosets(s, [s ** 2]), GSet.cosets(d4, [d4.generators[0]])
+    nets = [("(d1)", "rotation, depth 2", s, [narrow_s]),
+            ("(d2)", "rotation, depth 3", s, [GSet.of(s), narrow_s]),
+            ("(d3)", "rotation, depth 4", s, [GSet.cosets(s, []), GSet.of(s), narrow_s]),
+            ("(d4)", "d4, depth 2", d4, [narrow_d4]),
+            ("(d5)", "d4, depth 3", d4, [GSet.regular(d4), narrow_d4]),
+            ("(d6)", "d4, depth 4", d4, [GSet.regular(d4), GSet.of(d4), narrow_d4])]
+    return [(name, label, Parameterization.deep(DeepLinearNetwork(G, hidden)), 2 * G.n)
+            for name, label, G, hidden in nets]
 
 
 def _critical_trial(P: Any, n_samples: int, seed: list[int], search: str, max_iter: int, tol: float) -> dict[str, Any]:
@@ -1137,4 +1165,5 @@ def run_critical(n_init: int = 40, seed: int = 0, search: str = "train", max_ite
     return CriticalExperimentResult(settings, out, time.perf_counter() - start)
 
 
-__all__ += ["CRITICAL_SEARCHES", "CriticalCase", "CriticalExperimentResult", "critical_cases", "run_critical"]
+__all__ += ["CRITICAL_SEARCHES", "CriticalCase", "CriticalExperimentResult", "critical_cases", "deep_critical_cases",
+            "run_critical"]
