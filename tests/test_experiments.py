@@ -402,3 +402,15 @@ def test_other_groups_on_digits(group: str) -> None:
         run_mnist("digits", rank=20, group=group, train="adam", adam_models=["high-pass"], progress=False)
     with pytest.raises(ValueError, match="group must be one of"):
         run_mnist("digits", rank=20, group="rot45", progress=False)
+
+
+def test_spurious_critical_points_of_a_deep_equivariant_network_are_saddles() -> None:
+    """Solving grad L = 0 for the rotation's depth-2 network (9 -> 2 -> 9 through G/<sigma^2>) lands on a
+    spurious critical point at trial 3 of seed 0; its exact Hessian has a negative eigenvalue."""
+    from equilin.experiments import deep_critical_cases, run_critical
+
+    result = run_critical(n_init=4, seed=0, search="critical", cases=deep_critical_cases()[:1])
+    trials = result.cases[0].trials
+    spurious = [t for t in trials if t["outcome"] == "spurious"]
+    assert spurious and all(t["saddle"] is True for t in spurious)
+    assert all(t["saddle"] is None for t in trials if t["outcome"] != "spurious")

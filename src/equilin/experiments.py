@@ -943,7 +943,8 @@ class CriticalCase:
         Trials per outcome, keys :data:`equilin.critical.OUTCOMES` in that order.
     trials : list of dict
         Per trial: ``seed`` (``[seed, case index, trial]``), ``outcome``, ``loss``, ``gradient`` (relative
-        gradient norm), ``jacobian_rank``, ``iterations``, ``kept`` (dense only), ``notes``.
+        gradient norm), ``jacobian_rank``, ``iterations``, ``kept`` (dense only), ``saddle`` (for a spurious
+        point: whether the exact Hessian has a negative eigenvalue; else None), ``notes``.
     """
 
     name: str
@@ -1096,10 +1097,15 @@ def _critical_trial(P: Any, n_samples: int, seed: list[int], search: str, max_it
         report = classify(P, theta, X, Y, tol=tol)
         if report.is_critical:
             break
+    saddle = None
+    if report.outcome == "spurious":         # a direction of negative curvature makes it a saddle
+        H = hessian(theta)
+        eigenvalues = np.linalg.eigvalsh((H + H.T) / 2)
+        saddle = bool(eigenvalues[0] < -1e-8 * max(1.0, float(np.abs(eigenvalues).max())))
     return {"seed": seed, "outcome": report.outcome, "loss": report.loss,
             "gradient": report.gradient_norm / report.gradient_scale, "jacobian_rank": report.jacobian_rank,
             "iterations": iterations, "kept": None if report.kept is None else list(report.kept),
-            "notes": report.notes}
+            "saddle": saddle, "notes": report.notes}
 
 
 def run_critical(n_init: int = 40, seed: int = 0, search: str = "train", max_iter: int = 2000,
