@@ -97,3 +97,44 @@ def test_closed_form_through_the_layers(group, hidden) -> None:
     if any(k < b.size for b, k in zip(net.blocks, net.bottleneck)):
         with pytest.raises(ValueError, match="above the bottleneck"):
             DeepEquivariantNetwork.from_closed_form(net, wide)
+
+
+@pytest.mark.parametrize("activation", ["relu", "gelu", "tanh", "power:2", "power:3"])
+@pytest.mark.parametrize("group, hidden", [
+    (SIGMA, lambda G: [GSet.channels(G, 2), GSet.cosets(G, [SIGMA ** 2])]),
+    (D4, lambda G: [GSet.regular(G), GSet.channels(G, 1)]),
+    (Q8, lambda G: [GSet.regular(G), GSet.cosets(G, ["(1 2)(3 4)(5 6)(7 8)"]), GSet.of(G)]),
+], ids=["rotation", "d4", "Q8"])
+def test_pointwise_activations_on_permuted_neurons_stay_equivariant(group, hidden, activation: str) -> None:
+    """Any pointwise activation between permuted layers, with biases constant on the orbits of units,
+    keeps the network exactly equivariant (float64, equilin.testing, 1e-10)."""
+    net = DeepLinearNetwork(group, hidden(group))
+    torch.manual_seed(2)
+    model = DeepEquivariantNetwork(net, dtype=torch.float64, activation=activation, bias=True)
+    with torch.no_grad():
+        for b in model.biases:
+            b.uniform_(-1.0, 1.0)
+    assert_equivariant(lambda X: model(torch.from_numpy(X)).detach().numpy(), group, atol=1e-10)
+    out = model(torch.rand(5, net.group.n, dtype=torch.float64))
+    assert torch.isfinite(out).all()
+
+
+def test_a_pointwise_activation_in_fourier_or_isotypic_coordinates_is_not_equivariant() -> None:
+    """relu on the pixels commutes with the group; relu on the coordinates in Q (the Fourier basis of a
+    cyclic group, the isotypic basis of d4) does not."""
+    from equilin.equivariant import EquivariantVariety
+    from equilin.testing import equivariance_error
+
+    for group in (SIGMA, D4):
+        Q = EquivariantVariety(group, 9).Q()
+        assert equivariance_error(lambda X: np.maximum(X, 0.0), group) < 1e-12
+        assert equivariance_error(lambda X: np.maximum(X @ Q, 0.0) @ Q.T, group) > 1e-2
+
+
+def test_activation_arguments() -> None:
+    net = DeepLinearNetwork(SIGMA, [GSet.channels(SIGMA, 1)])
+    for bad in ("swish", "power:0", "power:x", 3):
+        with pytest.raises(ValueError, match="activation must be None or one of"):
+            DeepEquivariantNetwork(net, activation=bad)        # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="linear network without bias"):
+        DeepEquivariantNetwork(net, activation="relu").function_matrix()

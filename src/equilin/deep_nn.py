@@ -8,6 +8,12 @@ the global optimum of its function space: the closed form of :class:`equilin.fit
 with the network's block ranks ``b`` (``DeepLinearNetwork.function_space().ranks``), factored through
 the layers by :meth:`DeepEquivariantNetwork.from_closed_form`.
 
+Nonlinear networks: a pointwise function commutes with every permutation of the units it acts on, so
+an activation after each hidden layer (``activation="relu"``, ``"gelu"``, ``"tanh"``, ``"power:K"``)
+and biases constant on the orbits of each layer's units (``bias=True``) keep the network equivariant
+for any weights. (Applied to isotypic or Fourier coordinates instead, a pointwise function does not
+commute with the group.)
+
 Examples
 --------
 >>> import torch
@@ -17,11 +23,15 @@ Examples
 >>> model = DeepEquivariantNetwork(DeepLinearNetwork(s, [GSet.channels(s, 2), GSet.cosets(s, [s ** 2])]))
 >>> model.n_parameters(), model(torch.rand(3, 9)).shape
 (57, torch.Size([3, 9]))
+>>> relu = DeepEquivariantNetwork(model.network, activation="relu", bias=True)
+>>> relu.n_parameters()                  # + one bias per orbit of units: 6 + 1 (hidden), 3 (output)
+67
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,8 +39,9 @@ from torch import nn
 
 from equilin.deep import DeepLinearNetwork, GSet
 from equilin.fit import EquivariantAutoencoder
+from equilin.groups import PermutationGroup
 
-__all__ = ["DeepEquivariantNetwork"]
+__all__ = ["DeepEquivariantNetwork", "ACTIVATIONS"]
 
 
 class DeepEquivariantNetwork(nn.Module):
@@ -49,7 +60,8 @@ class DeepEquivariantNetwork(nn.Module):
         ``weights[l]`` holds one value per orbital of layer ``l + 1`` (its pairs of units).
     """
 
-    def __init__(self, network: DeepLinearNetwork, dtype: torch.dtype = torch.float32) -> None:
+    def __init__(self, network: DeepLinearNetwork, dtype: torch.dtype = torch.float32, *,
+                 activation: str | None = None, bias: bool = False) -> None:
         super().__init__()
         if not isinstance(network, DeepLinearNetwork):
             raise ValueError(f"network must be an equilin.deep.DeepLinearNetwork, got {type(network).__name__}")
@@ -61,13 +73,22 @@ class DeepEquivariantNetwork(nn.Module):
                                  "bottleneck given by multiplicities is equilin.nn.EquivariantLinearAutoencoder")
         self.network = network
         self.n_features = self.n_outputs = network.group.n
+        self.activation = _activation(activation)
+        self.activation_name = activation
         self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
         for l in range(1, len(network.hidden) + 2):
             labels = torch.from_numpy(network.weight_sharing(l))
             self.register_buffer(f"labels_{l - 1}", labels, persistent=False)
             fan_in = labels.shape[1]
             theta = torch.empty(network.layer_params(l), dtype=dtype).uniform_(-1.0, 1.0) * math.sqrt(3.0 / fan_in)
             self.weights.append(nn.Parameter(theta))
+            if bias:                           # G-invariant: one value per orbit of the layer's units
+                units = network.layers()[l]
+                orbits = torch.from_numpy(_orbit_labels(units))
+                self.register_buffer(f"orbits_{l - 1}", orbits, persistent=False)
+                self.biases.append(nn.Parameter(torch.zeros(int(orbits.max()) + 1, dtype=dtype)))
+        self.bias = bool(bias)
 
     @classmethod
     def from_closed_form(cls, network: DeepLinearNetwork, estimator: EquivariantAutoencoder,
@@ -78,6 +99,7 @@ class DeepEquivariantNetwork(nn.Module):
         each layer's orbital weights are the entries of its factor."""
         if not isinstance(estimator, EquivariantAutoencoder) or not hasattr(estimator, "component_"):
             raise ValueError("expected a fitted equilin.fit.EquivariantAutoencoder")
+        # (a linear network without bias: the closed form is its optimum)
         if estimator.variety_.group != network.group:
             raise ValueError("the estimator was fitted for another group than the network's")
         n = network.group.n
@@ -105,23 +127,59 @@ class DeepEquivariantNetwork(nn.Module):
             got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"input must be a torch.Tensor of shape (N, {self.n_features}), got {got}")
         y = x
-        for l in range(1, len(self.weights) + 1):
+        L = len(self.weights)
+        for l in range(1, L + 1):
             y = y @ self.layer_matrix(l).T
+            if self.bias:
+                y = y + self.biases[l - 1][getattr(self, f"orbits_{l - 1}")]
+            if l < L and self.activation is not None:
+                y = self.activation(y)
         return y
-
-    def n_parameters(self) -> int:
-        """One real parameter per orbital of every layer (``DeepLinearNetwork.n_params``)."""
-        return sum(w.numel() for w in self.weights)
 
     @torch.no_grad()
     def function_matrix(self) -> torch.Tensor:
-        """The end-to-end ``n x n`` matrix ``W_L ... W_1``."""
+        """The end-to-end ``n x n`` matrix ``W_L ... W_1`` (linear networks without bias only)."""
+        if self.activation is not None or self.bias:
+            raise ValueError("function_matrix describes a linear network without bias; this one has "
+                             f"activation={self.activation_name!r}, bias={self.bias}")
         M = self.layer_matrix(1)
         for l in range(2, len(self.weights) + 1):
             M = self.layer_matrix(l) @ M
         return M
 
+    def n_parameters(self) -> int:
+        """One real parameter per orbital of every layer, plus one per orbit of units with ``bias``."""
+        return sum(w.numel() for w in self.weights) + sum(b.numel() for b in self.biases)
+
     def extra_repr(self) -> str:
         widths = [self.n_features] + [layer.h for layer in self.network.hidden] + [self.n_outputs]
-        return f"widths={widths}, parameters={self.n_parameters()}"
+        return (f"widths={widths}, parameters={self.n_parameters()}, activation={self.activation_name!r}, "
+                f"bias={self.bias}")
+
+
+ACTIVATIONS = ("relu", "gelu", "tanh", "power:K")
+"""The pointwise activations: ReLU, GELU, tanh, and the monomial ``x^K`` (``"power:2"``, ...)."""
+
+
+def _activation(name: str | None) -> Any:
+    """The pointwise function named ``name`` (module docstring), or None for a linear network."""
+    if name is None:
+        return None
+    if name == "relu":
+        return torch.relu
+    if name == "gelu":
+        return torch.nn.functional.gelu
+    if name == "tanh":
+        return torch.tanh
+    if isinstance(name, str) and name.startswith("power:") and name[6:].isdigit() and int(name[6:]) >= 1:
+        k = int(name[6:])
+        return lambda y: y ** k
+    raise ValueError(f"activation must be None or one of {', '.join(ACTIVATIONS)} (K >= 1), got {name!r}")
+
+
+def _orbit_labels(units: GSet) -> np.ndarray:
+    """The orbit of every unit of a G-set (orbits numbered from 0)."""
+    from equilin.orbits import orbit_labels
+
+    return orbit_labels(PermutationGroup(list(units.images)))[1].astype(np.int64)
 
