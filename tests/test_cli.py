@@ -328,3 +328,13 @@ def test_critical_deep_cases(capsys: pytest.CaptureFixture[str]) -> None:
     assert status == 0
     assert [c["name"] for c in report["cases"]] == ["(d1)", "(d2)", "(d3)", "(d4)", "(d5)", "(d6)"]
     assert all(sum(c["counts"].values()) == 1 and c["network"].startswith("deep equivariant") for c in report["cases"])
+
+
+def test_version_and_the_identity(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    status, out, _ = run(capsys, "--version")
+    assert status == 0 and out.strip() == f"equilin {version('equilin')}"
+    status, out, _ = run(capsys, "equivariant", "--gens", "()", "--n", "3", "-r", "1", "--json")
+    report = json.loads(out)                                # the trivial group: E_1 = M_{1, 3x3}
+    assert status == 0 and (report["commutant_dim"], report["n_components"], report["dim"]) == (9, 1, 5)

@@ -50,7 +50,6 @@ def test_fixed_points_and_one_cycles() -> None:
     ("1 2)", 3, "outside parentheses"),
     ("(1 2))", 3, "unbalanced ')'"),
     ("((1 2))", 3, "nested"),
-    ("()", 3, "empty parentheses"),
     ("(1)()", 3, "empty parentheses"),
     ("", 3, "empty"),
     ("   ", 3, "empty"),
@@ -234,3 +233,7 @@ def test_cyclic_generator_is_a_given_generator_of_which_the_others_are_powers(ge
     assert (found is None) == (not candidates)
     if found is not None:
         assert found in candidates
+
+
+def test_the_identity_in_cycle_notation() -> None:
+    assert Permutation.from_cycles("()", 4) == Permutation.identity(4) == Permutation.from_cycles(" ( ) ", 4)

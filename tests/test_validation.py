@@ -124,7 +124,7 @@ CASES: list[Case] = [
     Case("parse_cycles", "value", "'((1 2))' (nested)", lambda: parse_cycles("((1 2))", 5), V, "nested '('"),
     Case("parse_cycles", "value", "'(1 2))'", lambda: parse_cycles("(1 2))", 5), V, "unbalanced ')'"),
     Case("parse_cycles", "value", "'(1 2'", lambda: parse_cycles("(1 2", 5), V, "unbalanced '('"),
-    Case("parse_cycles", "empty", "'()'", lambda: parse_cycles("()", 5), V, "empty parentheses"),
+    Case("parse_cycles", "empty", "'(1)()'", lambda: parse_cycles("(1)()", 5), V, "empty parentheses"),
     Case("parse_cycles", "value", "'(0 1)' (0-based)", lambda: parse_cycles("(0 1)", 5), V,
          "cycle strings are 1-based"),
     Case("parse_cycles", "n mismatch", "'(1 6)', n=5", lambda: parse_cycles("(1 6)", 5), V,

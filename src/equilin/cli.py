@@ -873,9 +873,22 @@ def cmd_critical(args: argparse.Namespace) -> None:
 COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {}
 
 
+def _version() -> str:
+    """The installed package's version (its metadata), else the source tree's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("equilin")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree that is not installed
+        from equilin import __version__
+
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Geometry, networks and experiments for linear networks "
                      "invariant or equivariant under permutation groups.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     inv = sub.add_parser("invariant", help="the variety of invariant maps I^G_{r, m x n}",

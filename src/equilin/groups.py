@@ -90,12 +90,14 @@ def parse_cycles(cycles: str, n: int) -> list[tuple[int, ...]]:
 
     Examples
     --------
-    >>> parse_cycles("(1 3 4)(2 5)", 5)
-    [(0, 2, 3), (1, 4)]
+    >>> parse_cycles("(1 3 4)(2 5)", 5), parse_cycles("()", 5)
+    ([(0, 2, 3), (1, 4)], [])
     """
     if not isinstance(cycles, str):
         raise ValueError(f"cycles must be a string like '(1 3 4)(2 5)', got {type(cycles).__name__}")
     n = _check_size(n)
+    if cycles.replace(" ", "") == "()":          # the identity, in the usual notation
+        return []
     if not cycles.strip():
         raise ValueError("cycle string is empty; write at least one cycle such as '(1 2)', "
                          "or use Permutation.identity(n) for the identity")
@@ -119,7 +121,8 @@ def parse_cycles(cycles: str, n: int) -> list[tuple[int, ...]]:
             if current is None:
                 raise ValueError(f"unbalanced ')' at position {match.start(2)} in {cycles!r}")
             if not current:
-                raise ValueError(f"empty parentheses '()' in {cycles!r}: every cycle needs an element")
+                raise ValueError(f"empty parentheses '()' in {cycles!r}: every cycle needs an element ('()' "
+                                 "alone is the identity)")
             result.append(tuple(current))
             current = None
         elif comma:
