@@ -4,6 +4,7 @@ counts and the Jacobian rank, against independent linear algebra."""
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -117,9 +118,19 @@ def test_jacobian_rank_is_the_dimension(architecture, seed: int) -> None:
     W = [np.tensordot(rng.standard_normal(B.shape[0]), B, axes=1)
          for B in (net.equivariant_basis(l) for l in range(1, len(hidden) + 2))]
     M = np.linalg.multi_dot(W[::-1]) if len(W) > 1 else W[0]
-    assert net.variety.is_equivariant(M, 1e-9)
-    assert net.variety.block_ranks(M) == S.ranks
+    if S.dim == 0:                                          # a layer holds none of the input's irreducibles
+        assert np.abs(M).max() <= 1e-10 * math.prod(np.linalg.norm(w) for w in W)
+    else:
+        assert net.variety.is_equivariant(M, 1e-9)
+        assert net.variety.block_ranks(M) == S.ranks
     assert S.max_rank <= S.r and net.fiber_dim == net.n_params - S.dim >= 0
+
+
+def test_a_linear_layer_may_be_wider_than_the_input() -> None:
+    """Multiplicities above the input's widen the layer and add parameters, and cap nothing."""
+    net = DeepLinearNetwork(SIGMA, [{"r_{1,1}": 5, "r_{4,3}": 1}])
+    assert net.bottleneck == (3, 1, 0) and net.width(1) == 7
+    assert net.layer_params(1) == 5 * 3 + 2 * 1 * 2 and net.jacobian_rank() == net.function_space().dim
 
 
 def test_function_space_is_a_component_only_when_maximal() -> None:

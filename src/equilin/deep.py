@@ -83,7 +83,7 @@ def _elements(group: PermutationGroup, what: str) -> list[Permutation]:
         return list(group.elements(limit=ELEMENT_LIMIT))
     except ValueError:
         raise ValueError(f"{what} enumerates the group's elements, and this group has more than "
-                         f"{ELEMENT_LIMIT:,}; use GSet.channels (no enumeration) or a smaller group") from None
+                         f"{ELEMENT_LIMIT:,}; use a smaller group") from None
 
 
 # -- hidden layers ----------------------------------------------------------------------------------
@@ -111,7 +111,7 @@ class GSet:
     images: tuple[Permutation, ...]
     name: str = ""
 
-    def __init__(self, group: Any, images: Sequence[Any], name: str = "") -> None:
+    def __init__(self, group: Any, images: Sequence[Any], name: str = "", *, _action: bool = False) -> None:
         G = _as_group(group)
         if isinstance(images, (str, bytes)) or not isinstance(images, Sequence):
             raise ValueError("images must be a sequence with one permutation per generator of the group")
@@ -125,14 +125,15 @@ class GSet:
         object.__setattr__(self, "group", G)
         object.__setattr__(self, "images", perms)
         object.__setattr__(self, "name", str(name))
-        self._check_action()
+        if not _action:                      # (the constructors below build actions by construction)
+            self._pairs()
 
     # -- constructors ------------------------------------------------------------------------------------
     @classmethod
     def of(cls, group: Any) -> GSet:
         """The input action itself: ``G`` on its ``n`` points."""
         G = _as_group(group)
-        return cls(G, list(G.generators), "input")
+        return cls(G, list(G.generators), "input", _action=True)
 
     @classmethod
     def channels(cls, group: Any, K: int) -> GSet:
@@ -142,7 +143,7 @@ class GSet:
         K = check_int(K, "K", 1)
         n = G.n
         images = [np.concatenate([c * n + g.array for c in range(K)]) for g in G.generators]
-        return cls(G, images, f"{K} channels")
+        return cls(G, images, f"{K} channels", _action=True)
 
     @classmethod
     def regular(cls, group: Any) -> GSet:
@@ -151,7 +152,7 @@ class GSet:
         elements = _elements(G, "the regular action")
         index = {g: i for i, g in enumerate(elements)}
         images = [np.array([index[s * g] for g in elements]) for s in G.generators]
-        return cls(G, images, "regular")
+        return cls(G, images, "regular", _action=True)
 
     @classmethod
     def cosets(cls, group: Any, subgroup: Sequence[Any]) -> GSet:
@@ -179,7 +180,7 @@ class GSet:
         for g in elements:
             representative.setdefault(coset_of[g], g)
         images = [np.array([coset_of[s * representative[c]] for c in range(count)]) for s in G.generators]
-        return cls(G, images, f"G/H, |H| = {len(H)}")
+        return cls(G, images, f"G/H, |H| = {len(H)}", _action=True)
 
     @classmethod
     def union(cls, sets: Sequence[GSet]) -> GSet:
@@ -196,7 +197,8 @@ class GSet:
         for x in sets:
             key = x.name or f"{x.h} units"
             names[key] = names.get(key, 0) + 1
-        return cls(G, images, " + ".join(key if c == 1 else f"{c} x ({key})" for key, c in names.items()))
+        return cls(G, images, " + ".join(key if c == 1 else f"{c} x ({key})" for key, c in names.items()),
+                   _action=True)
 
     # -- structure -------------------------------------------------------------------------------------
     @property
@@ -204,9 +206,14 @@ class GSet:
         """Number of hidden units."""
         return self.images[0].n
 
-    def _check_action(self) -> None:
-        """The diagonal action on ``n + h`` points has as many elements as ``G`` iff the images satisfy
-        every relation of the generators (the projection to ``G`` is then injective)."""
+    def _pairs(self) -> list[tuple[Permutation, Permutation]]:
+        """Every element of ``G`` with its action on the units (computed once). The diagonal action on
+        ``n + h`` points has as many elements as ``G`` iff the images satisfy every relation of the
+        generators (the projection to ``G`` is then injective): a second action of an element is
+        refused, naming the two words that reach it."""
+        cached = self.__dict__.get("_pairs_cache")
+        if cached is not None:
+            return cached
         G, images = self.group, self.images
         seen: dict[Permutation, tuple[Permutation, str]] = {}
         identity = Permutation.identity(G.n)
@@ -231,12 +238,13 @@ class GSet:
                     seen[gs] = (tu, w)
                     nxt.append((gs, tu, w))
             frontier = nxt
-        object.__setattr__(self, "_pairs", [(g, t) for g, (t, _) in seen.items()])
+        pairs = [(g, t) for g, (t, _) in seen.items()]
+        object.__setattr__(self, "_pairs_cache", pairs)
+        return pairs
 
     def fixed_points(self) -> list[tuple[Permutation, int]]:
         """Every element of ``G`` (on the input points) with the number of hidden units it fixes."""
-        pairs: list[tuple[Permutation, Permutation]] = self._pairs  # type: ignore[attr-defined]
-        return [(g, int((t.array == np.arange(self.h)).sum())) for g, t in pairs]
+        return [(g, int((t.array == np.arange(self.h)).sum())) for g, t in self._pairs()]
 
     def orbitals(self, other: GSet) -> tuple[int, NDArray[np.int64]]:
         """Orbits of ``G`` on pairs (unit of ``self``, unit of ``other``): their number and the label of
@@ -401,10 +409,12 @@ class DeepLinearNetwork:
 
     # -- multiplicities ------------------------------------------------------------------------------------
     def _multiplicities(self, layer: Hidden) -> tuple[int, ...]:
-        if isinstance(layer, LinearLayer):
-            values = self.variety.parse_ranks(dict(layer.multiplicities)) if layer.multiplicities else \
-                (0,) * len(self.blocks)
-            return tuple(values)
+        if isinstance(layer, LinearLayer):           # any multiplicities, also above the input's
+            labels = self.variety.labels
+            unknown = [label for label in layer.multiplicities if label not in labels]
+            if unknown:
+                raise ValueError(f"unknown block {unknown[0]!r} in a LinearLayer; the blocks are {', '.join(labels)}")
+            return tuple(layer.multiplicities.get(label, 0) for label in labels)
         return multiplicities(self.variety, layer)
 
     def width(self, l: int) -> int:
@@ -522,7 +532,12 @@ class DeepLinearNetwork:
             columns.append(np.einsum("ij,pjk,kl->pil", left, B, right).reshape(B.shape[0], n * n))
         J = np.concatenate(columns)
         values = np.linalg.svd(J, compute_uv=False)
-        if values.size == 0 or values[0] == 0:
+        # the scale of a column: ||W_L|| ... ||dW_l|| ... ||W_1|| bounds it (so a Jacobian that vanishes
+        # identically, e.g. through a layer that holds none of the signal, has rank 0, not its noise's)
+        norms = [float(np.linalg.norm(w)) for w in W]
+        scale = max((math.prod(norms[:l] + norms[l + 1:]) * float(np.abs(B).max()) * math.sqrt(B[0].size)
+                     for l, B in enumerate(bases) if B.shape[0]), default=0.0)
+        if values.size == 0 or values[0] <= 1e-10 * scale:
             return 0
         rank = int((values > 1e-8 * values[0]).sum())
         if rank < values.size and values[rank - 1] < 1e6 * values[rank]:
