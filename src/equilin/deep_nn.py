@@ -45,7 +45,8 @@ __all__ = ["DeepEquivariantNetwork", "ACTIVATIONS"]
 
 
 class DeepEquivariantNetwork(nn.Module):
-    """``R^n -> R^{h_1} -> ... -> R^n`` with weight-shared layers between G-sets (bias-free, linear).
+    """``R^n -> R^{h_1} -> ... -> R^n`` with weight-shared layers between G-sets: linear and bias-free
+    by default, or with a pointwise activation after every hidden layer and orbit-constant biases.
 
     Parameters
     ----------
@@ -53,11 +54,17 @@ class DeepEquivariantNetwork(nn.Module):
         Whose hidden layers are all :class:`equilin.deep.GSet` (a linear bottleneck given by
         multiplicities is :class:`equilin.nn.EquivariantLinearAutoencoder`).
     dtype : torch.float32 or torch.float64
+    activation : {None, "relu", "gelu", "tanh", "power:K"}
+        Applied after every hidden layer (None: a linear network).
+    bias : bool
+        A bias on every layer, constant on the orbits of the layer's units (``G``-invariant).
 
     Attributes
     ----------
     weights : nn.ParameterList
         ``weights[l]`` holds one value per orbital of layer ``l + 1`` (its pairs of units).
+    biases : nn.ParameterList
+        With ``bias``: ``biases[l]`` holds one value per orbit of the units of layer ``l + 1``.
     """
 
     def __init__(self, network: DeepLinearNetwork, dtype: torch.dtype = torch.float32, *,
@@ -96,10 +103,9 @@ class DeepEquivariantNetwork(nn.Module):
         """The module computing the function of a fitted :class:`equilin.fit.EquivariantAutoencoder` of
         the same group whose block ranks are at most the network's bottleneck (with ranks ``b``: the
         global optimum over the function space), through :meth:`equilin.deep.DeepLinearNetwork.factor`;
-        each layer's orbital weights are the entries of its factor."""
+        each layer's orbital weights are the entries of its factor. The module is linear and bias-free."""
         if not isinstance(estimator, EquivariantAutoencoder) or not hasattr(estimator, "component_"):
             raise ValueError("expected a fitted equilin.fit.EquivariantAutoencoder")
-        # (a linear network without bias: the closed form is its optimum)
         if estimator.variety_.group != network.group:
             raise ValueError("the estimator was fitted for another group than the network's")
         n = network.group.n
