@@ -338,3 +338,14 @@ def test_version_and_the_identity(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "equivariant", "--gens", "()", "--n", "3", "-r", "1", "--json")
     report = json.loads(out)                                # the trivial group: E_1 = M_{1, 3x3}
     assert status == 0 and (report["commutant_dim"], report["n_components"], report["dim"]) == (9, 1, 5)
+
+
+def test_deep_neurovariety(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ("deep", "--gens", "(1 2 3 4)", "--n", "4", "--hidden", "regular", "--hidden", "regular", "--degree", "2")
+    status, out, _ = run(capsys, *argv, "--json")
+    assert status == 0 and json.loads(out)["neurovariety"] == {"degree": 2, "dim": 10, "dim_mod_p": 10}
+    status, out, _ = run(capsys, *argv)
+    assert "neurovariety of dimension 10" in out
+    status, _, err = run(capsys, "deep", "--gens", "(1 2 3)", "--n", "3", "--hidden", "linear:r_{1,1}=1",
+                         "--degree", "2")
+    assert status == 2 and "LinearLayer" in err

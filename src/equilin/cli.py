@@ -471,10 +471,19 @@ def deep_report(args: argparse.Namespace) -> dict[str, Any]:
                        "name": layer.name if isinstance(layer, GSet) else "multiplicities",
                        "width": net.width(l),
                        "multiplicities": dict(zip(net.variety.labels, net.multiplicities[l - 1]))})
+    neurovariety = None
+    if args.degree is not None:
+        from equilin.polynomial import neurovariety_dimension
+
+        if args.degree < 1:
+            raise UsageError(f"--degree must be at least 1, got {args.degree}")
+        real, exact = neurovariety_dimension(net, args.degree, seed=check_int_arg(args.seed, "--seed"))
+        neurovariety = {"degree": args.degree, "dim": real, "dim_mod_p": exact}
     return {
         "group": group_description(args),
         "n": group.n,
         "hidden": layers,
+        "neurovariety": neurovariety,
         "smallest": None if counts is None else {str(size): c for size, c in counts.items()},
         "function_space": {"ranks": dict(S.ranks), "r": S.r, "max_rank": S.max_rank, "dim": S.dim,
                            "degree": S.degree, "ed_degree": S.ed_degree, "is_component": S.is_component},
@@ -520,6 +529,10 @@ def cmd_deep(args: argparse.Namespace) -> None:
     per_layer = " + ".join(f"{p:,}" for p in report["layer_params"])
     print(f"  parameters: {report['n_params']:,} = {per_layer} (one per orbital between permuted layers); "
           f"generic fiber dimension {report['fiber_dim']:,}")
+    if report["neurovariety"] is not None:
+        nv = report["neurovariety"]
+        print(f"  with the activation x^{nv['degree']} after every hidden layer: neurovariety of dimension "
+              f"{nv['dim']:,} (float64 Jacobian rank; {nv['dim_mod_p']:,} exactly modulo 2^31 - 1)")
     if report["jacobian_rank"] is None:
         print("  Jacobian rank: not computed (--no-jacobian, or n^2 x parameters above "
               f"{JACOBIAN_MAX_ENTRIES:,} entries)")
@@ -933,6 +946,9 @@ def build_parser() -> argparse.ArgumentParser:
     dee.add_argument("--hidden", action="append", metavar="LAYER", help=DEEP_LAYER_HELP)
     dee.add_argument("--smallest", metavar="RANKS",
                      help="block ranks as 'r_{1,1}=13 r_{28,27}=10 ...': design the hidden layer")
+    dee.add_argument("--degree", type=int, metavar="K",
+                     help="also the dimension of the neurovariety with the activation x^K after every hidden "
+                          "layer (permuted layers only)")
     dee.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the random parameters")
     dee.add_argument("--no-jacobian", action="store_true", help="skip the Jacobian rank")
     dee.add_argument("--json", action="store_true", help="print one JSON object")
