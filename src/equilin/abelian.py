@@ -25,7 +25,9 @@ trivial representation ``r_{(0,...,0)}`` comes first. Both the orbit-wise decomp
 (:class:`equilin.isotypic.IsotypicDecomposition`) and the FFT operator
 (:class:`equilin.abelian_fourier.AbelianFourierDecomposition`) use these names and this order, so the
 blocks of such a group do not depend on the backend. The names refer to the given generators (as the
-talk's ``r_{l,m}`` refer to the given ``sigma``).
+talk's ``r_{l,m}`` refer to the given ``sigma``). A cyclic group (one generator kept) takes the talk's
+names and order instead, ``r_{1,1}``, the ``r_{l,m}`` by decreasing ``m/l``, ``r_{2,1}``, as on the
+Fourier path.
 
 Examples
 --------
@@ -115,13 +117,16 @@ class AbelianStructure:
         Per orbit type an array of shape ``(count, o_1, ..., o_k)``: the points of every orbit of that
         type arranged on its grid (``grids[t][c][e] = g^e grids[t][c][0, ..., 0]``).
     frequencies : ndarray, shape (B, k)
-        The canonical frequency vector of every real irreducible that occurs, in block order.
+        The canonical frequency vector of every real irreducible that occurs, in block order: increasing,
+        except for a cyclic group (one generator kept), which takes the talk's order (``0``, then the
+        complex frequencies increasing, i.e. ``m/l`` decreasing, then ``L/2``).
     kinds : tuple of str
         ``"real"`` (``2a = 0``) or ``"complex"`` per block.
     multiplicities : tuple of int
         Number of orbits carrying each block's character.
     labels : tuple of str
-        ``"r_{(a_1,...,a_k)}"`` per block.
+        ``"r_{(a_1,...,a_k)}"`` per block; the talk's ``"r_{l,m}"`` for a cyclic group
+        (:func:`cyclic_label`).
     """
 
     def __init__(self, group: PermutationGroup) -> None:
