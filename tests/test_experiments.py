@@ -414,3 +414,25 @@ def test_spurious_critical_points_of_a_deep_equivariant_network_are_saddles() ->
     spurious = [t for t in trials if t["outcome"] == "spurious"]
     assert spurious and all(t["saddle"] is True for t in spurious)
     assert all(t["saddle"] is None for t in trials if t["outcome"] != "spurious")
+
+
+def test_nonlinear_rows_on_the_digits() -> None:
+    """The nonlinear rows: every equivariant model (linear closed form, nonlinear permuted neurons) is
+    equivariant to rounding in float64, the dense ones are not; the small permuted layer carries the
+    best component; the linear closed forms are the optima of their classes on the training data."""
+    from equilin.experiments import run_nonlinear
+
+    rows = {r["model"]: r for r in run_nonlinear("digits", "shift-x", rank=10, epochs=2, limit_train=300,
+                                                  limit_test=100)}
+    assert list(rows) == ["linear equivariant (closed form)", "linear dense (closed form)",
+                          "nonlinear equivariant (small, ReLU)", "nonlinear equivariant (wide, ReLU)",
+                          "nonlinear dense (ReLU)"]
+    for name, row in rows.items():
+        if "equivariant" in name:
+            assert row["equivariance"] < 1e-10, name
+        else:
+            assert row["equivariance"] > 1e-3, name
+    assert rows["linear dense (closed form)"]["train_mse"] <= rows["linear equivariant (closed form)"]["train_mse"]
+    assert rows["linear dense (closed form)"]["params"] == 2 * 64 * 10 and rows["nonlinear dense (ReLU)"]["params"] == 2 * 64 * 10 + 74
+    with pytest.raises(ValueError, match="'shift-x' or 'd4'"):
+        run_nonlinear("digits", "p4m")

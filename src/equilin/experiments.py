@@ -77,7 +77,7 @@ from numpy.typing import NDArray
 from equilin import data as _data
 from equilin.equivariant import EquivariantVariety
 from equilin.fit import DenseAutoencoder, EquivariantAutoencoder
-from equilin.groups import Permutation, PermutationGroup, image_group, image_shift
+from equilin.groups import Permutation, PermutationGroup, as_group, image_group, image_shift
 from equilin.validation import check_int
 
 __all__ = [
@@ -912,6 +912,103 @@ def _write_outputs(stages: _Stages, result: ExperimentResult, predictors: dict[A
 
 
 # ==============================================================================================
+# -- nonlinear rows: permuted neurons with activations ------------------------------------------------
+def run_nonlinear(data: str | os.PathLike[str] = "mnist", group: str = "shift-x", rank: int = 99,
+                  epochs: int = 5, lr: float = 1e-3, seed: int = 0, wide_channels: int | None = None,
+                  limit_train: int | None = None, limit_test: int | None = None,
+                  threads: int | None = None) -> list[dict[str, Any]]:
+    """Where nonlinearity pays: nonlinear equivariant autoencoders against the linear closed forms.
+
+    On the experiment's data (moved by ``group``: ``"shift-x"`` or ``"d4"``), with bottleneck ``rank``:
+
+    * ``linear equivariant`` and ``linear dense``: the closed-form optima (best component, dense rank r);
+    * ``nonlinear equivariant (small)``: ``R^n -> H -> R^n`` with ReLU and orbit-constant biases, ``H``
+      the smallest permuted layer that carries the best component (:func:`equilin.deep.smallest_gset`),
+      so that its parameters are of the order of the linear equivariant model's;
+    * ``nonlinear equivariant (wide)``: ``H`` = ``wide_channels`` copies of the input action (default: as
+      many as make the parameters closest to the dense model's), ReLU and biases;
+    * ``nonlinear dense``: ``n -> r -> n`` with ReLU and biases;
+
+    the last three trained with Adam (``epochs``, batch 256, float32). Returns one dict per model:
+    ``model, params, width, train_mse, test_mse, equivariance, seconds``.
+    """
+    import torch
+
+    from equilin.deep import DeepLinearNetwork, GSet, smallest_gset
+    from equilin.deep_nn import DeepEquivariantNetwork
+    from equilin.nn import train as adam
+
+    if group not in ("shift-x", "d4"):
+        raise ValueError(f"group must be 'shift-x' or 'd4', got {group!r}")
+    epochs = check_int(epochs, "epochs", 1)
+    raw = _data.load(data, seed=seed, limit_train=limit_train, limit_test=limit_test)
+    h, w = raw.shape
+    n = h * w
+    G: Any = image_shift(h, w) if group == "shift-x" else image_group("d4", h, w)
+    ds = raw.dihedral(seed=seed) if group == "d4" else raw.shifted(SHIFT_FRACTION, axis="x", seed=seed)
+    X = ds.x_train.reshape(ds.n_train, n).astype(np.float32)
+    X_test = ds.x_test.reshape(ds.n_test, n)
+    check = ds.x_test[:EQUIVARIANCE_IMAGES].reshape(-1, n)
+    rows: list[dict[str, Any]] = []
+
+    def record(name: str, predict: Callable[[NDArray[Any]], NDArray[np.float64]], params: int, width: int,
+               seconds: float) -> None:
+        rows.append({"model": name, "params": int(params), "width": int(width), "train_mse": _mse(predict, X),
+                     "test_mse": _mse(predict, X_test),
+                     "equivariance": group_equivariance_error(predict, check, as_group(G)), "seconds": seconds})
+
+    with _limit_threads(threads, torch_too=True):
+        start = time.perf_counter()
+        best = EquivariantAutoencoder(G, "best", r=rank).fit(X.astype(np.float64))
+        record("linear equivariant (closed form)", best.predict, best.n_params_, rank, time.perf_counter() - start)
+        start = time.perf_counter()
+        dense = DenseAutoencoder(rank).fit(X.astype(np.float64))
+        record("linear dense (closed form)", dense.predict, 2 * n * rank, rank, time.perf_counter() - start)
+        E = EquivariantVariety(G, n)
+        H_small, _ = smallest_gset(E, tuple(best.ranks_.values()))
+        sizes = {"small": H_small}
+        if wide_channels is None:                       # parameters of n -> K n -> n: 2 K (orbitals of X x X)
+            per = DeepLinearNetwork(G, [GSet.channels(G, 1)]).n_params
+            wide_channels = max(1, round(2 * n * rank / per))
+        sizes["wide"] = GSet.channels(G, check_int(wide_channels, "wide_channels", 1))
+        for name, H in sizes.items():
+            torch.manual_seed(seed)
+            model = DeepEquivariantNetwork(DeepLinearNetwork(G, [H]), activation="relu", bias=True)
+            start = time.perf_counter()
+            adam(model, X, epochs=epochs, batch_size=ADAM_BATCH_SIZE, lr=lr, seed=seed, progress=False)
+            seconds = time.perf_counter() - start
+            model = model.double().eval()
+            record(f"nonlinear equivariant ({name}, ReLU)", _torch_predict(model), model.n_parameters(), H.h,
+                   seconds)
+        torch.manual_seed(seed)
+        net = _dense_nonlinear(n, rank)
+        start = time.perf_counter()
+        adam(net, X, epochs=epochs, batch_size=ADAM_BATCH_SIZE, lr=lr, seed=seed, progress=False)
+        seconds = time.perf_counter() - start
+        net = net.double().eval()
+        record("nonlinear dense (ReLU)", _torch_predict(net), sum(p.numel() for p in net.parameters()), rank,
+               seconds)
+    return rows
+
+
+def _dense_nonlinear(n: int, rank: int) -> Any:
+    """``n -> rank -> n`` with ReLU and biases, a torch module (the dense nonlinear row of
+    :func:`run_nonlinear`; built here so that torch is imported only when the experiment runs)."""
+    import torch
+
+    class DenseNonlinearAutoencoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.n_features = self.n_outputs = n
+            self.encoder = torch.nn.Linear(n, rank)
+            self.decoder = torch.nn.Linear(rank, n)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.decoder(torch.relu(self.encoder(x)))
+
+    return DenseNonlinearAutoencoder()
+
+
 # -- critical points of training: `equilin critical` ------------------------------------------------
 # ==============================================================================================
 # Trains small linear networks from many random initializations, on fresh random data each time, and
@@ -1172,4 +1269,4 @@ def run_critical(n_init: int = 40, seed: int = 0, search: str = "train", max_ite
 
 
 __all__ += ["CRITICAL_SEARCHES", "CriticalCase", "CriticalExperimentResult", "critical_cases", "deep_critical_cases",
-            "run_critical"]
+            "run_critical", "run_nonlinear"]
