@@ -539,11 +539,7 @@ class DeepLinearNetwork:
                      for l, B in enumerate(bases) if B.shape[0]), default=0.0)
         if values.size == 0 or values[0] <= 1e-10 * scale:
             return 0
-        rank = int((values > 1e-8 * values[0]).sum())
-        if rank < values.size and values[rank - 1] < 1e6 * values[rank]:
-            raise RuntimeError(f"no clear rank gap in the Jacobian: singular values {values[rank - 1]:.3g} and "
-                               f"{values[rank]:.3g}; try another seed")
-        return rank
+        return gapped_rank(values, rtol=1e-8, gap=1e6, advice="try another seed")
 
     def factor(self, M: NDArray[np.float64], tol: float = 1e-9) -> list[NDArray[np.float64]]:
         """Layer matrices ``W_1, ..., W_L`` (each equivariant between its layers) with
@@ -615,6 +611,18 @@ def _isometry(action: list[NDArray[np.float64]], rhos: list[list[NDArray[np.floa
         columns.extend(accepted)
     out = np.concatenate(columns, axis=1) if columns else np.zeros((h, 0))
     return out if frame is None else frame @ out
+
+
+def gapped_rank(values: NDArray[np.float64], rtol: float, gap: float, advice: str) -> int:
+    """The number of singular values (decreasing) above ``rtol`` times the largest, refused unless the
+    last kept one exceeds the next by the factor ``gap`` (a numerical rank must be clear)."""
+    if values.size == 0 or values[0] == 0:
+        return 0
+    rank = int((values > rtol * values[0]).sum())
+    if rank < values.size and values[rank - 1] < gap * values[rank]:
+        raise RuntimeError(f"no clear rank gap: singular values {values[rank - 1]:.3g} and {values[rank]:.3g}; "
+                           f"{advice}")
+    return rank
 
 
 def _chain(mats: Sequence[NDArray[np.float64]], size: int) -> NDArray[np.float64]:

@@ -15,7 +15,7 @@ exceeds the number of parameters) in two ways:
 
 Examples
 --------
->>> from equilin.deep import DeepLinearNetwork, GSet
+>>> from equilin.deep import DeepLinearNetwork, GSet, gapped_rank
 >>> from equilin.groups import Permutation, PermutationGroup
 >>> s = Permutation.from_cycles("(1 2 3)", 3)                      # Z_3 acting on itself
 >>> net = DeepLinearNetwork(s, [GSet.regular(s)])
@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from equilin.deep import DeepLinearNetwork, GSet
+from equilin.deep import DeepLinearNetwork, GSet, gapped_rank
 from equilin.validation import check_int
 
 __all__ = ["neurovariety_dimension", "PRIME"]
@@ -68,14 +68,7 @@ def _float_rank(labels: list[NDArray[np.int64]], counts: list[int], k: int, poin
                 dz = (k * ys[m - 1] ** (k - 1) * dz) @ W[m].T
             columns.append(dz.ravel())
     J = np.stack(columns, axis=1)
-    values = np.linalg.svd(J, compute_uv=False)
-    if values.size == 0 or values[0] == 0:
-        return 0
-    rank = int((values > 1e-9 * values[0]).sum())
-    if rank < values.size and values[rank - 1] < 1e4 * values[rank]:
-        raise RuntimeError(f"no clear rank gap in float64 (singular values {values[rank - 1]:.3g} and "
-                           f"{values[rank]:.3g}); rely on the exact rank")
-    return rank
+    return gapped_rank(np.linalg.svd(J, compute_uv=False), rtol=1e-9, gap=1e4, advice="rely on the exact rank")
 
 
 def _modular_rank(labels: list[NDArray[np.int64]], counts: list[int], k: int, points: int,
