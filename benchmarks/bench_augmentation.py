@@ -8,7 +8,7 @@ section 5).
 
 from __future__ import annotations
 
-from equilin.augmentation import compare
+from equilin.models import compare
 from equilin.data import load
 from equilin.groups import image_group
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from equilin.equivariant import EquivariantVariety, count_components
+from equilin.equivariance import EquivariantVariety, count_components
 from equilin.groups import Permutation, image_shift, volume_rot90
 from timing import median_seconds
 

@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 import torch
 
-from equilin.fit import EquivariantAutoencoder
+from equilin.models.closed_form import EquivariantAutoencoder
 from equilin.groups import image_shift
-from equilin.nn import DenseLinearAutoencoder, EquivariantLinearAutoencoder
+from equilin.models.nn import DenseLinearAutoencoder, EquivariantLinearAutoencoder
 
 TALK_RANKS = (13, 10, 9, 8, 7, 5, 3, 1, 0, 0, 0, 0, 0, 0, 0)
 

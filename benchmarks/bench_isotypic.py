@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from equilin.groups import PermutationGroup, image_group
-from equilin.isotypic import IsotypicDecomposition
+from equilin.equivariance import IsotypicDecomposition
 from timing import median_seconds as seconds
 
 

@@ -21,9 +21,10 @@ import time
 
 import numpy as np
 
-from equilin.equivariant import EquivariantVariety
+from equilin.equivariance import EquivariantVariety
 from equilin.groups import PermutationGroup, image_group, volume_group
-from equilin.isotypic import IsotypicDecomposition, _Dense
+from equilin.equivariance import IsotypicDecomposition
+from equilin.equivariance.isotypic import _Dense
 from bench_abelian import torch_modules
 from timing import median_seconds as seconds
 

@@ -30,7 +30,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from equilin.fit import DenseAutoencoder, EquivariantAutoencoder
+from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder
 from equilin.groups import image_shift
 from timing import median_seconds
 
@@ -38,7 +38,7 @@ BATCH = 2_500
 
 
 def _models() -> dict[str, Callable[[], object]]:
-    return {"equivariant (shift-x 28x28, best, r=99)": lambda: EquivariantAutoencoder(image_shift(28, 28), "best", r=99),
+    return {"equivariant (shift-x 28x28, best, r=99)": lambda: EquivariantAutoencoder(image_shift(28, 28), "best", rank=99),
             "dense (rank 99)": lambda: DenseAutoencoder(99)}
 
 
@@ -97,7 +97,7 @@ def _memory_child(mode: str) -> None:
     rng = np.random.default_rng(0)
     tracemalloc.start()
     t0 = time.perf_counter()
-    model = EquivariantAutoencoder(sigma, "best", r=300)
+    model = EquivariantAutoencoder(sigma, "best", rank=300)
     batches = 1 if mode == "baseline" else 10
     for _ in range(batches):
         volumes = rng.standard_normal((1_000, sigma.n))

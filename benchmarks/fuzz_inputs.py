@@ -10,7 +10,7 @@ with exactly one stderr line for the CLI) is listed with its input and makes the
 
 ``run_mnist`` is replaced by a stub (valid ``mnist``/``demo`` arguments would start the experiment); the CLI
 runs in a temporary directory that holds one small ``.npy`` shard, so ``fit --data .`` can succeed. The
-argparse parser is built once and reused (``equilin.cli.build_parser`` patched to return it): building it
+argparse parser is built once and reused (``equilin.cli.main.build_parser`` patched to return it): building it
 is 90% of a call's time, and parsing does not change it.
 """
 
@@ -32,15 +32,10 @@ from typing import Any
 
 import numpy as np
 
-import equilin.cli
+import equilin.cli.main.main
 import equilin.experiments
 from equilin.cli import main
-from equilin.groups import (
-    Permutation,
-    PermutationGroup,
-    cycle_type_of_string,
-    parse_cycles,
-)
+from equilin.groups import Permutation, PermutationGroup, cycle_type_of_string, parse_cycles
 
 TOKENS = ["(", ")", "((", "))", " ", "  ", ",", "1", "2", "3", "4", "5", "9", "0", "-1", "10", "12",
           "999999999999", "1" * 40, "a", "\u0663", "\uff11", "\u00e9", "\n", "\t", "()", "1.5", "+2", "0x1",
@@ -221,12 +216,12 @@ def main_fuzz() -> int:
                        args.count, args.seed + i, lambda value: value[1] in HUGE)
     if "cli" in targets:
         equilin.experiments.run_mnist = _stub  # type: ignore[assignment]
-        parser = equilin.cli.build_parser()
-        equilin.cli.build_parser = lambda: parser  # type: ignore[assignment]
+        parser = equilin.cli.main.build_parser()
+        equilin.cli.main.build_parser = lambda: parser  # type: ignore[assignment]
         with tempfile.TemporaryDirectory() as root:
             np.save(os.path.join(root, "part.npy"), np.random.default_rng(0).standard_normal((12, 5)))
             os.chdir(root)
-            ok &= fuzz("equilin.cli.main", random_argv, cli_outcome, args.count, args.seed + 10,
+            ok &= fuzz("equilin.cli.main.main", random_argv, cli_outcome, args.count, args.seed + 10,
                        lambda argv: any(v in (str(10**12), str(10**30), "1000000x1000000") for v in argv))
     return 0 if ok else 1
 

@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from equilin import PermutationGroup
-from equilin.abelian_fourier import AbelianFourierDecomposition
-from equilin.equivariant import EquivariantVariety, choose_method
-from equilin.fit import EquivariantAutoencoder
+from equilin.equivariance import AbelianFourierDecomposition
+from equilin.equivariance import EquivariantVariety, choose_method
+from equilin.models.closed_form import EquivariantAutoencoder
 from equilin.groups import image_group, volume_group
-from equilin.isotypic import IsotypicDecomposition
-from equilin.nn import IsotypicLinearAutoencoder
+from equilin.equivariance import IsotypicDecomposition
+from equilin.models.nn import IsotypicLinearAutoencoder
 from test_abelian import grid_products
 
 
@@ -90,8 +90,8 @@ def test_varieties_fits_and_modules_agree_across_backends(group: PermutationGrou
     U = rng.standard_normal((group.n, group.n))
     assert np.abs(fft.nearest(U) - orbit.nearest(U)).max() < 1e-9 * np.linalg.norm(U)
     X = rng.standard_normal((40, group.n))
-    a = EquivariantAutoencoder(group, ranks="best", r=r, method="abelian").fit(X)
-    b = EquivariantAutoencoder(group, ranks="best", r=r, method="generic").fit(X)
+    a = EquivariantAutoencoder(group, ranks="best", rank=r, method="abelian").fit(X)
+    b = EquivariantAutoencoder(group, ranks="best", rank=r, method="generic").fit(X)
     assert a.ranks_ == b.ranks_
     assert abs(a.train_loss_ - b.train_loss_) < 1e-10 * np.mean(X * X)
     assert np.abs(a.predict(X) - b.predict(X)).max() < 1e-9 * np.abs(X).max()
@@ -112,7 +112,7 @@ def test_large_images_and_volumes() -> None:
         assert E.method == "abelian" and len(E.blocks) == blocks and E.commutant_dim == group.n
         X = rng.standard_normal((3, group.n))
         assert np.abs(E.from_blocks(E.to_blocks(X)) - X).max() < 1e-12
-        model = EquivariantAutoencoder(group, ranks="best", r=10).fit(X)
+        model = EquivariantAutoencoder(group, ranks="best", rank=10).fit(X)
         assert model.train_loss_ < np.mean(X * X)
         # the fitted map commutes with every generator
         Y = model.predict(X)

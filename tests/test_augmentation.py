@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from equilin.augmentation import augment, augmented_gram, compare
+from equilin.models import augment, augmented_gram, compare
 from equilin.data import load
-from equilin.fit import DenseAutoencoder
+from equilin.models.closed_form import DenseAutoencoder
 from equilin.groups import Permutation, image_group, image_shift
 
 

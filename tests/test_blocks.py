@@ -12,10 +12,10 @@ from conftest import group_elements, permutations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from equilin.abelian import AbelianStructure
-from equilin.blocks import Block, BlockStructure, Ranks
-from equilin.equivariant import EquivariantVariety, blocks_of
-from equilin.fields import COMPLEX, QUATERNIONIC, REAL
+from equilin.groups import AbelianStructure
+from equilin.equivariance import Block, BlockStructure, Ranks
+from equilin.equivariance import EquivariantVariety, blocks_of
+from equilin.geometry import COMPLEX, QUATERNIONIC, REAL
 from equilin.groups import Permutation, PermutationGroup
 
 

@@ -21,7 +21,7 @@ def test_invariant_json_talk_example(capsys: pytest.CaptureFixture[str]) -> None
     assert status == 0
     report = json.loads(out)
     assert report["partition"] == [[1, 3, 4], [2, 5]]
-    assert (report["n"], report["m"], report["r"], report["k"]) == (5, 2, 1, 2)
+    assert (report["n"], report["m"], report["rank"], report["k"]) == (5, 2, 1, 2)
     assert (report["dim"], report["degree"], report["ed_degree"]) == (3, 2, 2)
     assert report["singular_locus"].startswith("invariant maps of rank <= 0")
     assert (report["params_shared"], report["params_dense"]) == (4, 7)
@@ -99,7 +99,7 @@ def test_fit_from_npy_shards_equals_in_memory_fit(capsys: pytest.CaptureFixture[
     import numpy as np
 
     persistence = pytest.importorskip("equilin.persistence")
-    from equilin.fit import EquivariantAutoencoder
+    from equilin.models.closed_form import EquivariantAutoencoder
     from equilin.groups import image_shift
 
     folder, data = _shards(tmp_path)
@@ -108,7 +108,7 @@ def test_fit_from_npy_shards_equals_in_memory_fit(capsys: pytest.CaptureFixture[
                             "--action", "shift-x", "-r", "5", "--batch-size", "7", "--out", str(out))
     assert status == 0, err
     assert "on 130 samples" in text and "3 .npy shard(s)" in text and "parameters" in text
-    expected = EquivariantAutoencoder(image_shift(4, 4), "best", r=5).fit(data)
+    expected = EquivariantAutoencoder(image_shift(4, 4), "best", rank=5).fit(data)
     model = persistence.load(out)
     assert model.ranks_ == expected.ranks_
     np.testing.assert_allclose(model.predict(data), expected.predict(data), atol=1e-10)
@@ -123,7 +123,7 @@ def test_fit_from_a_zarr_array(capsys: pytest.CaptureFixture[str], tmp_path) -> 
 
     zarr = pytest.importorskip("zarr")
     persistence = pytest.importorskip("equilin.persistence")
-    from equilin.fit import InvariantAutoencoder
+    from equilin.models.closed_form import InvariantAutoencoder
     from equilin.groups import image_shift
 
     data = np.random.default_rng(1).standard_normal((100, 12))
@@ -289,7 +289,7 @@ def test_deep_json_and_text(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, *argv, "--json")
     report = json.loads(out)
     assert status == 0
-    assert report["function_space"] == {"ranks": {"r_{1,1}": 1, "r_{4,3}": 0, "r_{2,1}": 1}, "r": 2, "max_rank": 2,
+    assert report["function_space"] == {"ranks": {"r_{1,1}": 1, "r_{4,3}": 0, "r_{2,1}": 1}, "rank": 2, "max_rank": 2,
                                         "dim": 8, "degree": 12, "ed_degree": 6, "is_component": True}
     assert [layer["width"] for layer in report["hidden"]] == [18, 2, 2]
     assert report["hidden"][1]["multiplicities"] == {"r_{1,1}": 1, "r_{4,3}": 0, "r_{2,1}": 1}

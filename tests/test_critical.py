@@ -14,7 +14,7 @@ from scipy.optimize import minimize
 from equilin import EquivariantVariety, InvariantVariety, Permutation
 from equilin.critical import OUTCOMES, Parameterization, classify, kept_singular_values, squared_loss
 from equilin.deep import DeepLinearNetwork, GSet, LinearLayer
-from equilin.fit import EquivariantAutoencoder
+from equilin.models.closed_form import EquivariantAutoencoder
 from equilin.lcn import LCN
 
 
@@ -31,7 +31,7 @@ def families() -> list[Parameterization]:
     return [
         Parameterization.dense((5, 2, 4)),
         Parameterization.dense((4, 3, 2, 5)),
-        Parameterization.invariant(InvariantVariety(Permutation.from_cycles("(1 3 4)(2 5)", 5), m=3, r=2)),
+        Parameterization.invariant(InvariantVariety(Permutation.from_cycles("(1 3 4)(2 5)", 5), m=3, rank=2)),
         Parameterization.equivariant(EquivariantVariety(sigma, 3).component((1, 1, 0))),
         Parameterization.lcn(LCN(15, (3, 3), (2, 2))),
         Parameterization.lcn(LCN(6, (2, 2))),

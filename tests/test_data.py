@@ -20,7 +20,7 @@ import scipy.ndimage
 from hypothesis import given
 from hypothesis import strategies as st
 
-from equilin import data
+from equilin.data import datasets as data
 from equilin.data import (
     DataError,
     ImageDataset,

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from equilin.deep import DeepLinearNetwork, GSet, LinearLayer, multiplicities, orbit_types, smallest_gset
-from equilin.equivariant import EquivariantVariety
+from equilin.equivariance import EquivariantVariety
 from equilin.groups import Permutation, PermutationGroup, image_group
 
 SIGMA = Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9)
@@ -123,7 +123,7 @@ def test_jacobian_rank_is_the_dimension(architecture, seed: int) -> None:
     else:
         assert net.variety.is_equivariant(M, 1e-9)
         assert net.variety.block_ranks(M) == S.ranks
-    assert S.max_rank <= S.r and net.fiber_dim == net.n_params - S.dim >= 0
+    assert S.max_rank <= S.rank and net.fiber_dim == net.n_params - S.dim >= 0
 
 
 def test_a_linear_layer_may_be_wider_than_the_input() -> None:
@@ -137,18 +137,18 @@ def test_function_space_is_a_component_only_when_maximal() -> None:
     # the talk's rotation: a linear bottleneck with the component's multiplicities is the component
     net = DeepLinearNetwork(SIGMA, [{"r_{1,1}": 1, "r_{4,3}": 1}])
     S = net.function_space()
-    assert (S.r, S.is_component, S.component.ranks) == (3, True, (1, 1, 0))
+    assert (S.rank, S.is_component, S.component.ranks) == (3, True, (1, 1, 0))
     assert (S.dim, S.degree, S.ed_degree) == (S.component.dim, S.component.degree, S.component.ed_degree)
     # the narrowest layer decides: a linear layer of one trivial copy between two permuted ones
     net = DeepLinearNetwork(SIGMA, [GSet.channels(SIGMA, 1), {"r_{1,1}": 1, "r_{2,1}": 0, "r_{4,3}": 0},
                                     GSet.channels(SIGMA, 1)])
     S = net.function_space()
-    assert S.r == 1 and S.ranks == {"r_{1,1}": 1, "r_{4,3}": 0, "r_{2,1}": 0} and S.is_component
+    assert S.rank == 1 and S.ranks == {"r_{1,1}": 1, "r_{4,3}": 0, "r_{2,1}": 0} and S.is_component
     # d4 on 3 x 3 through its regular action (8 units): one unit of width goes to the irreducible the
     # image lacks, so the bottleneck (1, 1, 1, 2) of weighted rank 7 leaves slack 1 in E_8: r_{V1} could grow
     net = DeepLinearNetwork(D4, [GSet.regular(D4)])
     S = net.function_space()
-    assert (S.r, tuple(S.ranks.values()), S.max_rank, S.is_component, S.component) == (8, (1, 1, 1, 2), 7, False, None)
+    assert (S.rank, tuple(S.ranks.values()), S.max_rank, S.is_component, S.component) == (8, (1, 1, 1, 2), 7, False, None)
     assert net.jacobian_rank() == S.dim == 11 and net.n_params == 18
 
 

@@ -9,10 +9,10 @@ import torch
 
 from equilin.data import load, shift_images
 from equilin.deep import DeepLinearNetwork, GSet, LinearLayer
-from equilin.deep_nn import DeepEquivariantNetwork
-from equilin.fit import EquivariantAutoencoder
+from equilin.models.nn import DeepEquivariantNetwork
+from equilin.models.closed_form import EquivariantAutoencoder
 from equilin.groups import Permutation, PermutationGroup, image_group, image_shift
-from equilin.nn import train
+from equilin.models.nn import train
 from equilin.testing import assert_equivariant
 
 SIGMA = Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9)
@@ -122,7 +122,7 @@ def test_pointwise_activations_on_permuted_neurons_stay_equivariant(group, hidde
 def test_a_pointwise_activation_in_fourier_or_isotypic_coordinates_is_not_equivariant() -> None:
     """relu on the pixels commutes with the group; relu on the coordinates in Q (the Fourier basis of a
     cyclic group, the isotypic basis of d4) does not."""
-    from equilin.equivariant import EquivariantVariety
+    from equilin.equivariance import EquivariantVariety
     from equilin.testing import equivariance_error
 
     for group in (SIGMA, D4):

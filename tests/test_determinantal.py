@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from equilin.determinantal import (
+from equilin.geometry import (
     DeterminantalVariety,
     ProductVariety,
     VarietyUnion,
@@ -130,8 +130,8 @@ def test_products() -> None:
 @pytest.mark.parametrize(("args", "message"), [
     ((0, 2, 1), "m must be an integer >= 1"),
     ((2, 2.0, 1), "n must be an integer"),
-    ((2, 2, -1), "r must be an integer >= 0"),
-    ((2, 2, True), "r must be an integer"),
+    ((2, 2, -1), "rank must be an integer >= 0"),
+    ((2, 2, True), "rank must be an integer"),
 ])
 def test_bad_arguments(args: tuple, message: str) -> None:
     with pytest.raises(ValueError, match=message):

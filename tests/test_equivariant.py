@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from conftest import permutations
 from equilin.cli import main
-from equilin.blocks import Ranks
-from equilin.determinantal import determinantal_degree, realize, square_degree
-from equilin.equivariant import (
+from equilin.equivariance import Ranks
+from equilin.geometry import determinantal_degree, realize, square_degree
+from equilin.equivariance import (
     Block,
     ComponentCount,
     EquivariantComponent,
@@ -437,7 +437,7 @@ def test_component_validation() -> None:
         E.component((1, 1))
     with pytest.raises(ValueError, match=r"r_\{4,3\}=3 exceeds the block size"):
         E.component((0, 3, 0))
-    with pytest.raises(ValueError, match="weighted rank 5 .* exceeds r=3"):
+    with pytest.raises(ValueError, match="weighted rank 5 .* exceeds rank=3"):
         E.component((1, 2, 0))
     with pytest.raises(ValueError, match=r"not maximal: r_\{1,1\} can be raised to 1"):
         E.component((0, 1, 0))
@@ -456,7 +456,7 @@ def test_component_validation() -> None:
         EquivariantVariety(PermutationGroup.from_cycles(["(1 2)", "(2 3)"], 3), 1, method="fourier")
     assert EquivariantVariety(PermutationGroup.from_cycles(["(1 2)"], 3), 1).sigma == \
         Permutation.from_cycles("(1 2)", 3)
-    with pytest.raises(ValueError, match="r must be"):
+    with pytest.raises(ValueError, match="rank must be"):
         EquivariantVariety(talk_rotation(3), -1)
     with pytest.raises(ValueError, match="n = 0"):
         EquivariantVariety(Permutation.identity(0), 1)
@@ -675,8 +675,8 @@ def test_nearest_lowrank_matches_dense(sigma: Permutation, r: int, k: int, seed:
 def test_cli_equivariant_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["equivariant", "--gens", "(1 2 3 4)(5 6 7 8)", "--n", "9", "-r", "3", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert {"n", "r", "blocks", "n_components", "n_components_rank_r", "components"} <= set(report)
-    assert report["n"] == 9 and report["r"] == 3
+    assert {"n", "rank", "blocks", "n_components", "n_components_rank_r", "components"} <= set(report)
+    assert report["n"] == 9 and report["rank"] == 3
     assert report["blocks"][1] == {"label": "r_{4,3}", "l": 4, "m": 3, "kind": "complex", "field": "C", "size": 2,
                                    "weight": 2, "characters": [0.0]}   # trace of a rotation by 3 pi / 2
     assert (report["n_components"], report["n_components_rank_r"]) == (5, 5)

@@ -13,7 +13,7 @@ import pytest
 
 from equilin import experiments
 from equilin.cli import main
-from equilin.equivariant import EquivariantVariety
+from equilin.equivariance import EquivariantVariety
 from equilin.experiments import (
     MODEL_NAMES,
     TALK_RANKS,
@@ -27,7 +27,7 @@ from equilin.experiments import (
     talk_ranks,
     weighted_rank,
 )
-from equilin.fit import DenseAutoencoder, EquivariantAutoencoder
+from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder
 from equilin.groups import image_shift
 
 pytest.importorskip("sklearn")  # the digits data set
@@ -121,7 +121,7 @@ def test_equivariance_error_of_known_maps(rng: np.random.Generator) -> None:
 def test_equivariance_error_of_fitted_models(rng: np.random.Generator) -> None:
     x = rng.random((300, 6, 6))
     X = x.reshape(300, 36)
-    equivariant = EquivariantAutoencoder(image_shift(6, 6), "best", r=7).fit(X)
+    equivariant = EquivariantAutoencoder(image_shift(6, 6), "best", rank=7).fit(X)
     dense = DenseAutoencoder(7).fit(X)
     assert equivariance_error(equivariant.predict, x) < 1e-12
     assert equivariance_error(dense.predict, x) > 1e-3

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from equilin.determinantal import determinantal_degree, field_degree, square_degree
-from equilin.fields import COMPLEX, FIELDS, QUATERNIONIC, REAL, field_of, quaternion_to_complex
+from equilin.geometry import determinantal_degree, field_degree, square_degree
+from equilin.geometry import COMPLEX, FIELDS, QUATERNIONIC, REAL, field_of, quaternion_to_complex
 
 
 def test_units_satisfy_the_algebra_relations() -> None:
@@ -71,7 +71,7 @@ def test_a_field_read_back_is_the_same_constant() -> None:
 
     for F in (REAL, COMPLEX, QUATERNIONIC):
         assert pickle.loads(pickle.dumps(F)) is F and copy.deepcopy(F) is F and copy.copy(F) is F
-    code = ("import pickle, sys; from equilin.fields import COMPLEX; "
+    code = ("import pickle, sys; from equilin.geometry.fields import COMPLEX; "
             "sys.exit(0 if pickle.loads(sys.stdin.buffer.read()) is COMPLEX else 1)")
     assert subprocess.run([sys.executable, "-c", code], input=pickle.dumps(COMPLEX)).returncode == 0
 

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from equilin import Permutation, PermutationGroup
-from equilin.equivariant import EquivariantVariety
-from equilin.fit import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
+from equilin.equivariance import EquivariantVariety
+from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
 from equilin.groups import image_shift
 from equilin.testing import assert_equivariant, assert_invariant
 
@@ -114,10 +114,10 @@ def test_best_beats_every_component(sigma: Permutation, r: int, regression: bool
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((25, sigma.n)) * rng.uniform(0.1, 3.0, sigma.n)
     Y = rng.standard_normal((25, sigma.n)) if regression else None
-    best = EquivariantAutoencoder(sigma, "best", r=r).fit(X, Y)
+    best = EquivariantAutoencoder(sigma, "best", rank=r).fit(X, Y)
     assert sum(b.weight * k for b, k in zip(best.variety_.blocks, best.ranks_.values())) <= r
     for component in EquivariantVariety(sigma, r).components():
-        other = EquivariantAutoencoder(sigma, component.ranks, r=r).fit(X, Y)
+        other = EquivariantAutoencoder(sigma, component.ranks, rank=r).fit(X, Y)
         assert best.train_loss_ <= other.train_loss_ + 1e-12
     np.testing.assert_allclose(best.loss(X, Y), best.train_loss_, rtol=1e-8, atol=1e-12)
 
@@ -128,7 +128,7 @@ def test_equivariant_fit_is_equivariant_with_bounded_rank(sigma: Permutation, se
     rng = np.random.default_rng(seed)
     r = int(rng.integers(0, sigma.n + 1))
     X = rng.standard_normal((30, sigma.n))
-    model = EquivariantAutoencoder(sigma, "best", r=r).fit(X)
+    model = EquivariantAutoencoder(sigma, "best", rank=r).fit(X)
     M = model.function_matrix()
     assert_equivariant(M, sigma, atol=1e-10)
     assert np.linalg.matrix_rank(M, tol=1e-8) <= r
@@ -141,7 +141,7 @@ def test_autoencoder_is_pca_per_block(rng: np.random.Generator) -> None:
     sigma = image_shift(4, 6)
     E = EquivariantVariety(sigma, 9)
     X = rng.standard_normal((300, 24)) @ rng.standard_normal((24, 24))
-    model = EquivariantAutoencoder(sigma, "best", r=9).fit(X)
+    model = EquivariantAutoencoder(sigma, "best", rank=9).fit(X)
     coords = E.to_blocks(X)
     expected = 0.0
     for c, k in zip(coords, model.ranks_.values()):
@@ -196,9 +196,9 @@ def test_bad_arguments(rng: np.random.Generator) -> None:
     with pytest.raises(ValueError, match="needs the rank budget r"):
         EquivariantAutoencoder(sigma, "best").fit(X)
     with pytest.raises(ValueError, match="'best'"):
-        EquivariantAutoencoder(sigma, "worst", r=2).fit(X)
-    with pytest.raises(ValueError, match="more than r=1"):
-        EquivariantAutoencoder(sigma, (1, 1, 0), r=1).fit(X)
+        EquivariantAutoencoder(sigma, "worst", rank=2).fit(X)
+    with pytest.raises(ValueError, match="more than rank=1"):
+        EquivariantAutoencoder(sigma, (1, 1, 0), rank=1).fit(X)
     with pytest.raises(ValueError, match="3 features, expected 2"):
         InvariantAutoencoder(Permutation.identity(4), 1, m=2).fit(X, X[:, :3])
     with pytest.raises(ValueError, match="needs targets Y"):
@@ -206,7 +206,7 @@ def test_bad_arguments(rng: np.random.Generator) -> None:
     with pytest.raises(ValueError, match="4 features, expected 5"):
         InvariantAutoencoder(Permutation.identity(5), 1).fit(X)
     two_generators = PermutationGroup.from_cycles(["(1 2)", "(3 4)"], 4)  # not cyclic: the generic path
-    M = EquivariantAutoencoder(two_generators, "best", r=1).fit(X).function_matrix()
+    M = EquivariantAutoencoder(two_generators, "best", rank=1).fit(X).function_matrix()
     for g in two_generators.generators:
         assert_equivariant(M, g, atol=1e-10)
 
@@ -214,7 +214,7 @@ def test_bad_arguments(rng: np.random.Generator) -> None:
 # -- partial_fit, Dask, large n ------------------------------------------------------------------
 def _estimators() -> list:
     sigma = image_shift(3, 4)
-    return [DenseAutoencoder(3), InvariantAutoencoder(sigma, 2), EquivariantAutoencoder(sigma, "best", r=5),
+    return [DenseAutoencoder(3), InvariantAutoencoder(sigma, 2), EquivariantAutoencoder(sigma, "best", rank=5),
             EquivariantAutoencoder(sigma, (1, 1, 1))]
 
 
@@ -256,7 +256,7 @@ def test_partial_fit_equals_fit_on_the_concatenation(sizes: list[int], which: in
 
 def test_partial_fit_refines_and_fit_starts_over(rng: np.random.Generator) -> None:
     X = rng.standard_normal((60, 12))
-    model = EquivariantAutoencoder(image_shift(3, 4), "best", r=4).partial_fit(X[:10])
+    model = EquivariantAutoencoder(image_shift(3, 4), "best", rank=4).partial_fit(X[:10])
     first = model.gains_[0].copy()
     model.partial_fit(X[10:])
     assert model.n_samples_seen_ == 60 and not np.allclose(first, model.gains_[0])
@@ -291,9 +291,9 @@ def test_partial_fit_checks_later_batches(rng: np.random.Generator) -> None:
     with pytest.raises(ValueError, match="NaN or infinite"):
         model.partial_fit(bad, rng.standard_normal((5, 3)))
     assert model.n_samples_seen_ == 5
-    other = EquivariantAutoencoder(image_shift(2, 2), "best", r=1).partial_fit(np.ones((3, 4)))
-    other.sigma = image_shift(2, 2, axis="y")
-    with pytest.raises(ValueError, match="sigma differs"):
+    other = EquivariantAutoencoder(image_shift(2, 2), "best", rank=1).partial_fit(np.ones((3, 4)))
+    other.group = image_shift(2, 2, axis="y")
+    with pytest.raises(ValueError, match="group differs"):
         other.partial_fit(np.ones((3, 4)))
 
 
@@ -336,7 +336,7 @@ def test_dask_array_bad_input(rng: np.random.Generator) -> None:
 
 
 def test_is_dask_array_needs_no_dask() -> None:
-    from equilin.fit import is_dask_array
+    from equilin.models.closed_form import is_dask_array
 
     class Array:  # a look-alike from another module is not a dask array
         pass
@@ -355,9 +355,9 @@ def test_fit_on_a_local_cluster_with_two_workers(rng: np.random.Generator) -> No
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         assert len(client.scheduler_info()["workers"]) == 2
-        got = EquivariantAutoencoder(sigma, "best", r=6).fit(dX)
+        got = EquivariantAutoencoder(sigma, "best", rank=6).fit(dX)
         dense = DenseAutoencoder(3).fit(dX, dX[:, ::-1])
-    _assert_same_fit(got, EquivariantAutoencoder(sigma, "best", r=6).fit(X), X)
+    _assert_same_fit(got, EquivariantAutoencoder(sigma, "best", rank=6).fit(X), X)
     _assert_same_fit(dense, DenseAutoencoder(3).fit(X, X[:, ::-1]), X)
 
 
@@ -374,7 +374,7 @@ def test_large_n_fit_without_n_by_n(sigma: Permutation, r: int, split: int, rng:
     # BLAS competes with other jobs for the cores
     with threadpoolctl.threadpool_limits(1):
         tracemalloc.start()
-        model = EquivariantAutoencoder(sigma, "best", r=r, batch_size=5)
+        model = EquivariantAutoencoder(sigma, "best", rank=r, batch_size=5)
         model.fit(X) if not split else model.partial_fit(X[:split]).partial_fit(X[split:])
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
@@ -403,7 +403,7 @@ def test_saved_model_can_be_refined_with_more_batches(rng: np.random.Generator, 
 # -- any permutation group (the generic isotypic path) --------------------------------------------
 @pytest.mark.parametrize("index", range(4))
 def test_general_group_best_beats_every_component_and_is_equivariant(index: int) -> None:
-    from equilin.equivariant import EquivariantVariety
+    from equilin.equivariance import EquivariantVariety
 
     group = small_general_groups()[index]
     rng = np.random.default_rng(index)
@@ -411,8 +411,8 @@ def test_general_group_best_beats_every_component_and_is_equivariant(index: int)
     Y = rng.standard_normal((200, group.n))
     for r in range(1, group.n + 1):
         E = EquivariantVariety(group, r)
-        best = EquivariantAutoencoder(group, "best", r=r).fit(X)
-        losses = [EquivariantAutoencoder(group, c.ranks, r=r).fit(X).train_loss_ for c in E.components()]
+        best = EquivariantAutoencoder(group, "best", rank=r).fit(X)
+        losses = [EquivariantAutoencoder(group, c.ranks, rank=r).fit(X).train_loss_ for c in E.components()]
         assert best.train_loss_ <= min(losses) + 1e-12
         assert best.loss(X) == pytest.approx(best.train_loss_, rel=1e-9, abs=1e-12)
         M = best.function_matrix()
@@ -420,18 +420,18 @@ def test_general_group_best_beats_every_component_and_is_equivariant(index: int)
         codes = best.transform(X[:4])
         assert codes.shape == (4, best.component_.max_rank) == (4, np.linalg.matrix_rank(M, 1e-8))
         np.testing.assert_allclose(best.inverse_transform(codes), best.predict(X[:4]), atol=1e-10)
-        regression = EquivariantAutoencoder(group, "best", r=r).fit(X, Y)
+        regression = EquivariantAutoencoder(group, "best", rank=r).fit(X, Y)
         assert E.is_equivariant(regression.function_matrix(), 1e-9)
 
 
 def test_general_group_closed_form_is_the_nearest_point_for_whitened_data() -> None:
     """With X = I (rows e_1..e_n) and targets Y = U^T, the regression optimum is the nearest point of
     E^G_r to U (the loss is ||M - U||_F^2): closed form and geometry agree, quaternionic block included."""
-    from equilin.equivariant import EquivariantVariety
+    from equilin.equivariance import EquivariantVariety
 
     group = small_general_groups()[0]
     U = np.random.default_rng(5).standard_normal((8, 8))
     for r in range(1, 9):
-        model = EquivariantAutoencoder(group, "best", r=r).fit(np.eye(8), U.T)
+        model = EquivariantAutoencoder(group, "best", rank=r).fit(np.eye(8), U.T)
         nearest = EquivariantVariety(group, r).nearest(U)
         assert np.linalg.norm(model.function_matrix() - U) == pytest.approx(np.linalg.norm(nearest - U), abs=1e-9)

@@ -21,21 +21,21 @@ def _tangent_residuals(X: InvariantVariety, U: np.ndarray, M: np.ndarray) -> tup
 
 def test_talk_example() -> None:
     sigma = Permutation.from_cycles("(1 3 4)(2 5)", 5)
-    X = InvariantVariety(sigma, m=2, r=1)
+    X = InvariantVariety(sigma, m=2, rank=1)
     assert X.partition_1based == [[1, 3, 4], [2, 5]] and X.k == 2
     assert (X.dim, X.degree, X.ed_degree) == (3, 2, 2)
-    assert X.model.shape == (2, 2) and X.rank == 1
+    assert X.model.shape == (2, 2) and X.rho == 1
     a, b, lam = 1.5, -2.0, 3.0
     M = np.array([[a, lam * a, a, a, lam * a], [b, lam * b, b, b, lam * b]])
     assert X.contains(M)
     np.testing.assert_array_equal(X.psi(M), [[a, lam * a], [b, lam * b]])
-    Y = InvariantVariety(sigma, m=5, r=2)
+    Y = InvariantVariety(sigma, m=5, rank=2)
     assert Y.encoder_pattern().tolist() == [[0, 1, 0, 0, 1], [2, 3, 2, 2, 3]]
     np.testing.assert_array_equal(X.E_P, [[1, 0, 1, 1, 0], [0, 1, 0, 0, 1]])
 
 
 def test_rotation_invariance_columns_coincide() -> None:
-    X = InvariantVariety(image_rot90(4), m=3, r=2)
+    X = InvariantVariety(image_rot90(4), m=3, rank=2)
     assert X.k == 4 and all(len(b) == 4 for b in X.partition)
 
 
@@ -100,14 +100,14 @@ def test_parameterization_and_fiber(G: PermutationGroup, m: int, r: int, seed: i
 
 def test_structure_values() -> None:
     G = PermutationGroup.from_cycles(["(1 2)", "(2 3)(4 5)"], 6)
-    X = InvariantVariety(G, m=3, r=2)
+    X = InvariantVariety(G, m=3, rank=2)
     assert X.partition_1based == [[1, 2, 3], [4, 5], [6]]
     assert X.block_sizes.tolist() == [3, 2, 1]
     assert X.singular_locus == InvariantVariety(G, 3, 1)
     assert InvariantVariety(G, 3, 3).singular_locus is None
     # r above k: the whole linear space of invariant maps (ED degree 1, even though m < r < k fails)
-    W = InvariantVariety(PermutationGroup.from_cycles(["(1 2)"], 6), m=2, r=3)
-    assert (W.k, W.rank, W.ed_degree, W.degree) == (5, 2, 1, 1)
+    W = InvariantVariety(PermutationGroup.from_cycles(["(1 2)"], 6), m=2, rank=3)
+    assert (W.k, W.rho, W.ed_degree, W.degree) == (5, 2, 1, 1)
 
 
 def test_errors(rng: np.random.Generator) -> None:
@@ -116,7 +116,7 @@ def test_errors(rng: np.random.Generator) -> None:
         X.psi(rng.standard_normal((2, 3)))
     with pytest.raises(ValueError, match=r"shape \(2, 3\)"):
         X.project(np.zeros((3, 3)))
-    with pytest.raises(ValueError, match="rank above r=1"):
+    with pytest.raises(ValueError, match="rank above 1"):
         X.parameterize(X.project(rng.standard_normal((2, 3))))
     with pytest.raises(ValueError, match="singular"):
         X.fiber(np.zeros((2, 1)), np.zeros((1, 2)), np.zeros((1, 1)))

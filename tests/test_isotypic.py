@@ -12,18 +12,16 @@ from hypothesis import strategies as st
 
 from conftest import group_elements, groups, permutations, sympy_group
 from equilin import InvariantVariety, Permutation, PermutationGroup
-from equilin.determinantal import DeterminantalVariety
-from equilin.equivariant import EquivariantVariety
-from equilin.abelian import AbelianStructure
-from equilin.semidirect import TorusStructure
+from equilin.geometry import DeterminantalVariety
+from equilin.equivariance import EquivariantVariety
+from equilin.groups import AbelianStructure
+from equilin.groups import TorusStructure
 from equilin.groups import image_flip, image_rot90
-from equilin.isotypic import (
+from equilin.equivariance import (
     REPRESENTATIVE_LIMIT,
     IsotypicDecomposition,
-    complex_to_quaternion,
-    quaternion_to_complex,
-    quaternion_units,
 )
+from equilin.geometry import complex_to_quaternion, quaternion_to_complex, quaternion_units
 
 
 def regular(group: sc.PermutationGroup) -> PermutationGroup:
@@ -118,7 +116,7 @@ def test_quaternion_algebra() -> None:
 def test_quaternionic_determinantal_variety(rng: np.random.Generator) -> None:
     X = DeterminantalVariety(3, 3, 1, field="H")
     assert (X.dim, X.degree, X.ed_degree) == (20, 1764, 3)
-    from equilin.determinantal import determinantal_degree
+    from equilin.geometry import determinantal_degree
     assert X.degree == determinantal_degree(6, 6, 2)
     U = quaternion_to_complex(rng.standard_normal((4, 3, 3)))
     points = X.critical_points(U)

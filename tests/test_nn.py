@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 from conftest import permutations, small_general_groups
 from equilin import Permutation, PermutationGroup
 from equilin.data import load, shift_images
-from equilin.equivariant import EquivariantVariety
-from equilin.fit import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
+from equilin.equivariance import EquivariantVariety
+from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
 from equilin.groups import as_group, image_shift
-from equilin.nn import (
+from equilin.models.nn import (
     DenseLinearAutoencoder,
     EquivariantLinearAutoencoder,
     InvariantLinearAutoencoder,
@@ -40,7 +40,7 @@ def test_equivariant_module_is_exactly_equivariant(sigma: Permutation, seed: int
     assert_equivariant(lambda X: model(torch.from_numpy(X)).detach().numpy(), sigma, atol=1e-10)
     assert np.linalg.matrix_rank(M, tol=1e-9 * max(1.0, np.abs(M).max())) <= model.rank
     E = EquivariantVariety.for_ranks(sigma, ranks)
-    assert model.rank == E.r
+    assert model.rank == E.rank
     assert model.n_parameters() == E.component(ranks).n_params
 
 
@@ -60,7 +60,7 @@ def test_torch_block_coordinates_match_numpy(sigma: Permutation, seed: int) -> N
 @pytest.mark.parametrize("cycles", ["(1 2 3)(4 5 6 7)", None])
 def test_fft_path_for_long_cycles_matches_dft_path(cycles: str | None) -> None:
     """Cycles longer than DFT_MATRIX_MAX_LENGTH use FFTs; both paths agree with numpy."""
-    from equilin.nn import DFT_MATRIX_MAX_LENGTH
+    from equilin.models.nn import DFT_MATRIX_MAX_LENGTH
 
     n = DFT_MATRIX_MAX_LENGTH + 44
     sigma = Permutation.from_cycles("(" + " ".join(map(str, range(1, n + 1))) + ")" if cycles is None
@@ -96,7 +96,7 @@ def test_from_closed_form_reproduces_the_estimators(rng: np.random.Generator) ->
     X, Y = rng.standard_normal((80, 12)), rng.standard_normal((80, 12))
     for estimator, module_cls in [(DenseAutoencoder(3).fit(X, Y), DenseLinearAutoencoder),
                                   (InvariantAutoencoder(sigma, 2).fit(X, Y), InvariantLinearAutoencoder),
-                                  (EquivariantAutoencoder(sigma, "best", r=5).fit(X, Y),
+                                  (EquivariantAutoencoder(sigma, "best", rank=5).fit(X, Y),
                                    EquivariantLinearAutoencoder)]:
         module = module_cls.from_closed_form(estimator)
         with torch.no_grad():
@@ -129,7 +129,7 @@ def test_adam_reaches_the_closed_form_on_shifted_digits() -> None:
     images, _ = shift_images(load("digits").x_train.astype(np.float64), seed=0)
     X = images.reshape(len(images), -1)
     sigma = image_shift(8, 8)
-    closed = EquivariantAutoencoder(sigma, "best", r=10).fit(X)
+    closed = EquivariantAutoencoder(sigma, "best", rank=10).fit(X)
     torch.manual_seed(0)
     module = EquivariantLinearAutoencoder(sigma, tuple(closed.ranks_.values()), dtype=torch.float64)
     train(module, X, epochs=80, batch_size=100, lr=1e-2, progress=False)
@@ -229,7 +229,7 @@ def test_hand_written_backward_passes_gradcheck(cycles: str | None) -> None:
     """The custom autograd functions (mixed cycle lengths with concatenated block coordinates, the
     uniform fast path, the FFT path for a long cycle) against finite differences in float64; entries
     beyond a block's rank, even when set to nonzero values, neither change the function nor get gradient."""
-    from equilin.nn import DFT_MATRIX_MAX_LENGTH
+    from equilin.models.nn import DFT_MATRIX_MAX_LENGTH
 
     if cycles is None:
         n = DFT_MATRIX_MAX_LENGTH + 8
@@ -282,8 +282,8 @@ def test_mnist_component_takes_the_uniform_path() -> None:
 # -- any permutation group: IsotypicLinearAutoencoder ----------------------------------------------
 @pytest.mark.parametrize("index", range(4))
 def test_isotypic_module_every_component_and_closed_form(index: int) -> None:
-    from equilin.equivariant import EquivariantVariety
-    from equilin.nn import IsotypicLinearAutoencoder
+    from equilin.equivariance import EquivariantVariety
+    from equilin.models.nn import IsotypicLinearAutoencoder
 
     group = small_general_groups()[index]
     rng = np.random.default_rng(index)
@@ -297,7 +297,7 @@ def test_isotypic_module_every_component_and_closed_form(index: int) -> None:
             assert E.is_equivariant(M, 1e-10)
             assert np.linalg.matrix_rank(M, 1e-8) == component.max_rank == module.rank
             assert module.n_parameters() == component.n_params
-        estimator = EquivariantAutoencoder(group, "best", r=r).fit(X)
+        estimator = EquivariantAutoencoder(group, "best", rank=r).fit(X)
         module = IsotypicLinearAutoencoder.from_closed_form(estimator)
         np.testing.assert_allclose(module.function_matrix().numpy(), estimator.function_matrix(), atol=1e-10)
 
@@ -334,8 +334,8 @@ def test_one_module_class_agrees_across_methods(case: str) -> None:
 
 
 def test_isotypic_module_trains_saves_and_stays_equivariant(tmp_path) -> None:
-    from equilin.equivariant import EquivariantVariety
-    from equilin.nn import IsotypicLinearAutoencoder
+    from equilin.equivariance import EquivariantVariety
+    from equilin.models.nn import IsotypicLinearAutoencoder
 
     group = small_general_groups()[0]
     rng = np.random.default_rng(0)
@@ -359,8 +359,8 @@ def test_isotypic_module_beyond_the_dense_limit() -> None:
     """d4 on 80 x 80 (n = 6,400 > DENSE_LIMIT): the module works orbit-wise, is equivariant in float64,
     and agrees with the decomposition's own block coordinates."""
     from equilin.groups import image_group
-    from equilin.isotypic import DENSE_LIMIT
-    from equilin.nn import IsotypicLinearAutoencoder
+    from equilin.equivariance import DENSE_LIMIT
+    from equilin.models.nn import IsotypicLinearAutoencoder
 
     group = image_group("d4", 80, 80)
     assert group.n > DENSE_LIMIT
@@ -384,9 +384,9 @@ def test_isotypic_module_beyond_the_dense_limit() -> None:
 def test_isotypic_module_groups_blocks_and_reads_the_per_block_layout() -> None:
     """Blocks of one shape share one batched parameter (shift-xy: one group per field); a state_dict in
     the former layout (one encoders.j / decoders.j per active block) loads into the same function."""
-    from equilin.equivariant import EquivariantVariety
+    from equilin.equivariance import EquivariantVariety
     from equilin.groups import image_group
-    from equilin.nn import IsotypicLinearAutoencoder
+    from equilin.models.nn import IsotypicLinearAutoencoder
 
     group = image_group("shift-xy", 6, 6)
     ranks = next(EquivariantVariety(group, 9).components()).ranks
@@ -417,9 +417,10 @@ def test_the_fourier_operator_is_the_twin_of_the_numpy_decomposition() -> None:
     """The torch FFT operator (used for translation groups beyond the dense limit) gives the numpy
     decomposition's block coordinates and their adjoint, to 1e-12 in float64, also where it is not
     chosen (checked against the orbit-wise operator on the same blocks); 96 x 96 images use it."""
-    from equilin.equivariant import EquivariantVariety
+    from equilin.equivariance import EquivariantVariety
     from equilin.groups import image_group, volume_group
-    from equilin.nn import IsotypicLinearAutoencoder, _FourierOperator, _OrbitOperator
+    from equilin.models.nn import IsotypicLinearAutoencoder
+    from equilin.models.nn.modules import _FourierOperator, _OrbitOperator
 
     rng = np.random.default_rng(0)
     for group in (image_group("shift-xy", 6, 10), image_group("shift-xy", 6, 4, 2), volume_group("shift-xyz", 3, 4, 2),

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from conftest import group_elements, groups, sympy_group
 from equilin import Permutation, PermutationGroup
 from equilin.groups import image_group
-from equilin.orbits import OrbitStructure, orbit_labels
+from equilin.groups import OrbitStructure, orbit_labels
 
 
 def brute_types(group: PermutationGroup) -> list[list[tuple[int, ...]]]:

@@ -25,13 +25,13 @@ from conftest import groups
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from equilin import persistence
+from equilin.io import persistence
 from equilin.data import load as load_data
 from equilin.data import shift_images
-from equilin.fit import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
+from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
 from equilin.groups import Permutation, PermutationGroup, image_group, image_shift
-from equilin.nn import DenseLinearAutoencoder, EquivariantLinearAutoencoder, InvariantLinearAutoencoder
-from equilin.persistence import FORMAT_VERSION, METADATA_KEY, PersistenceError, load, read_metadata, save
+from equilin.models.nn import DenseLinearAutoencoder, EquivariantLinearAutoencoder, InvariantLinearAutoencoder
+from equilin.io import FORMAT_VERSION, METADATA_KEY, PersistenceError, load, read_metadata, save
 
 SIGMA = Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9)  # the talk's 3 x 3 rotation
 TWO_GENERATORS = PermutationGroup.from_cycles(["(1 2 3 4)", "(1 2)(5 6)"], 9)
@@ -96,13 +96,13 @@ ESTIMATORS: dict[str, tuple[Callable[[], Any], int | None]] = {  # factory, numb
     "dense-regression": (lambda: DenseAutoencoder(rank=2, batch_size=7), 4),
     "invariant": (lambda: InvariantAutoencoder(SIGMA, rank=2), None),
     "invariant-regression": (lambda: InvariantAutoencoder(TWO_GENERATORS, rank=2, m=3), 3),
-    "equivariant-best": (lambda: EquivariantAutoencoder(SIGMA, "best", r=3), None),
+    "equivariant-best": (lambda: EquivariantAutoencoder(SIGMA, "best", rank=3), None),
     "equivariant-tuple": (lambda: EquivariantAutoencoder(SIGMA, (1, 1, 0)), None),
-    "equivariant-dict": (lambda: EquivariantAutoencoder(SIGMA, {"r_{4,3}": 1, "r_{2,1}": 1}, r=3), None),
+    "equivariant-dict": (lambda: EquivariantAutoencoder(SIGMA, {"r_{4,3}": 1, "r_{2,1}": 1}, rank=3), None),
     "equivariant-pairs": (lambda: EquivariantAutoencoder(SIGMA, {(4, 3): 1, (2, 1): 1}), None),
-    "equivariant-regression": (lambda: EquivariantAutoencoder(SIGMA, "best", r=4), 9),
-    "equivariant-generic": (lambda: EquivariantAutoencoder(TWO_GENERATORS, "best", r=3), None),
-    "equivariant-shift": (lambda: EquivariantAutoencoder(image_shift(6, 6), "best", r=7), None),
+    "equivariant-regression": (lambda: EquivariantAutoencoder(SIGMA, "best", rank=4), 9),
+    "equivariant-generic": (lambda: EquivariantAutoencoder(TWO_GENERATORS, "best", rank=3), None),
+    "equivariant-shift": (lambda: EquivariantAutoencoder(image_shift(6, 6), "best", rank=7), None),
 }
 
 
@@ -162,7 +162,7 @@ def test_round_trip_property(group: PermutationGroup, rank: int, seed: int, tmp_
     """For random groups (any number of generators) the loaded model is the fitted one, bit for bit."""
     X = np.random.default_rng(seed).standard_normal((30, group.n))
     path = tmp_path_factory.mktemp("prop") / "m.npz"
-    for est in (InvariantAutoencoder(group, rank), EquivariantAutoencoder(group, "best", r=rank)):
+    for est in (InvariantAutoencoder(group, rank), EquivariantAutoencoder(group, "best", rank=rank)):
         est.fit(X)
         assert_same_estimator(est, type(est).load(est.save(path)), X, None)
 
@@ -247,14 +247,13 @@ def test_module_from_closed_form_round_trip(name: str, rng: np.random.Generator,
 def test_load_checks_the_class(rng: np.random.Generator, tmp_path: Path) -> None:
     est, X, _ = make("invariant", rng)
     path = est.fit(X).save(tmp_path / "inv.npz")
-    with pytest.raises(TypeError, match="holds an equilin.fit.InvariantAutoencoder, expected "
-                                        "equilin.fit.DenseAutoencoder"):
+    with pytest.raises(TypeError, match="holds InvariantAutoencoder, expected DenseAutoencoder"):
         DenseAutoencoder.load(path)
-    with pytest.raises(TypeError, match="expected equilin.nn.InvariantLinearAutoencoder"):
+    with pytest.raises(TypeError, match="expected InvariantLinearAutoencoder"):
         InvariantLinearAutoencoder.load(path)
     assert isinstance(load(path, expected=(DenseAutoencoder, InvariantAutoencoder)), InvariantAutoencoder)
     module_path = DenseLinearAutoencoder(9, 2).save(tmp_path / "dense.npz")
-    with pytest.raises(TypeError, match="holds an equilin.nn.DenseLinearAutoencoder"):
+    with pytest.raises(TypeError, match="holds DenseLinearAutoencoder"):
         DenseAutoencoder.load(module_path)
 
 
@@ -346,8 +345,8 @@ def saved(rng: np.random.Generator, tmp_path: Path) -> tuple[Path, dict[str, Any
 def test_the_documented_checksum_is_the_stored_one(saved: Any) -> None:
     path, meta, arrays = saved
     assert meta["checksum"] == {"algorithm": "sha256", "hexdigest": documented_checksum(meta, arrays)}
-    assert meta["format"] == "equilin-model" and meta["format_version"] == FORMAT_VERSION == 3
-    assert meta["class"] == "equilin.fit.InvariantAutoencoder" and meta["kind"] == "estimator"
+    assert meta["format"] == "equilin-model" and meta["format_version"] == FORMAT_VERSION == 4
+    assert meta["class"] == "InvariantAutoencoder" and meta["kind"] == "estimator"
     assert meta["summary"] == {"dtype": "float64", "n": 9, "n_generators": 2, "ranks": 2}
     gens = arrays["params/group"]
     assert gens.dtype == np.int64 and gens.tolist() == [g.array.tolist() for g in TWO_GENERATORS.generators]
@@ -389,16 +388,70 @@ def test_newer_format_version_is_refused(saved: Any) -> None:
     path, meta, arrays = saved
     meta["format_version"] = FORMAT_VERSION + 1
     rewrite(path, meta, arrays)
-    with pytest.raises(PersistenceError, match="format version 4 .*reads format versions up to 3: upgrade"):
+    with pytest.raises(PersistenceError, match="format version 5 .*reads format versions up to 4: upgrade"):
         load(path)
 
 
+def _old_names(node: Any) -> Any:
+    """A metadata node as format versions 1-3 wrote it: a variety's rank budget was ``r``."""
+    if isinstance(node, list):
+        return [_old_names(v) for v in node]
+    if isinstance(node, dict):
+        out = {k: _old_names(v) for k, v in node.items()}
+        for tag in ("invariant_variety", "equivariant_variety"):
+            if tag in out:
+                out[tag] = {("r" if k == "rank" else k): v for k, v in out[tag].items()}
+        return out
+    return node
+
+
 def as_version(path: Path, version: int) -> Path:
-    """Rewrite a saved file as an older format version (resealed: its checksum stays valid)."""
+    """Rewrite a saved file as an older format version wrote it (resealed: its checksum stays valid):
+    below 4, the class is named by its module path and the parameters by their former names."""
     meta, arrays = parts(path)
     meta["format_version"] = version
+    if version < 4:
+        cls = {"estimator": "equilin.fit.", "module": "equilin.nn."}[meta["kind"]] + meta["class"]
+        renames = {"EquivariantAutoencoder": {"group": "sigma", "rank": "r"},
+                   "DenseLinearAutoencoder": {"rank": "r"}, "InvariantLinearAutoencoder": {"rank": "r"}}
+        old = renames.get(meta["class"], {})
+        meta["params"]["dict"] = [[old.get(k, k), v] for k, v in meta["params"]["dict"]]
+        meta = _old_names(meta)
+        meta["class"] = cls
+        for name in list(arrays):            # array names follow the parameter names
+            head, _, rest = name.partition("/")
+            if head == "params" and rest.split("/")[0] in old:
+                first = rest.split("/")[0]
+                new = f"params/{old[first]}" + rest[len(first):]
+                arrays[new] = arrays.pop(name)
+                meta = json.loads(json.dumps(meta).replace(f'"{name}"', f'"{new}"'))
     rewrite(path, meta, arrays, reseal=True)
     return path
+
+
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
+def test_version_3_files_load_under_the_former_names(name: str, rng: np.random.Generator, tmp_path: Path) -> None:
+    """Format version 3 named the class by its module path, the rank budget ``r`` and the equivariant
+    estimator's group ``sigma``: such files load into the same model."""
+    est, X, Y = make(name, rng)
+    est.fit(X, Y)
+    path = as_version(est.save(tmp_path / "m.npz"), 3)
+    assert metadata(members(path))["class"].startswith("equilin.fit.")
+    again = load(path)
+    assert type(again) is type(est) and again.get_params().keys() == est.get_params().keys()
+    assert np.array_equal(again.predict(X), est.predict(X))
+
+
+@pytest.mark.parametrize("name", ["dense", "invariant", "equivariant"])
+def test_version_3_module_files_load_under_the_former_names(name: str, tmp_path: Path) -> None:
+    group = Permutation.from_cycles("(1 2 3 4)(5 6)", 7)
+    module = {"dense": lambda: DenseLinearAutoencoder(7, 2, dtype=torch.float64),
+              "invariant": lambda: InvariantLinearAutoencoder(group, 2, dtype=torch.float64),
+              "equivariant": lambda: EquivariantLinearAutoencoder(group, (1, 1, 0), dtype=torch.float64)}[name]()
+    path = as_version(module.save(tmp_path / "m.npz"), 3)
+    again = load(path)
+    x = torch.randn(3, 7, dtype=torch.float64)
+    assert type(again) is type(module) and torch.equal(again(x), module(x))
 
 
 def test_version_1_files_keep_working_except_for_renamed_blocks(tmp_path: Path) -> None:
@@ -406,11 +459,11 @@ def test_version_1_files_keep_working_except_for_renamed_blocks(tmp_path: Path) 
     order: such a file is refused with what to do; every other version-1 file still loads."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((30, 12))
-    cases = [(EquivariantAutoencoder(image_group("shift-xy", 3, 4), ranks="best", r=3), False),
-             (EquivariantAutoencoder(image_group("d4", 3, 3), ranks="best", r=3), True),
+    cases = [(EquivariantAutoencoder(image_group("shift-xy", 3, 4), ranks="best", rank=3), False),
+             (EquivariantAutoencoder(image_group("d4", 3, 3), ranks="best", rank=3), True),
              (InvariantAutoencoder(image_group("shift-xy", 3, 4), rank=1), True)]
     for est, loads in cases:
-        data = X[:, :est.get_params()["sigma" if isinstance(est, EquivariantAutoencoder) else "group"].n]
+        data = X[:, :est.get_params()["group"].n]
         path = as_version(est.fit(data).save(tmp_path / "m.npz"), 1)
         if loads:
             assert np.allclose(load(path).predict(data), est.predict(data))
@@ -431,6 +484,7 @@ def test_version_2_files_of_the_cyclic_module_and_of_cyclic_groups_off_the_fouri
     params = dict(meta["params"]["dict"])
     meta["params"] = {"dict": [["sigma", params["group"]], ["ranks", params["ranks"]]]}
     meta["format_version"] = 2
+    meta["class"] = "equilin.nn." + meta["class"]
     rewrite(path, meta, arrays, reseal=True)
     again = load(path)
     x = torch.randn(4, 7, dtype=torch.float64)
@@ -451,7 +505,9 @@ def test_version_2_files_of_the_cyclic_module_and_of_cyclic_groups_off_the_fouri
     (lambda m: m.update(format="other"), "does not declare format 'equilin-model'"),
     (lambda m: m.update(format_version="1"), "invalid format_version"),
     (lambda m: m.update({"class": "os.system"}), "unknown class 'os.system'"),
-    (lambda m: m.update(kind="module"), "unknown class"),
+    (lambda m: m.update(format_version=3), "unknown class 'InvariantAutoencoder'"),
+
+    (lambda m: m.update(kind="other"), "unknown kind 'other'"),
     (lambda m: m.pop("checksum"), "lacks 'checksum'"),
 ])
 def test_malformed_metadata_is_refused(change: Callable[[dict[str, Any]], Any], message: str,
@@ -460,6 +516,14 @@ def test_malformed_metadata_is_refused(change: Callable[[dict[str, Any]], Any], 
     change(meta)
     rewrite(path, meta, arrays)
     with pytest.raises(PersistenceError, match=message):
+        load(path)
+
+
+def test_a_class_of_another_kind_is_refused(saved: Any) -> None:
+    path, meta, arrays = saved
+    meta["kind"] = "module"
+    rewrite(path, meta, arrays, reseal=True)
+    with pytest.raises(PersistenceError, match="InvariantAutoencoder is an estimator, but the file says 'module'"):
         load(path)
 
 
@@ -594,7 +658,7 @@ def test_a_failed_save_leaves_the_previous_file(error: BaseException, rng: np.ra
 CHILD = textwrap.dedent("""
     import os, sys, time
     import numpy as np
-    from equilin.fit import DenseAutoencoder
+    from equilin.models.closed_form import DenseAutoencoder
 
     target, point = sys.argv[1], sys.argv[2]
     model = DenseAutoencoder(rank=5).fit(np.random.default_rng(1).standard_normal((40, int(sys.argv[3]))))
@@ -686,7 +750,7 @@ def shifted_digits(seed: int = 0) -> np.ndarray:
 REPRO = {
     "dense": lambda b: DenseAutoencoder(10, batch_size=b),
     "invariant": lambda b: InvariantAutoencoder(image_shift(8, 8), 4, batch_size=b),
-    "equivariant": lambda b: EquivariantAutoencoder(image_shift(8, 8), "best", r=10, batch_size=b),
+    "equivariant": lambda b: EquivariantAutoencoder(image_shift(8, 8), "best", rank=10, batch_size=b),
 }
 
 
@@ -729,8 +793,8 @@ def test_same_seed_gives_identical_data_and_shifts() -> None:
 
 
 def test_module_persistence_is_importable_without_torch_in_the_namespace() -> None:
-    """persistence itself imports numpy only; torch comes in with equilin.nn."""
-    code = "import sys, equilin.persistence, equilin.fit; print('torch' in sys.modules)"
+    """persistence itself imports numpy only; torch comes in with equilin.models.nn."""
+    code = "import sys, equilin.io.persistence, equilin.models.closed_form; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     assert persistence.__all__  # the public API exists

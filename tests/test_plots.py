@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("matplotlib")
 
 from equilin import EquivariantVariety, Permutation  # noqa: E402
-from equilin.groups import image_shift  # noqa: E402
+from equilin.groups import image_shift
 from equilin.plots import reconstructions, weight_sharing  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -8,7 +8,8 @@ import pytest
 
 from equilin.deep import DeepLinearNetwork, GSet, LinearLayer
 from equilin.groups import Permutation, PermutationGroup
-from equilin.polynomial import _rank_mod_p, neurovariety_dimension
+from equilin.deep.polynomial import _rank_mod_p
+from equilin.deep import neurovariety_dimension
 
 
 def regular(group: PermutationGroup) -> PermutationGroup:

@@ -9,13 +9,13 @@ import pytest
 import torch
 
 from equilin import Permutation, PermutationGroup
-from equilin.equivariant import EquivariantVariety, choose_method
-from equilin.fit import EquivariantAutoencoder
+from equilin.equivariance import EquivariantVariety, choose_method
+from equilin.models.closed_form import EquivariantAutoencoder
 from equilin.groups import image_flip, image_group, image_shift, volume_rot90, volume_shift
-from equilin.isotypic import IsotypicDecomposition
-from equilin.nn import IsotypicLinearAutoencoder
-from equilin.semidirect import TorusStructure
-from equilin.torus_fourier import TorusFourierDecomposition
+from equilin.equivariance import IsotypicDecomposition
+from equilin.models.nn import IsotypicLinearAutoencoder
+from equilin.groups import TorusStructure
+from equilin.equivariance import TorusFourierDecomposition
 
 
 def elements(group: PermutationGroup) -> np.ndarray:
@@ -114,7 +114,7 @@ def test_agrees_with_the_orbit_wise_decomposition(group: PermutationGroup) -> No
         assert np.abs(P @ M - M @ P).max() < 1e-12 * np.linalg.norm(U)
     # fits and torch modules agree across the two backends
     X = rng.standard_normal((30, group.n))
-    fits = [EquivariantAutoencoder(group, ranks="best", r=3, method=m).fit(X) for m in ("torus", "generic")]
+    fits = [EquivariantAutoencoder(group, ranks="best", rank=3, method=m).fit(X) for m in ("torus", "generic")]
     assert fits[0].ranks_ == fits[1].ranks_
     assert np.abs(fits[0].predict(X) - fits[1].predict(X)).max() < 1e-9
     modules = [IsotypicLinearAutoencoder.from_closed_form(f, dtype=torch.float64) for f in fits]
@@ -141,7 +141,7 @@ def test_beyond_the_orbit_wise_limit() -> None:
         assert E.commutant_dim == sum(b.field_dim for b in E.blocks)
         X = rng.standard_normal((3, group.n))
         assert np.abs(E.from_blocks(E.to_blocks(X)) - X).max() < 1e-12
-        model = EquivariantAutoencoder(group, ranks="best", r=10).fit(X)
+        model = EquivariantAutoencoder(group, ranks="best", rank=10).fit(X)
         Y = model.predict(X)
         for g in group.generators:
             assert np.abs(model.predict(g.act(X, axis=1)) - g.act(Y, axis=1)).max() < 1e-10
@@ -161,7 +161,7 @@ def test_which_groups() -> None:
 def test_torch_module_by_ffts_beyond_the_dense_limit() -> None:
     """The torus path's torch operator (FFTs, used above DENSE_LIMIT points) equals the numpy block
     coordinates; p4m on 72 x 72 (5,184 points) trains equivariantly."""
-    from equilin.nn import _OrbitOperator, _TorusOperator
+    from equilin.models.nn.modules import _OrbitOperator, _TorusOperator
 
     rng = np.random.default_rng(0)
     for group in (image_group("p4m", 6, 6), shifts_and_transpose(6), cube_and_translations(3)):

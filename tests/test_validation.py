@@ -43,8 +43,8 @@ from equilin import (
     realize,
 )
 from equilin.cli import UsageError, main
-from equilin.equivariant import best_ranks
-from equilin.fit import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
+from equilin.equivariance import best_ranks
+from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
 from equilin.groups import (
     MAX_ARRAY_N,
     as_group,
@@ -97,9 +97,9 @@ def _fitted_dense() -> DenseAutoencoder:
 
 
 def _nn() -> Any:
-    import equilin.nn
+    import equilin.models.nn
 
-    return equilin.nn
+    return equilin.models.nn
 
 
 def _train(X: Any, **kwargs: Any) -> Any:
@@ -203,7 +203,7 @@ CASES: list[Case] = [
     Case("DeterminantalVariety", "value", "m=0", lambda: DeterminantalVariety(0, 3, 1), V,
          "m must be an integer >= 1, got 0"),
     Case("DeterminantalVariety", "rank out of range", "r=-1", lambda: DeterminantalVariety(3, 3, -1), V,
-         "r must be an integer >= 0, got -1"),
+         "rank must be an integer >= 0, got -1"),
     Case("DeterminantalVariety", "type", "r=1.0", lambda: DeterminantalVariety(3, 3, 1.0), V,
          "got 1.0 of type float"),
     Case("DeterminantalVariety", "value", "field='Q'", lambda: DeterminantalVariety(3, 3, 1, field="Q"), V,
@@ -246,7 +246,7 @@ CASES: list[Case] = [
          "expected a PermutationGroup or Permutation"),
     Case("InvariantVariety", "value", "m=0", lambda: InvariantVariety(S5, 0, 1), V, "m must be an integer >= 1"),
     Case("InvariantVariety", "rank out of range", "r=-1", lambda: InvariantVariety(S5, 2, -1), V,
-         "r must be an integer >= 0, got -1"),
+         "rank must be an integer >= 0, got -1"),
     Case("InvariantVariety", "empty", "n=0", lambda: InvariantVariety(Permutation([]), 2, 1), V,
          "the group acts on an empty set (n=0)"),
     Case("InvariantVariety.nearest", "shape", "2x4 for n=5", lambda: InvariantVariety(S5, 2, 1).nearest(
@@ -267,12 +267,12 @@ CASES: list[Case] = [
         np.ones((2, 1)), np.ones((1, 2)), np.zeros((1, 1))), V, "T is singular"),
     Case("InvariantVariety.parameterize", "rank out of range", "rank-2 M, r=1",
          lambda: InvariantVariety(S5, 2, 1).parameterize(np.array([[1.0, 0, 1, 1, 0], [0, 1, 0, 0, 1]])), V,
-         "M has rank above r=1"),
+         "M has rank above 1"),
     # -- equivariant --------------------------------------------------------------------------------------
     Case("EquivariantVariety", "type", "group=[1, 0]", lambda: EquivariantVariety([1, 0], 1), V,
          "expected a Permutation or a PermutationGroup, got list"),
     Case("EquivariantVariety", "rank out of range", "r=-1", lambda: EquivariantVariety(C4, -1), V,
-         "r must be an integer >= 0, got -1"),
+         "rank must be an integer >= 0, got -1"),
     Case("EquivariantVariety", "type", "r=1.0", lambda: EquivariantVariety(C4, 1.0), V, "got 1.0 of type float"),
     Case("EquivariantVariety", "rank out of range", "r=10**30 (accepted: the whole commutant)",
          lambda: (EquivariantVariety(C4, 10**30).dim, EquivariantVariety(C4, 10**30).count_components().total)
@@ -345,7 +345,7 @@ CASES: list[Case] = [
     Case("count_components", "type", "[1, 2]", lambda: count_components([1, 2], 1), V,
          "expected a cycle type {length: count}"),
     Case("count_components", "rank out of range", "r=-1", lambda: count_components({2: 1}, -1), V,
-         "r must be an integer >= 0"),
+         "rank must be an integer >= 0"),
     Case("count_components", "too large", "{1: 10**30, 2: 1}, r=3 (accepted)",
          lambda: count_components({1: 10**30, 2: 1}, 3) == (2, 2), None, "exact count, no arrays"),
     Case("count_components", "too large", "{1: 10**30, 2: 1}, r=10**30 + 2 (accepted)",
@@ -403,27 +403,27 @@ CASES: list[Case] = [
     Case("InvariantAutoencoder.fit", "n mismatch", "m=3 without Y", lambda: InvariantAutoencoder(S5, 1, m=3).fit(X5),
          V, "m=3 needs targets Y with 3 columns"),
     Case("EquivariantAutoencoder.fit", "n mismatch", "sigma on 4 points, 5 features",
-         lambda: EquivariantAutoencoder(C4, "best", r=1).fit(X5), V, "X has 5 features, expected 4"),
+         lambda: EquivariantAutoencoder(C4, "best", rank=1).fit(X5), V, "X has 5 features, expected 4"),
     Case("EquivariantAutoencoder.fit", "value", "ranks='good'",
-         lambda: EquivariantAutoencoder(S5, "good", r=1).fit(X5), V, "ranks must be a rank tuple, a mapping or 'best'"),
+         lambda: EquivariantAutoencoder(S5, "good", rank=1).fit(X5), V, "ranks must be a rank tuple, a mapping or 'best'"),
     Case("EquivariantAutoencoder.fit", "value", "ranks='best', r=None",
          lambda: EquivariantAutoencoder(S5, "best").fit(X5), V, "ranks='best' needs the rank budget r"),
     Case("EquivariantAutoencoder.fit", "n mismatch", "4 ranks for 3 blocks",
-         lambda: EquivariantAutoencoder(S5, (9, 0, 0, 0), r=1).fit(X5), V, "ranks must have one entry per block"),
+         lambda: EquivariantAutoencoder(S5, (9, 0, 0, 0), rank=1).fit(X5), V, "ranks must have one entry per block"),
     Case("EquivariantAutoencoder.fit", "rank out of range", "ranks=(1, 1, 0), r=1",
-         lambda: EquivariantAutoencoder(S5, (1, 1, 0), r=1).fit(X5), V, "more than r=1"),
+         lambda: EquivariantAutoencoder(S5, (1, 1, 0), rank=1).fit(X5), V, "more than rank=1"),
     Case("EquivariantAutoencoder.fit", "rank out of range", "r=10**30 (accepted: the whole commutant)",
-         lambda: EquivariantAutoencoder(S5, "best", r=10**30).fit(X5).n_params_ > 0, None,
+         lambda: EquivariantAutoencoder(S5, "best", rank=10**30).fit(X5).n_params_ > 0, None,
          "knapsack over the total weight"),
-    Case("EquivariantAutoencoder.fit", "NaN/Inf", "one NaN", lambda: EquivariantAutoencoder(S5, "best", r=2).fit(
+    Case("EquivariantAutoencoder.fit", "NaN/Inf", "one NaN", lambda: EquivariantAutoencoder(S5, "best", rank=2).fit(
         NAN5), V, "X contains NaN or infinite values"),
-    Case("EquivariantAutoencoder.fit", "empty", "0 x 5", lambda: EquivariantAutoencoder(S5, "best", r=2).fit(
+    Case("EquivariantAutoencoder.fit", "empty", "0 x 5", lambda: EquivariantAutoencoder(S5, "best", rank=2).fit(
         np.zeros((0, 5))), V, "X has no samples"),
-    Case("EquivariantAutoencoder.fit", "type", "r=2.0", lambda: EquivariantAutoencoder(S5, "best", r=2.0).fit(X5),
-         V, "r must be an integer >= 0, got 2.0 of type float"),
+    Case("EquivariantAutoencoder.fit", "type", "r=2.0", lambda: EquivariantAutoencoder(S5, "best", rank=2.0).fit(X5),
+         V, "rank must be an integer >= 0, got 2.0 of type float"),
     # -- nn (torch imported lazily, in the rows) -----------------------------------------------------------
     Case("nn.DenseLinearAutoencoder", "rank out of range", "r=0", lambda: _nn().DenseLinearAutoencoder(5, 0), V,
-         "r must be an integer >= 1, got 0"),
+         "rank must be an integer >= 1, got 0"),
     Case("nn.DenseLinearAutoencoder", "type", "n=5.0", lambda: _nn().DenseLinearAutoencoder(5.0, 1), V,
          "n must be an integer >= 1, got 5.0 of type float"),
     Case("nn.InvariantLinearAutoencoder", "type", "group='x'", lambda: _nn().InvariantLinearAutoencoder("x", 1), V,
@@ -431,7 +431,7 @@ CASES: list[Case] = [
     Case("nn.EquivariantLinearAutoencoder", "rank out of range", "(5, 0, 0)",
          lambda: _nn().EquivariantLinearAutoencoder(S5, (5, 0, 0)), V, "exceeds the block size (multiplicity) 2"),
     Case("nn.EquivariantLinearAutoencoder", "dtype", "torch.int64",
-         lambda: _nn().EquivariantLinearAutoencoder(S5, (1, 0, 0), dtype=_nn().torch.int64), V,
+         lambda: _nn().EquivariantLinearAutoencoder(S5, (1, 0, 0), dtype=__import__("torch").int64), V,
          "dtype must be torch.float32 or torch.float64"),
     Case("nn.train", "NaN/Inf", "NaN X", lambda: _train(np.full((4, 5), np.nan)), V, "X contains NaN or infinite"),
     Case("nn.train", "shape", "1-D X", lambda: _train(np.zeros(5)), V, "X must be 2-D (samples x features)"),
@@ -468,7 +468,7 @@ CASES: list[Case] = [
     Case("equilin count", "rank out of range", "-r -1", ["count", "--gens", "(1 2)", "--n", "5", "-r", "-1"], CLI,
          "-r must be a non-negative integer, got -1"),
     Case("equilin count", "type", "-r x", ["count", "--gens", "(1 2)", "--n", "5", "-r", "x"], CLI,
-         "argument -r: invalid int value: 'x'"),
+         "argument -r/--rank: invalid int value: 'x'"),
     Case("equilin count", "value", "--n -5", ["count", "--gens", "(1 2)", "--n", "-5", "-r", "1"], CLI,
          "n must be a non-negative integer, got -5"),
     Case("equilin count", "too large", "--n with 5,000 digits", ["count", "--gens", "(1 2)", "--n", "1" * 5000,
@@ -832,7 +832,7 @@ def test_determinantal_huge_and_tiny_scales(rng: np.random.Generator, scale: flo
 
 def _closed_form_models(n: int) -> list[Any]:
     sigma = Permutation(np.roll(np.arange(n), 1))
-    return [DenseAutoencoder(3), InvariantAutoencoder(sigma, 2), EquivariantAutoencoder(sigma, "best", r=4)]
+    return [DenseAutoencoder(3), InvariantAutoencoder(sigma, 2), EquivariantAutoencoder(sigma, "best", rank=4)]
 
 
 @pytest.mark.parametrize("kind", ["repeated", "ill-conditioned", "rank-deficient"])

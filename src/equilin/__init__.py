@@ -2,22 +2,29 @@
 
 Geometry of their function spaces (determinantal, invariant and equivariant varieties), weight-shared
 networks that realize them, and the experiments of Kohn, Sattelberger, Shahverdi (arXiv:2309.13736).
+
+The package is layered, each layer importing only those below it (``CONTRIBUTING.md``)::
+
+    cli -> experiments -> plots -> models (closed form; torch in models.nn) -> io -> critical
+        -> deep, lcn -> equivariance -> geometry -> groups
+
+Importing ``equilin`` does not import torch.
 """
 
-from equilin.determinantal import (
+from equilin.equivariance import Block, EquivariantComponent, EquivariantVariety, count_components
+from equilin.geometry import (
     DeterminantalVariety,
+    InvariantVariety,
     ProductVariety,
     Variety,
     VarietyUnion,
     derealize,
     realize,
 )
-from equilin.equivariant import Block, EquivariantComponent, EquivariantVariety, count_components
 from equilin.groups import Permutation, PermutationGroup
-from equilin.invariant import InvariantVariety
-from equilin.persistence import PersistenceError, load, save
-
-__version__ = "0.1.0"
+from equilin.io import PersistenceError, save
+from equilin.models import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder, load
+from equilin.version import VERSION as __version__
 
 __all__ = [
     "Permutation",
@@ -33,6 +40,9 @@ __all__ = [
     "count_components",
     "realize",
     "derealize",
+    "DenseAutoencoder",
+    "InvariantAutoencoder",
+    "EquivariantAutoencoder",
     "save",
     "load",
     "PersistenceError",

@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from equilin.equivariant import EquivariantComponent
+    from equilin.equivariance import EquivariantComponent
 
 __all__ = ["reconstructions", "weight_sharing", "new_figure", "save"]
 

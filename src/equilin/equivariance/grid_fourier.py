@@ -38,11 +38,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from equilin.abelian import AbelianStructure, NotAGridProduct, cyclic_eigenvalue
+from equilin.groups import AbelianStructure, NotAGridProduct, cyclic_eigenvalue
 from equilin.groups import Permutation, PermutationGroup, as_group
-from equilin.blocks import Block
-from equilin.fields import REAL, field_of
-from equilin.isotypic import DENSE_LIMIT, BlockOperator, _rows_of
+from equilin.equivariance.blocks import Block
+from equilin.geometry import REAL, field_of
+from equilin.equivariance.isotypic import DENSE_LIMIT, BlockOperator, _rows_of
 
 __all__ = ["AbelianFourierDecomposition", "FourierBlockOperator", "GridReader"]
 

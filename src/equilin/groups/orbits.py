@@ -23,7 +23,7 @@ order. Neither depends on the generators chosen, only on the group.
 
 Examples
 --------
->>> from equilin.groups import PermutationGroup
+>>> from equilin.groups.permutation import PermutationGroup
 >>> S = OrbitStructure(PermutationGroup.from_cycles(["(1 2)", "(3 4)"], 7))
 >>> [(t.size, t.count) for t in S.types]
 [(2, 1), (2, 1), (1, 3)]
@@ -39,7 +39,7 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import NDArray
 
-from equilin.groups import Permutation, PermutationGroup, as_group
+from equilin.groups.permutation import Permutation, PermutationGroup, as_group
 
 __all__ = ["OrbitType", "OrbitStructure", "orbit_labels"]
 
@@ -151,7 +151,7 @@ class OrbitStructure:
     Rotations of a 3 x 3 image: the centre, the corners, the edge midpoints. Corners and edges are
     orbits of the same size and the same type (both regular orbits of the cyclic group of order 4):
 
-    >>> from equilin.groups import image_rot90
+    >>> from equilin.groups.permutation import image_rot90
     >>> S = OrbitStructure(image_rot90(3))
     >>> [(t.size, t.count) for t in S.types], S.points[0].tolist()
     ([(4, 2), (1, 1)], [[0, 2, 6, 8], [1, 5, 3, 7]])

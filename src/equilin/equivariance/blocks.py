@@ -34,8 +34,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
-from equilin.determinantal import field_degree
-from equilin.fields import COMPLEX, REAL, Field
+from equilin.geometry import field_degree
+from equilin.geometry import COMPLEX, REAL, Field
 from equilin.validation import check_int
 
 __all__ = ["Block", "BlockStructure", "Ranks"]
@@ -65,7 +65,7 @@ class Block:
 
     Examples
     --------
-    >>> from equilin.fields import QUATERNIONIC
+    >>> from equilin.geometry import QUATERNIONIC
     >>> b = Block(QUATERNIONIC, 1, 4, "r_{V3}")
     >>> b.field.name, b.real_dim, b.copies, b.dim_of(1), b.degree_of(1), b.n_params_of(1)
     ('H', 4, 2, 4, 1, 8)

@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from equilin.deep import DeepLinearNetwork, GSet
-from equilin.fit import EquivariantAutoencoder
+from equilin.models.closed_form import EquivariantAutoencoder
 from equilin.groups import PermutationGroup
 
 __all__ = ["DeepEquivariantNetwork", "ACTIVATIONS"]
@@ -185,7 +185,7 @@ def _activation(name: str | None) -> Any:
 
 def _orbit_labels(units: GSet) -> np.ndarray:
     """The orbit of every unit of a G-set (orbits numbered from 0)."""
-    from equilin.orbits import orbit_labels
+    from equilin.groups import orbit_labels
 
     return orbit_labels(PermutationGroup(list(units.images)))[1].astype(np.int64)
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
 import json
 import math
 import os
@@ -40,9 +39,10 @@ from typing import IO, Any, Self
 import numpy as np
 from numpy.typing import NDArray
 
-from equilin.equivariant import EquivariantComponent, EquivariantVariety, choose_method
+from equilin.equivariance import EquivariantComponent, EquivariantVariety, choose_method
 from equilin.groups import Permutation, PermutationGroup, as_group
-from equilin.invariant import InvariantVariety
+from equilin.geometry import InvariantVariety
+from equilin.version import VERSION
 
 __all__ = [
     "FORMAT",
@@ -59,7 +59,7 @@ __all__ = [
 FORMAT = "equilin-model"
 """Value of the metadata key ``format``."""
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 """Version of the file format written by :func:`save`; :func:`load` reads versions ``1..FORMAT_VERSION``.
 Version 2: products of cyclic groups on grids (e.g. ``shift-xy``) and translations with a point group
 on a torus (``p4``, ``p4m``) name and order their blocks by frequency (:mod:`equilin.abelian`,
@@ -68,23 +68,22 @@ the former block order and is refused rather than loaded wrongly. Version 3: a c
 orders its blocks as the talk (``r_{1,1}``, ..., ``r_{2,1}``) on every backend, so an equivariant model
 of a cyclic group fitted with ``method="abelian"`` or ``"generic"`` in an older file is refused the same
 way; :class:`equilin.nn.EquivariantLinearAutoencoder` stores ``group``, ``seed`` and ``method`` (older
-files stored ``sigma`` and still load)."""
+files stored ``sigma`` and still load). Version 4: the class is named by its registered name
+(``"DenseAutoencoder"``; older files named the module path ``"equilin.fit.DenseAutoencoder"``), the rank
+budget is ``rank`` everywhere (older files stored ``r``, and an equivariant estimator's group as
+``sigma``); each class maps the parameter names of older files in ``_renamed_params``."""
 
 METADATA_KEY = "__equilin__"
 """Name of the archive member (``__equilin__.npy``, a ``uint8`` array) holding the UTF-8 JSON metadata."""
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: the same model gives the same bytes
 
-# the only classes a file may name (nothing else is ever imported or constructed)
-_CLASSES: dict[str, str] = {
-    "equilin.fit.DenseAutoencoder": "estimator",
-    "equilin.fit.InvariantAutoencoder": "estimator",
-    "equilin.fit.EquivariantAutoencoder": "estimator",
-    "equilin.nn.DenseLinearAutoencoder": "module",
-    "equilin.nn.InvariantLinearAutoencoder": "module",
-    "equilin.nn.EquivariantLinearAutoencoder": "module",
-    "equilin.nn.IsotypicLinearAutoencoder": "module",
-}
+# The only classes a file may name: the public subclasses of PersistentEstimator and PersistentModule,
+# which register themselves when their module is imported (nothing else is ever constructed).
+_REGISTRY: dict[str, tuple[type, str]] = {}
+
+# Module paths under which format versions 1-3 named the classes ("equilin.fit.DenseAutoencoder").
+_LEGACY_PREFIXES = ("equilin.fit.", "equilin.nn.")
 
 _ARRAY_KINDS = "biufc"  # bool, signed and unsigned integers, floats, complex numbers
 
@@ -92,6 +91,9 @@ _ARRAY_KINDS = "biufc"  # bool, signed and unsigned integers, floats, complex nu
 class PersistenceError(ValueError):
     """A file that :func:`load` cannot verify (not an equilin file, corrupted, truncated, tampered with,
     written by a newer format, inconsistent) or an object that :func:`save` cannot store completely."""
+
+
+PersistenceError.__module__ = "equilin.io"  # its public home, as tracebacks name it
 
 
 # -- public API -------------------------------------------------------------------------------------
@@ -115,7 +117,7 @@ def save(obj: Any, path: str | os.PathLike[str]) -> Path:
     Examples
     --------
     >>> import tempfile
-    >>> from equilin.fit import DenseAutoencoder
+    >>> from equilin.models.closed_form import DenseAutoencoder
     >>> model = DenseAutoencoder(rank=2).fit(np.random.default_rng(0).standard_normal((20, 5)))
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     path = save(model, Path(tmp) / "dense.npz")
@@ -124,12 +126,13 @@ def save(obj: Any, path: str | os.PathLike[str]) -> Path:
     True
     """
     target = _check_path(path)
-    key = _class_key(type(obj))
-    if key not in _CLASSES:
-        raise TypeError(f"cannot save a {type(obj).__module__}.{type(obj).__qualname__}: equilin.persistence "
-                        f"saves only {', '.join(sorted(_CLASSES))}")
+    key = type(obj).__name__
+    if _REGISTRY.get(key, (None,))[0] is not type(obj):
+        raise TypeError(f"cannot save a {type(obj).__module__}.{type(obj).__qualname__}: equilin saves only "
+                        f"its estimators and modules ({', '.join(sorted(_REGISTRY))})")
+    kind = _REGISTRY[key][1]
     encoder = _Encoder()
-    if _CLASSES[key] == "estimator":
+    if kind == "estimator":
         body = _encode_estimator(obj, encoder)
     else:
         body = _encode_module(obj, encoder)
@@ -137,10 +140,10 @@ def save(obj: Any, path: str | os.PathLike[str]) -> Path:
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "library": "equilin",
-        "library_version": _library_version(),
+        "library_version": VERSION,
         "numpy_version": np.__version__,
         "class": key,
-        "kind": _CLASSES[key],
+        "kind": kind,
         **body,
         "arrays": {name: {"shape": list(a.shape), "dtype": a.dtype.str} for name, a in encoder.arrays.items()},
     }
@@ -182,21 +185,20 @@ def load(path: str | os.PathLike[str], expected: type | tuple[type, ...] | None 
     ...     load(bad)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    equilin.persistence.PersistenceError: .../bad.npz is not an equilin model file: not a zip archive (truncated, or another format)
+    equilin.io.PersistenceError: .../bad.npz is not an equilin model file: not a zip archive (truncated, or another format)
     """
     meta, arrays = _read_verified(path)
     where = str(path)
     key = meta["class"]
-    if expected is not None:
-        cls = _resolve(key)
-        if not issubclass(cls, expected):
-            names = expected if isinstance(expected, tuple) else (expected,)
-            raise TypeError(f"{where} holds an {key}, expected {' or '.join(_class_key(c) for c in names)}")
+    cls = _resolve(meta, where)
+    if expected is not None and not issubclass(cls, expected):
+        names = expected if isinstance(expected, tuple) else (expected,)
+        raise TypeError(f"{where} holds {key}, expected {' or '.join(c.__name__ for c in names)}")
     decoder = _Decoder(arrays, where, meta["format_version"])
     if meta["kind"] == "estimator":
-        obj = _decode_estimator(meta, decoder)
+        obj = _decode_estimator(cls, meta, decoder)
     else:
-        obj = _decode_module(meta, decoder, map_location)
+        obj = _decode_module(cls, meta, decoder, map_location)
     if group is not None:
         _check_expected_group(obj, as_group(group), where)
     return obj
@@ -210,25 +212,45 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     Examples
     --------
     >>> import tempfile
-    >>> from equilin.fit import DenseAutoencoder
+    >>> from equilin.models.closed_form import DenseAutoencoder
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     meta = read_metadata(save(DenseAutoencoder(rank=3), Path(tmp) / "m.npz"))
     >>> meta["class"], meta["format_version"], meta["params"]
-    ('equilin.fit.DenseAutoencoder', 3, {'dict': [['rank', 3], ['batch_size', 8192]]})
+    ('DenseAutoencoder', 4, {'dict': [['rank', 3], ['batch_size', 8192]]})
     """
     meta, _ = _read_verified(path)
     return meta
 
 
+def _register(cls: type, kind: str) -> None:
+    if cls.__name__.startswith("_"):
+        return                                   # private bases are never written to a file
+    known = _REGISTRY.get(cls.__name__)
+    if known is not None and known[0] is not cls:
+        raise TypeError(f"two persistent classes are named {cls.__name__}: {known[0].__module__} and "
+                        f"{cls.__module__}; persistent classes need unique names")
+    _REGISTRY[cls.__name__] = (cls, kind)
+
+
 class PersistentEstimator:
-    """Mixin giving the estimators of :mod:`equilin.fit` ``save(path)`` and ``load(path)``.
+    """Mixin giving the estimators ``save(path)`` and ``load(path)``; every public subclass registers
+    itself under its class name, which is what a file names.
+
+    A subclass may declare ``_renamed_params = {old: new}``: constructor parameters that files of
+    format versions below 4 stored under another name.
 
     Examples
     --------
-    >>> from equilin.fit import DenseAutoencoder
+    >>> from equilin.models.closed_form import DenseAutoencoder
     >>> issubclass(DenseAutoencoder, PersistentEstimator)
     True
     """
+
+    _renamed_params: dict[str, str] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _register(cls, "estimator")
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write this estimator (parameters and fitted state) to ``path`` atomically; see
@@ -244,13 +266,25 @@ class PersistentEstimator:
 
 
 class PersistentModule:
-    """Mixin giving the modules of :mod:`equilin.nn` ``save(path)`` and ``load(path, map_location)``.
+    """Mixin giving the torch modules ``save(path)`` and ``load(path, map_location)``; every public
+    subclass registers itself under its class name and says how it is built again with
+    :meth:`constructor_args` (plus ``dtype``), its weights coming from the ``state_dict``.
 
     Examples
     --------
     >>> PersistentModule.load.__doc__.split(";")[0]
     'Read a module of this class written by :meth:`save`, verified'
     """
+
+    _renamed_params: dict[str, str] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _register(cls, "module")
+
+    def constructor_args(self) -> dict[str, Any]:
+        """The keyword arguments (all but ``dtype``) that build this module again."""
+        raise NotImplementedError(f"{type(self).__name__} does not say how to build it again")
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write this module (constructor arguments and ``state_dict()``) to ``path`` atomically; see
@@ -277,20 +311,28 @@ def _check_path(path: Any) -> Path:
     return target
 
 
-def _class_key(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__qualname__}"
+def _resolve(meta: Mapping[str, Any], where: str) -> type:
+    """The registered class a file names (its kind checked too)."""
+    key, kind = meta["class"], meta["kind"]
+    if meta["format_version"] < 4:               # "equilin.fit.DenseAutoencoder" -> "DenseAutoencoder"
+        key = key.rpartition(".")[2]
+    found = _REGISTRY.get(key)
+    if found is None:
+        hint = (" (torch modules register when equilin.models.nn is imported; equilin.load does that)"
+                if kind == "module" else "")
+        raise PersistenceError(f"{where}: unknown class {key!r}; equilin loads only "
+                               f"{', '.join(sorted(_REGISTRY))}{hint}")
+    if found[1] != kind:
+        raise PersistenceError(f"{where}: {key} is an {found[1]}, but the file says {kind!r}")
+    return found[0]
 
 
-def _resolve(key: str) -> type:
-    module, _, name = key.rpartition(".")
-    cls: type = getattr(importlib.import_module(module), name)  # key is one of _CLASSES
-    return cls
-
-
-def _library_version() -> str:
-    import equilin
-
-    return str(equilin.__version__)
+def _renamed(cls: type, params: Any, version: int) -> Any:
+    """Constructor parameters of an older file under today's names (the class's ``_renamed_params``)."""
+    if version >= 4 or not isinstance(params, dict):
+        return params
+    renames: dict[str, str] = getattr(cls, "_renamed_params", {})
+    return {renames.get(k, k) if renames.get(k, k) not in params else k: v for k, v in params.items()}
 
 
 # -- encoding values: JSON nodes plus named arrays -------------------------------------------------------
@@ -357,11 +399,11 @@ class _Encoder:
             return {"group": self.array(gens, name)}
         if isinstance(value, InvariantVariety):
             return {"invariant_variety": {"group": self.encode(value.group, f"{name}/group"),
-                                          "m": int(value.m), "r": int(value.r)}}
+                                          "m": int(value.m), "rank": int(value.rank)}}
         if isinstance(value, EquivariantVariety):
             seed = value.decomposition.seed if value.method == "generic" else 0
             return {"equivariant_variety": {"group": self.encode(value.group, f"{name}/group"),
-                                            "r": int(value.r), "method": value.method, "seed": int(seed)}}
+                                            "rank": int(value.rank), "method": value.method, "seed": int(seed)}}
         if isinstance(value, EquivariantComponent):
             return {"equivariant_component": {"variety": self.encode(value.variety, f"{name}/variety"),
                                               "ranks": [int(k) for k in value.ranks]}}
@@ -382,6 +424,7 @@ class _Decoder:
         self.version = version
         self.used: set[str] = set()
         self.objects: dict[str, Any] = {}
+        self.rank_key = "rank" if version >= 4 else "r"   # a variety's rank budget, as the file names it
 
     def fail(self, message: str) -> PersistenceError:
         return PersistenceError(f"{self.where}: {message}")
@@ -480,11 +523,11 @@ class _Decoder:
                                 f"{gens.shape}")
             return PermutationGroup.from_arrays(list(gens))
         if tag == "invariant_variety" and isinstance(body, dict):
-            return InvariantVariety(self.decode(body["group"]), body["m"], body["r"])
+            return InvariantVariety(self.decode(body["group"]), body["m"], body[self.rank_key])
         if tag == "equivariant_variety" and isinstance(body, dict):
             group = self.decode(body["group"])
             self.check_block_order(group, body["method"])
-            return EquivariantVariety(group, body["r"], method=body["method"], seed=body["seed"])
+            return EquivariantVariety(group, body[self.rank_key], method=body["method"], seed=body["seed"])
         if tag == "equivariant_component" and isinstance(body, dict):
             variety = self.decode(body["variety"])
             if not isinstance(variety, EquivariantVariety):
@@ -509,14 +552,13 @@ def _encode_estimator(est: Any, encoder: _Encoder) -> dict[str, Any]:
     return {
         "params": encoder.encode(dict(params), "params"),
         "fitted": encoder.encode(fitted, "fitted") if fitted else None,
-        "summary": _summary(params.get("group", params.get("sigma")), fitted.get("ranks_"), "float64",
+        "summary": _summary(params.get("group"), fitted.get("ranks_"), "float64",
                             fitted.get("n_features_in_")),
     }
 
 
-def _decode_estimator(meta: Mapping[str, Any], decoder: _Decoder) -> Any:
-    cls = _resolve(meta["class"])
-    params = decoder.decode(meta["params"])
+def _decode_estimator(cls: type, meta: Mapping[str, Any], decoder: _Decoder) -> Any:
+    params = _renamed(cls, decoder.decode(meta["params"]), decoder.version)
     fitted = decoder.decode(meta["fitted"]) if meta["fitted"] is not None else {}
     decoder.check_all_used()
     if not isinstance(params, dict) or not isinstance(fitted, dict):
@@ -525,7 +567,7 @@ def _decode_estimator(meta: Mapping[str, Any], decoder: _Decoder) -> Any:
         est = cls(**params)
     except (TypeError, ValueError) as exc:
         raise decoder.fail(f"the stored parameters {sorted(params)} do not fit {cls.__name__} of equilin "
-                           f"{_library_version()} (file written by equilin {meta['library_version']}): {exc}") from exc
+                           f"{VERSION} (file written by equilin {meta['library_version']}): {exc}") from exc
     for name, value in fitted.items():
         if name.startswith("_") or not name.endswith("_"):
             raise decoder.fail(f"{name!r} is not a fitted attribute name")
@@ -538,7 +580,7 @@ def _decode_estimator(meta: Mapping[str, Any], decoder: _Decoder) -> Any:
 def _check_estimator(est: Any, params: Mapping[str, Any], decoder: _Decoder) -> None:
     """The group of the fitted variety is the parameter's, and the restored state computes outputs of the
     right shape (catches state that disagrees with the parameters)."""
-    param_group = params.get("group", params.get("sigma"))
+    param_group = params.get("group")
     variety = getattr(est, "variety_", None)
     if param_group is not None and variety is not None and variety.group != as_group(param_group):
         raise decoder.fail(f"group mismatch: the fitted variety's group {variety.group!r} differs from the "
@@ -570,18 +612,6 @@ def _summary(group: Any, ranks: Any, dtype: str, n: Any) -> dict[str, Any]:
 
 
 # -- modules --------------------------------------------------------------------------------------------
-def _module_params(module: Any) -> dict[str, Any]:
-    """Constructor arguments of a module, from its public attributes."""
-    name = type(module).__name__
-    if name == "DenseLinearAutoencoder":
-        return {"n": module.n_features, "r": module.rank, "m": module.n_outputs}
-    if name == "InvariantLinearAutoencoder":
-        return {"group": module.group, "r": module.rank, "m": module.n_outputs}
-    # EquivariantLinearAutoencoder and its block-kernel subclass IsotypicLinearAutoencoder
-    return {"group": module.group, "ranks": tuple(int(k) for k in module.block_ranks), "seed": module.seed,
-            "method": module.method}
-
-
 def _module_dtype(module: Any) -> Any:
     import torch
 
@@ -598,31 +628,27 @@ def _module_dtype(module: Any) -> Any:
 
 def _encode_module(module: Any, encoder: _Encoder) -> dict[str, Any]:
     dtype = _module_dtype(module)
-    params = _module_params(module)
+    params = module.constructor_args()
     state = []
     for key, tensor in module.state_dict().items():
         array = tensor.detach().cpu().numpy()
         state.append([key, {"array": encoder.array(np.ascontiguousarray(array), f"state/{key}")}])
-    ranks = params.get("ranks", params.get("r"))
+    ranks = params.get("ranks", params.get("rank"))
     return {
         "params": encoder.encode(params, "params"),
         "dtype": str(dtype).removeprefix("torch."),
         "training": bool(module.training),
         "state": state,
-        "summary": _summary(params.get("group", params.get("sigma")), ranks, str(dtype).removeprefix("torch."),
+        "summary": _summary(params.get("group"), ranks, str(dtype).removeprefix("torch."),
                             params.get("n")),
     }
 
 
-def _decode_module(meta: Mapping[str, Any], decoder: _Decoder, map_location: Any) -> Any:
+def _decode_module(cls: type, meta: Mapping[str, Any], decoder: _Decoder, map_location: Any) -> Any:
     import torch
 
-    cls = _resolve(meta["class"])
-    params = decoder.decode(meta["params"])
-    if isinstance(params, dict) and meta["class"] in ("equilin.nn.EquivariantLinearAutoencoder",
-                                                      "equilin.nn.IsotypicLinearAutoencoder"):
-        if "sigma" in params and "group" not in params:    # files of the cyclic-only module
-            params["group"] = params.pop("sigma")
+    params = _renamed(cls, decoder.decode(meta["params"]), decoder.version)
+    if isinstance(params, dict) and "ranks" in params:   # an equivariant module: blocks in today's order?
         # (the cyclic-only module of older files ran "fourier", the block-kernel class "generic" or its method)
         default = "generic" if meta["class"].endswith("IsotypicLinearAutoencoder") else "fourier"
         decoder.check_block_order(params.get("group"), params.get("method", default))
@@ -639,12 +665,12 @@ def _decode_module(meta: Mapping[str, Any], decoder: _Decoder, map_location: Any
         with torch.random.fork_rng(devices=[]):  # construction draws initial weights: leave the RNG as it was
             module = cls(**params, dtype=dtype)
     except (TypeError, ValueError) as exc:
-        raise decoder.fail(f"the stored arguments do not fit {cls.__name__} of equilin {_library_version()} "
+        raise decoder.fail(f"the stored arguments do not fit {cls.__name__} of equilin {VERSION} "
                            f"(file written by equilin {meta['library_version']}): {exc}") from exc
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise decoder.fail(f"the stored state_dict does not fit {cls.__name__} of equilin {_library_version()} "
+        raise decoder.fail(f"the stored state_dict does not fit {cls.__name__} of equilin {VERSION} "
                            f"(file written by equilin {meta['library_version']}): {_one_line(exc)}") from exc
     module.train(bool(meta.get("training", False)))
     if map_location is not None:
@@ -657,11 +683,9 @@ def _check_expected_group(obj: Any, group: PermutationGroup, where: str) -> None
     if found is not None:
         found = found.group
     else:
-        for name in ("group", "sigma"):
-            value = getattr(obj, name, None)
-            if isinstance(value, (Permutation, PermutationGroup)):
-                found = as_group(value)
-                break
+        value = getattr(obj, "group", None)
+        if isinstance(value, (Permutation, PermutationGroup)):
+            found = as_group(value)
         variety = getattr(obj, "variety", None)
         if found is None and variety is not None:
             found = variety.group
@@ -790,14 +814,17 @@ def _parse_metadata(raw: NDArray[Any], fail: Callable[[str], PersistenceError]) 
     if version > FORMAT_VERSION:
         raise PersistenceError(
             f"the file has format version {version} (written by equilin {meta.get('library_version')}); this "
-            f"equilin {_library_version()} reads format versions up to {FORMAT_VERSION}: upgrade equilin")
+            f"equilin {VERSION} reads format versions up to {FORMAT_VERSION}: upgrade equilin")
     required = {"class": str, "kind": str, "library_version": str, "params": object, "arrays": dict,
                 "checksum": dict}
     for key, kind in required.items():
         if key not in meta or not isinstance(meta[key], kind):
             raise fail(f"the metadata lacks {key!r} (or it has the wrong type)")
-    if meta["class"] not in _CLASSES or _CLASSES[meta["class"]] != meta["kind"]:
-        raise fail(f"unknown class {meta['class']!r}; equilin loads only {', '.join(sorted(_CLASSES))}")
+    if meta["kind"] not in ("estimator", "module"):
+        raise fail(f"unknown kind {meta['kind']!r}; expected 'estimator' or 'module'")
+    legacy = version < 4 and meta["class"].startswith(_LEGACY_PREFIXES)  # older files: the module path
+    if not (legacy or (version >= 4 and meta["class"].isidentifier())):
+        raise fail(f"unknown class {meta['class']!r}")
     if meta["kind"] == "estimator" and "fitted" not in meta:
         raise fail("the metadata lacks 'fitted'")
     checksum = meta["checksum"]

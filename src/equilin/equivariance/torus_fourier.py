@@ -27,12 +27,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from equilin.abelian_fourier import AbelianFourierDecomposition, FourierBlockOperator
+from equilin.equivariance.grid_fourier import AbelianFourierDecomposition, FourierBlockOperator
 from equilin.groups import Permutation, PermutationGroup, as_group
-from equilin.blocks import Block
-from equilin.fields import COMPLEX, REAL, field_of
-from equilin.isotypic import DENSE_LIMIT, _rows_of
-from equilin.semidirect import TorusStructure
+from equilin.equivariance.blocks import Block
+from equilin.geometry import COMPLEX, REAL, field_of
+from equilin.equivariance.isotypic import DENSE_LIMIT, _rows_of
+from equilin.groups import TorusStructure
 
 __all__ = ["TorusFourierDecomposition"]
 

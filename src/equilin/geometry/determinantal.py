@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from equilin.fields import Field, complex_to_quaternion, quaternion_to_complex
+from equilin.geometry.fields import FIELDS, Field, complex_to_quaternion, quaternion_to_complex
 from equilin.validation import as_generator, check_int
 
 __all__ = [
@@ -53,10 +53,9 @@ __all__ = [
     "determinantal_degree",
 ]
 
-FIELDS = ("R", "C", "H")
 
 
-def determinantal_degree(m: int, n: int, r: int) -> int:
+def determinantal_degree(m: int, n: int, rank: int) -> int:
     """Degree of ``M_{r, m x n}`` over C (exact), with ``r`` clipped to ``min(m, n)``.
 
     Examples
@@ -65,7 +64,7 @@ def determinantal_degree(m: int, n: int, r: int) -> int:
     [2, 6, 3]
     """
     m, n = check_int(m, "m", 1), check_int(n, "n", 1)
-    rho = min(check_int(r, "r", 0), m, n)
+    rho = min(check_int(rank, "rank", 0), m, n)
     if rho == min(m, n):
         return 1
     # the degree is symmetric in m and n: loop over the smaller side, and write each factor
@@ -132,7 +131,7 @@ def field_degree(field: Field, m: int, k: int) -> int:
 
     Examples
     --------
-    >>> from equilin.fields import COMPLEX, QUATERNIONIC, REAL
+    >>> from equilin.geometry.fields import COMPLEX, QUATERNIONIC, REAL
     >>> field_degree(REAL, 3, 1), field_degree(COMPLEX, 3, 1), field_degree(QUATERNIONIC, 1, 1)
     (6, 36, 1)
     """
@@ -226,7 +225,7 @@ class DeterminantalVariety(Variety):
     ----------
     m, n : int
         Matrix shape (at least 1 each).
-    r : int
+    rank : int
         Rank bound (``>= 0``); a bound above ``min(m, n)`` gives the whole space.
     field : {"R", "C", "H"}
         Real matrices, or complex or quaternionic matrices realized over R (see the module docstring;
@@ -236,24 +235,24 @@ class DeterminantalVariety(Variety):
     --------
     >>> X = DeterminantalVariety(3, 3, 1)
     >>> X.dim, X.degree, X.ed_degree, X.singular_locus
-    (5, 6, 3, DeterminantalVariety(m=3, n=3, r=0, field='R'))
+    (5, 6, 3, DeterminantalVariety(m=3, n=3, rank=0, field='R'))
     >>> Y = DeterminantalVariety(2, 2, 1, field="C")
     >>> Y.dim, Y.degree, Y.ed_degree
     (6, 4, 2)
     """
 
-    def __init__(self, m: int, n: int, r: int, field: str = "R") -> None:
+    def __init__(self, m: int, n: int, rank: int, field: str = "R") -> None:
         self.m = check_int(m, "m", 1)
         self.n = check_int(n, "n", 1)
-        self.r = check_int(r, "r", 0)
-        if field not in FIELDS:
+        self.rank = check_int(rank, "rank", 0)
+        if field not in {F.name for F in FIELDS.values()}:
             raise ValueError(f"field must be 'R', 'C' or 'H', got {field!r}")
         self.field = field
 
     @property
-    def rank(self) -> int:
-        """The effective rank bound ``rho = min(r, m, n)``."""
-        return min(self.r, self.m, self.n)
+    def rho(self) -> int:
+        """The effective rank bound ``rho = min(rank, m, n)``."""
+        return min(self.rank, self.m, self.n)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -266,7 +265,7 @@ class DeterminantalVariety(Variety):
 
     @property
     def is_whole_space(self) -> bool:
-        return self.rank == min(self.m, self.n)
+        return self.rho == min(self.m, self.n)
 
     @property
     def _weight(self) -> int:
@@ -279,23 +278,23 @@ class DeterminantalVariety(Variety):
 
     @property
     def dim(self) -> int:
-        rho = self.rank
+        rho = self.rho
         return self._weight * rho * (self.m + self.n - rho)
 
     @property
     def degree(self) -> int:
         if self.field == "H":
-            return determinantal_degree(2 * self.m, 2 * self.n, 2 * self.rank)
-        return determinantal_degree(self.m, self.n, self.rank) ** self._weight
+            return determinantal_degree(2 * self.m, 2 * self.n, 2 * self.rho)
+        return determinantal_degree(self.m, self.n, self.rho) ** self._weight
 
     @property
     def ed_degree(self) -> int:
-        return math.comb(min(self.m, self.n), self.rank)
+        return math.comb(min(self.m, self.n), self.rho)
 
     @property
     def singular_locus(self) -> DeterminantalVariety | None:
-        if 0 < self.rank < min(self.m, self.n):
-            return DeterminantalVariety(self.m, self.n, self.rank - 1, self.field)
+        if 0 < self.rho < min(self.m, self.n):
+            return DeterminantalVariety(self.m, self.n, self.rho - 1, self.field)
         return None
 
     # -- points -------------------------------------------------------------------------------
@@ -324,7 +323,7 @@ class DeterminantalVariety(Variety):
         if self.is_whole_space:
             return True
         s = np.linalg.svd(arr, compute_uv=False)
-        return bool(s[self._step * self.rank] <= tol * max(s[0], np.finfo(float).tiny))
+        return bool(s[self._step * self.rho] <= tol * max(s[0], np.finfo(float).tiny))
 
     def nearest(self, U: ArrayLike) -> NDArray[Any]:
         """Eckart-Young: the truncated SVD of ``U`` (one nearest point; unique unless the
@@ -333,7 +332,7 @@ class DeterminantalVariety(Variety):
         if self.is_whole_space:
             return arr.copy()
         u, s, vh = np.linalg.svd(arr, full_matrices=False)
-        k = self._step * self.rank
+        k = self._step * self.rho
         return (u[:, :k] * s[:k]) @ vh[:k]
 
     def critical_points(self, U: ArrayLike, limit: int = 100_000) -> list[tuple[tuple[int, ...], NDArray[Any]]]:
@@ -348,7 +347,7 @@ class DeterminantalVariety(Variety):
         u, s, vh = np.linalg.svd(arr, full_matrices=False)
         out = []
         step = self._step
-        for keep in itertools.combinations(range(min(self.m, self.n)), self.rank):
+        for keep in itertools.combinations(range(min(self.m, self.n)), self.rho):
             idx = [step * i + j for i in keep for j in range(step)]  # H: the pair of each value
             out.append((keep, (u[:, idx] * s[idx]) @ vh[idx]))
         return out
@@ -362,7 +361,7 @@ class DeterminantalVariety(Variety):
         if self.is_whole_space:
             return bool(np.linalg.norm(residual) <= tol * scale)
         u, s, vh = np.linalg.svd(M_, full_matrices=False)
-        k = self._step * self.rank
+        k = self._step * self.rho
         if k and s[k - 1] <= tol * scale:
             return False  # rank < rho: a singular point
         if k < s.size and s[k] > tol * scale:
@@ -374,7 +373,7 @@ class DeterminantalVariety(Variety):
     def sample(self, rng: np.random.Generator | int | None = None) -> NDArray[Any]:
         """A random point of rank exactly ``rho`` (Gaussian factors)."""
         g = as_generator(rng)
-        k = self.rank
+        k = self.rho
         if self.field == "H":
             return (quaternion_to_complex(g.standard_normal((4, self.m, k)))
                     @ quaternion_to_complex(g.standard_normal((4, k, self.n))))
@@ -387,7 +386,7 @@ class DeterminantalVariety(Variety):
 
     # -- values -------------------------------------------------------------------------------
     def _key(self) -> tuple[int, int, int, str]:
-        return (self.m, self.n, self.rank, self.field)
+        return (self.m, self.n, self.rho, self.field)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DeterminantalVariety):
@@ -398,10 +397,10 @@ class DeterminantalVariety(Variety):
         return hash(self._key())
 
     def __repr__(self) -> str:
-        return f"DeterminantalVariety(m={self.m}, n={self.n}, r={self.r}, field={self.field!r})"
+        return f"DeterminantalVariety(m={self.m}, n={self.n}, rank={self.rho}, field={self.field!r})"
 
     def __str__(self) -> str:
-        core = f"M_{{{self.rank}, {self.m}x{self.n}}}"
+        core = f"M_{{{self.rho}, {self.m}x{self.n}}}"
         return f"{core}(R)" if self.field == "R" else f"R({core}({self.field}))"
 
 

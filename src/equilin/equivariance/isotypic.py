@@ -65,9 +65,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from equilin.abelian import AbelianStructure, cyclic_eigenvalue
-from equilin.blocks import Block
-from equilin.fields import (
+from equilin.groups import AbelianStructure, cyclic_eigenvalue
+from equilin.equivariance.blocks import Block
+from equilin.geometry import (
     COMPLEX,
     QUATERNIONIC,
     REAL,
@@ -79,7 +79,7 @@ from equilin.fields import (
     quaternion_units,
 )
 from equilin.groups import Permutation, PermutationGroup, as_group
-from equilin.semidirect import TorusStructure
+from equilin.groups import TorusStructure
 from equilin.validation import as_generator, check_int
 
 __all__ = [
@@ -632,7 +632,7 @@ class IsotypicDecomposition(BlockOperator):
     """
 
     def __init__(self, group: PermutationGroup | Permutation, seed: int = 0, tol: float = 1e-8) -> None:
-        from equilin.orbits import OrbitStructure
+        from equilin.groups import OrbitStructure
 
         self.group: PermutationGroup = as_group(group)
         self.n: int = self.group.n

@@ -31,14 +31,15 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from equilin.equivariant import EquivariantVariety, choose_method
-from equilin.fields import COMPLEX, QUATERNIONIC, REAL
-from equilin.fit import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
+from equilin.equivariance import EquivariantVariety, choose_method
+from equilin.geometry import COMPLEX, QUATERNIONIC, REAL
+from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.validation import check_int
-from equilin.invariant import InvariantVariety
-from equilin.isotypic import DENSE_LIMIT, adjoint_basis, field_units
-from equilin.persistence import PersistentModule
+from equilin.geometry import InvariantVariety
+from equilin.equivariance import DENSE_LIMIT, adjoint_basis
+from equilin.geometry import field_units
+from equilin.io import PersistentModule
 
 __all__ = [
     "DenseLinearAutoencoder",
@@ -119,13 +120,18 @@ class DenseLinearAutoencoder(_LinearAutoencoder):
     155232
     """
 
-    def __init__(self, n: int, r: int, m: int | None = None, dtype: torch.dtype = torch.float32) -> None:
+    _renamed_params = {"r": "rank"}  # parameter names of files written before 0.2
+
+    def __init__(self, n: int, rank: int, m: int | None = None, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
         self.n_features = check_int(n, "n", 1)
-        self.rank = check_int(r, "r", 1)
+        self.rank = check_int(rank, "rank", 1)
         self.n_outputs = self.n_features if m is None else check_int(m, "m", 1)
         self.encoder = nn.Linear(self.n_features, self.rank, bias=False, dtype=dtype)
         self.decoder = nn.Linear(self.rank, self.n_outputs, bias=False, dtype=dtype)
+
+    def constructor_args(self) -> dict[str, Any]:
+        return {"n": self.n_features, "rank": self.rank, "m": self.n_outputs}
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)
@@ -153,17 +159,19 @@ class InvariantLinearAutoencoder(_LinearAutoencoder):
     Examples
     --------
     >>> sigma = Permutation.from_cycles("(1 3 4)(2 5)", 5)
-    >>> InvariantLinearAutoencoder(sigma, r=2, m=5).n_parameters()
+    >>> InvariantLinearAutoencoder(sigma, rank=2, m=5).n_parameters()
     14
     """
 
-    def __init__(self, group: PermutationGroup | Permutation, r: int, m: int | None = None,
+    _renamed_params = {"r": "rank"}  # parameter names of files written before 0.2
+
+    def __init__(self, group: PermutationGroup | Permutation, rank: int, m: int | None = None,
                  dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
         G = as_group(group)
         self.group = G
         self.n_features = G.n
-        self.rank = check_int(r, "r", 1)
+        self.rank = check_int(rank, "rank", 1)
         self.n_outputs = G.n if m is None else check_int(m, "m", 1)
         variety = InvariantVariety(G, self.n_outputs, self.rank)
         self.k = variety.k
@@ -171,6 +179,9 @@ class InvariantLinearAutoencoder(_LinearAutoencoder):
         bound = 1.0 / math.sqrt(G.n)
         self.weight = nn.Parameter(torch.empty(self.rank, self.k, dtype=dtype).uniform_(-bound, bound))
         self.decoder = nn.Linear(self.rank, self.n_outputs, bias=False, dtype=dtype)
+
+    def constructor_args(self) -> dict[str, Any]:
+        return {"group": self.group, "rank": self.rank, "m": self.n_outputs}
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         sums = torch.zeros(x.shape[0], self.k, dtype=x.dtype, device=x.device).index_add_(1, self.orbit_of, x)
@@ -1082,7 +1093,6 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
         self.method: str = self.variety.method
         parsed = self.variety.parse_ranks(ranks)
         self.component = self.variety.component(parsed)
-        self.sigma = self.variety.sigma
         self.block_ranks = parsed
         self.n_features = self.n_outputs = self.variety.n
         self.rank = self.component.max_rank
@@ -1092,6 +1102,12 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
         encoders, decoders = self.kernel.initial_weights(dtype)
         self.encoders = nn.ParameterList([nn.Parameter(w) for w in encoders])
         self.decoders = nn.ParameterList([nn.Parameter(w) for w in decoders])
+
+    _renamed_params = {"sigma": "group"}  # the cyclic-only module of files written before 0.2
+
+    def constructor_args(self) -> dict[str, Any]:
+        return {"group": self.group, "ranks": tuple(int(k) for k in self.block_ranks), "seed": self.seed,
+                "method": self.method}
 
     def _reference(self) -> torch.Tensor:
         return self._anchor

@@ -35,9 +35,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from equilin.deep import DeepLinearNetwork
-from equilin.determinantal import DeterminantalVariety
-from equilin.equivariant import EquivariantComponent
-from equilin.invariant import InvariantVariety
+from equilin.geometry import DeterminantalVariety
+from equilin.equivariance import EquivariantComponent
+from equilin.geometry import InvariantVariety
 from equilin.lcn import LCN, conv_matrix
 from equilin.validation import as_generator, check_int
 
@@ -158,7 +158,7 @@ class Parameterization:
         (``m x r``); function space ``I^G_{r, m x n}``."""
         if not isinstance(variety, InvariantVariety):
             raise ValueError(f"expected an InvariantVariety, got {type(variety).__name__}")
-        r, k, E = variety.r, variety.k, variety.E_P
+        r, k, E = variety.rank, variety.k, variety.E_P
         basis = np.einsum("ac,bn->abcn", np.eye(r), E).reshape(r * k, r, variety.n)
         layers = [_Layer(r, variety.n, basis), _Layer(variety.m, r, None)]
         return cls("invariant", layers, variety, f"invariant autoencoder {variety}")
@@ -396,7 +396,7 @@ def _numerical_rank(s: NDArray[np.float64], scale: float, rtol: float) -> int:
 def _determinantal_test(M: NDArray[Any], G: NDArray[Any], variety: DeterminantalVariety, scale: float,
                         rtol: float) -> tuple[bool, float | None]:
     """Smooth point of ``M_rho``? and the norm of the tangential part of ``G`` there (``None``: singular)."""
-    rho = variety.rank
+    rho = variety.rho
     if variety.is_whole_space:
         return True, float(np.linalg.norm(G))
     u, s, vh = np.linalg.svd(M)

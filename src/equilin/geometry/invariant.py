@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from equilin.determinantal import DeterminantalVariety, Variety
+from equilin.geometry.determinantal import DeterminantalVariety, Variety
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.validation import as_generator, check_int
 
@@ -35,30 +35,30 @@ class InvariantVariety(Variety):
         The group ``G`` (a single permutation stands for the cyclic group it generates).
     m : int
         Output dimension.
-    r : int
+    rank : int
         Rank bound, the autoencoder's bottleneck.
 
     Examples
     --------
     The talk's example, ``sigma = (1 3 4)(2 5)`` in ``S_5``, ``m = 2``, ``r = 1``:
 
-    >>> X = InvariantVariety(Permutation.from_cycles("(1 3 4)(2 5)", 5), m=2, r=1)
+    >>> X = InvariantVariety(Permutation.from_cycles("(1 3 4)(2 5)", 5), m=2, rank=1)
     >>> X.partition_1based, X.k, X.model
-    ([[1, 3, 4], [2, 5]], 2, DeterminantalVariety(m=2, n=2, r=1, field='R'))
+    ([[1, 3, 4], [2, 5]], 2, DeterminantalVariety(m=2, n=2, rank=1, field='R'))
     >>> X.dim, X.degree, X.ed_degree, X.singular_locus
-    (3, 2, 2, InvariantVariety(PermutationGroup.from_cycles(['(1 3 4)(2 5)'], n=5), m=2, r=0))
+    (3, 2, 2, InvariantVariety(PermutationGroup.from_cycles(['(1 3 4)(2 5)'], n=5), m=2, rank=0))
     """
 
-    def __init__(self, group: PermutationGroup | Permutation, m: int, r: int) -> None:
+    def __init__(self, group: PermutationGroup | Permutation, m: int, rank: int) -> None:
         self.group = as_group(group)
         self.m = check_int(m, "m", 1)
-        self.r = check_int(r, "r", 0)
+        self.rank = check_int(rank, "rank", 0)
         if self.group.n == 0:
             raise ValueError("the group acts on an empty set (n=0); invariant maps need n >= 1")
         self.partition: tuple[tuple[int, ...], ...] = self.group.orbits
         self.n = self.group.n
         self.k = len(self.partition)
-        self.model = DeterminantalVariety(self.m, self.k, self.r)
+        self.model = DeterminantalVariety(self.m, self.k, self.rank)
         labels = np.empty(self.n, dtype=np.int64)
         for i, block in enumerate(self.partition):
             labels[list(block)] = i
@@ -69,9 +69,9 @@ class InvariantVariety(Variety):
 
     # -- structure ----------------------------------------------------------------------------
     @property
-    def rank(self) -> int:
-        """``rho = min(r, m, k)``."""
-        return self.model.rank
+    def rho(self) -> int:
+        """The effective rank bound ``rho = min(rank, m, k)``."""
+        return self.model.rho
 
     @property
     def partition_1based(self) -> list[list[int]]:
@@ -110,17 +110,17 @@ class InvariantVariety(Variety):
         """``I^G_{rho-1}`` when ``0 < rho < min(m, k)``, else ``None`` (the variety is smooth)."""
         if self.model.singular_locus is None:
             return None
-        return InvariantVariety(self.group, self.m, self.rank - 1)
+        return InvariantVariety(self.group, self.m, self.rho - 1)
 
     @property
     def n_params_shared(self) -> int:
         """Parameters of the invariant autoencoder: ``r k`` (shared encoder) ``+ m r`` (decoder)."""
-        return self.r * self.k + self.m * self.r
+        return self.rank * self.k + self.m * self.rank
 
     @property
     def n_params_dense(self) -> int:
         """Parameters of a dense autoencoder with the same bottleneck: ``r n + m r``."""
-        return self.r * self.n + self.m * self.r
+        return self.rank * self.n + self.m * self.rank
 
     # -- maps ---------------------------------------------------------------------------------
     def _check_matrix(self, M: Any, name: str, cols: int | None = None) -> NDArray[np.float64]:
@@ -141,7 +141,7 @@ class InvariantVariety(Variety):
 
         Examples
         --------
-        >>> X = InvariantVariety(Permutation.from_cycles("(1 3 4)(2 5)", 5), m=1, r=1)
+        >>> X = InvariantVariety(Permutation.from_cycles("(1 3 4)(2 5)", 5), m=1, rank=1)
         >>> X.orbit_sums([[1.0, 2.0, 3.0, 4.0, 5.0]]).tolist()
         [[8.0, 7.0]]
         """
@@ -210,7 +210,7 @@ class InvariantVariety(Variety):
     def encoder_pattern(self) -> NDArray[np.int64]:
         """Weight-sharing pattern of the encoder ``B = W E_P`` (``r x n``): entry ``(i, j)`` is the
         0-based index ``i k + (orbit of j)`` of the free weight ``W[i, orbit of j]`` it uses."""
-        return np.arange(self.r)[:, None] * self.k + self._labels[None, :]
+        return np.arange(self.rank)[:, None] * self.k + self._labels[None, :]
 
     def parameterize(self, M: ArrayLike, tol: float = 1e-9) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Factor an invariant ``M`` of rank ``<= r`` as ``M = A @ (W @ E_P)`` with ``A`` (``m x r``)
@@ -220,11 +220,11 @@ class InvariantVariety(Variety):
         """
         N = self.psi(M, tol)
         if not self.model.contains(N, tol):
-            raise ValueError(f"M has rank above r={self.r}; use nearest(M) to project it first")
+            raise ValueError(f"M has rank above {self.rank}; use nearest(M) to project it first")
         u, s, vh = np.linalg.svd(N, full_matrices=False)
-        A = np.zeros((self.m, self.r))
-        W = np.zeros((self.r, self.k))
-        keep = min(self.r, s.size)
+        A = np.zeros((self.m, self.rank))
+        W = np.zeros((self.rank, self.k))
+        keep = min(self.rank, s.size)
         A[:, :keep] = u[:, :keep] * s[:keep]
         W[:keep] = vh[:keep]
         return A, W
@@ -234,22 +234,22 @@ class InvariantVariety(Variety):
         A = np.asarray(A, dtype=np.float64)
         W = np.asarray(W, dtype=np.float64)
         T = np.asarray(T, dtype=np.float64)
-        if T.shape != (self.r, self.r):
-            raise ValueError(f"T must be an invertible {self.r} x {self.r} matrix, got shape {T.shape}")
-        if np.linalg.matrix_rank(T) < self.r:
+        if T.shape != (self.rank, self.rank):
+            raise ValueError(f"T must be an invertible {self.rank} x {self.rank} matrix, got shape {T.shape}")
+        if np.linalg.matrix_rank(T) < self.rank:
             raise ValueError("T is singular; the fiber is parameterized by invertible T")
         return np.linalg.solve(T.T, A.T).T, T @ W
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, InvariantVariety):
             return NotImplemented
-        return (self.partition, self.m, self.rank) == (other.partition, other.m, other.rank)
+        return (self.partition, self.m, self.rho) == (other.partition, other.m, other.rho)
 
     def __hash__(self) -> int:
-        return hash((self.partition, self.m, self.rank))
+        return hash((self.partition, self.m, self.rho))
 
     def __repr__(self) -> str:
-        return f"InvariantVariety({self.group!r}, m={self.m}, r={self.r})"
+        return f"InvariantVariety({self.group!r}, m={self.m}, rank={self.rank})"
 
     def __str__(self) -> str:
-        return f"I^G_{{{self.r}, {self.m}x{self.n}}} ~ {self.model}"
+        return f"I^G_{{{self.rank}, {self.m}x{self.n}}} ~ {self.model}"

@@ -98,6 +98,9 @@ class DataError(ValueError):
     """
 
 
+DataError.__module__ = "equilin.data"  # its public home, as tracebacks name it
+
+
 # -- the data set value -----------------------------------------------------------------------
 
 

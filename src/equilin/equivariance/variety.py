@@ -65,21 +65,15 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from equilin.abelian import AbelianStructure
-from equilin.abelian_fourier import AbelianFourierDecomposition
-from equilin.semidirect import TorusStructure
-from equilin.torus_fourier import TorusFourierDecomposition
-from equilin.determinantal import (
-    DeterminantalVariety,
-    ProductVariety,
-    Variety,
-    VarietyUnion,
-    realize,
-)
-from equilin.blocks import Block, BlockStructure, Ranks
-from equilin.fields import COMPLEX, QUATERNIONIC, REAL
+from equilin.groups import AbelianStructure
+from equilin.equivariance.grid_fourier import AbelianFourierDecomposition
+from equilin.groups import TorusStructure
+from equilin.equivariance.torus_fourier import TorusFourierDecomposition
+from equilin.geometry import DeterminantalVariety, ProductVariety, Variety, VarietyUnion, realize
+from equilin.equivariance.blocks import Block, BlockStructure, Ranks
+from equilin.geometry import COMPLEX, QUATERNIONIC, REAL
 from equilin.groups import Permutation, PermutationGroup, as_group
-from equilin.isotypic import (
+from equilin.equivariance.isotypic import (
     BlockOperator,
     IsotypicDecomposition,
     adjoint_basis,
@@ -254,7 +248,7 @@ def _check_count_budget(r: int, total_weight: int) -> None:
                          "(the whole commutant, one component)")
 
 
-def count_components(cycle_type_or_blocks: Mapping[int, int] | Sequence[Block], r: int) -> ComponentCount:
+def count_components(cycle_type_or_blocks: Mapping[int, int] | Sequence[Block], rank: int) -> ComponentCount:
     """Exact numbers of irreducible components of ``E^sigma_{r, n x n}`` (dynamic programming over the
     blocks' generating functions; nothing is enumerated).
 
@@ -262,7 +256,7 @@ def count_components(cycle_type_or_blocks: Mapping[int, int] | Sequence[Block], 
     ----------
     cycle_type_or_blocks : mapping or sequence of Block
         The cycle type ``{length: count}`` of ``sigma`` (counts may be ``10**12``), or its blocks.
-    r : int
+    rank : int
         Rank bound.
 
     Returns
@@ -281,7 +275,7 @@ def count_components(cycle_type_or_blocks: Mapping[int, int] | Sequence[Block], 
     ComponentCount(total=2, rank_r=2)
     """
     blocks = _as_blocks(cycle_type_or_blocks)
-    r = check_int(r, "r", 0)
+    r = check_int(rank, "rank", 0)
     total_weight = sum(b.weight * b.size for b in blocks)
     if r >= total_weight:
         return ComponentCount(1, int(r == total_weight))
@@ -480,7 +474,7 @@ class EquivariantVariety:
     ----------
     group : Permutation or PermutationGroup
         ``sigma`` (the cyclic group it generates), or any permutation group given by generators.
-    r : int
+    rank : int
         Rank bound (the autoencoder's bottleneck).
     method : {"auto", "fourier", "abelian", "torus", "generic"}
         ``"fourier"``: the cyclic-group path of this module (FFTs along the cycles of ``sigma``, any
@@ -523,7 +517,7 @@ class EquivariantVariety:
     (15, ComponentCount(total=5, rank_r=5), 8, 3, 12)
     """
 
-    def __init__(self, group: Permutation | PermutationGroup, r: int, *, method: str = "auto",
+    def __init__(self, group: Permutation | PermutationGroup, rank: int, *, method: str = "auto",
                  seed: int = 0) -> None:
         if not isinstance(group, (Permutation, PermutationGroup)):
             raise ValueError(f"expected a Permutation or a PermutationGroup, got {type(group).__name__}")
@@ -538,7 +532,7 @@ class EquivariantVariety:
             raise ValueError(f"method='fourier' needs a cyclic group <sigma>: one of the {len(gens)} "
                              "generators must generate the others; use method='generic' (or 'auto')")
         self.n: int = self.group.n
-        self.r: int = check_int(r, "r", 0)
+        self.rank: int = check_int(rank, "rank", 0)
         self.method: str = choose_method(self.group) if method == "auto" else method
         self.sigma: Permutation | None = generator if self.method == "fourier" else None
         self.cycle_type: dict[int, int] | None = None
@@ -569,11 +563,11 @@ class EquivariantVariety:
 
         Examples
         --------
-        >>> EquivariantVariety.for_ranks(Permutation.from_cycles("(1 2 3)", 3), {"r_{3,2}": 1}).r
+        >>> EquivariantVariety.for_ranks(Permutation.from_cycles("(1 2 3)", 3), {"r_{3,2}": 1}).rank
         2
         """
         probe = cls(group, 0, method=method, seed=seed)
-        probe.r = sum(b.weight * b.size for b in probe.blocks)
+        probe.rank = sum(b.weight * b.size for b in probe.blocks)
         parsed = probe.parse_ranks(ranks)
         return cls(group, sum(b.weight * k for b, k in zip(probe.blocks, parsed)), method=method, seed=seed)
 
@@ -957,12 +951,12 @@ class EquivariantVariety:
         if not self.is_equivariant(arr, tol):
             return False
         ranks = _block_ranks(self._matrix_blocks(arr), tol, self.blocks)
-        return sum(b.weight * k for b, k in zip(self.blocks, ranks)) <= self.r
+        return sum(b.weight * k for b, k in zip(self.blocks, ranks)) <= self.rank
 
     # -- components -----------------------------------------------------------------------------
     def count_components(self) -> ComponentCount:
         """``(total, rank_r)``, exact, see :func:`count_components`."""
-        return count_components(self.blocks, self.r)
+        return count_components(self.blocks, self.rank)
 
     def parse_ranks(self, ranks: Any) -> tuple[int, ...]:
         """Validate a rank tuple (block order), a mapping ``{"r_{l,m}" or (l, m): rank}`` or the text of
@@ -1006,8 +1000,8 @@ class EquivariantVariety:
                 raise ValueError(f"rank {b.label}={k} exceeds the block size (multiplicity) {b.size}")
             out.append(k)
         used = sum(b.weight * k for b, k in zip(self.blocks, out))
-        if used > self.r:
-            raise ValueError(f"weighted rank {used} of {_label(self.blocks, out)} exceeds r={self.r} "
+        if used > self.rank:
+            raise ValueError(f"weighted rank {used} of {_label(self.blocks, out)} exceeds rank={self.rank} "
                              "(a block's rank counts with its weight: 2 for complex blocks of a cyclic "
                              "group, the irreducible's dimension in general)")
         return tuple(out)
@@ -1034,12 +1028,12 @@ class EquivariantVariety:
         ('r_{1,1}=1 r_{4,3}=1 r_{2,1}=0', 11, 24, 6, 14)
         """
         values = self.parse_ranks(ranks)
-        raisable = _raisable(self.blocks, values, self.r)
+        raisable = _raisable(self.blocks, values, self.rank)
         if raisable is not None:
             b = self.blocks[raisable]
             used = sum(x.weight * k for x, k in zip(self.blocks, values))
             raise ValueError(f"{_label(self.blocks, values)} is not maximal: {b.label} can be raised to "
-                             f"{values[raisable] + 1} within r={self.r} (weighted rank {used}), so its "
+                             f"{values[raisable] + 1} within rank={self.rank} (weighted rank {used}), so its "
                              "matrices lie in a larger component")
         return EquivariantComponent(self, values, _checked=True)
 
@@ -1053,12 +1047,12 @@ class EquivariantVariety:
         >>> E.is_maximal((1, 1, 0)), E.is_maximal((1, 0, 0))
         (True, False)
         """
-        return _raisable(self.blocks, self.parse_ranks(ranks), self.r) is None
+        return _raisable(self.blocks, self.parse_ranks(ranks), self.rank) is None
 
     def _completable(self) -> dict[int, list[int]]:
         """``table[mu][i]``: bitset of the budgets ``b`` with which the blocks ``i..`` can complete a
         maximal tuple when the lightest non-full block so far has weight ``mu`` (``r + 1``: none)."""
-        r, blocks = self.r, self.blocks
+        r, blocks = self.rank, self.blocks
         mask = (1 << (r + 1)) - 1
         mus = sorted({b.weight for b in blocks if b.weight <= r} | {r + 1})
         table = {mu: [0] * len(blocks) + [(1 << min(mu, r + 1)) - 1] for mu in mus}
@@ -1095,7 +1089,7 @@ class EquivariantVariety:
         return self._components()
 
     def _components(self) -> Iterator[EquivariantComponent]:
-        blocks, r = self.blocks, self.r
+        blocks, r = self.blocks, self.rank
         if r >= sum(b.weight * b.size for b in blocks):
             yield EquivariantComponent(self, tuple(b.size for b in blocks), _checked=True)
             return
@@ -1134,7 +1128,7 @@ class EquivariantVariety:
 
     # -- geometry of the union ------------------------------------------------------------------
     def _dim_tables(self) -> tuple[NDArray[np.int64], NDArray[np.int64], list[NDArray[np.int64]]]:
-        r = min(self.r, sum(b.weight * b.size for b in self.blocks))  # tables of size r + 1: clip huge r
+        r = min(self.rank, sum(b.weight * b.size for b in self.blocks))  # tables of size r + 1: clip huge r
         gains = [np.array([b.dim_of(k) for k in range(min(b.size, r // b.weight) + 1)], dtype=np.int64)
                  for b in self.blocks]
         nb = len(self.blocks)
@@ -1195,7 +1189,7 @@ class EquivariantVariety:
         generating function of ``prod_b binom(d_b, r_b)`` over the blocks of weight ``w`` is
         ``(1 + x^w)^{D_w}`` with ``D_w`` their total size (for a cyclic group
         ``(1+x)^{D_R} (1+x^2)^{D_C}``); the maximal tuples are summed as in :func:`count_components`."""
-        r = self.r
+        r = self.rank
         if r >= sum(b.weight * b.size for b in self.blocks):
             return 1
         _check_count_budget(r, sum(b.weight * b.size for b in self.blocks))
@@ -1230,10 +1224,10 @@ class EquivariantVariety:
         svds = [np.linalg.svd(a) for a in self._matrix_blocks(U)]
         gains = []
         for b, (_, s, _) in zip(self.blocks, svds):
-            kmax = min(b.size, self.r // b.weight)
+            kmax = min(b.size, self.rank // b.weight)
             cumulative = np.concatenate([[0.0], np.cumsum(s[:kmax * b.rank_step] ** 2)])
             gains.append(b.frobenius_weight * cumulative[::b.rank_step])
-        ranks = best_ranks(self.blocks, gains, self.r)
+        ranks = best_ranks(self.blocks, gains, self.rank)
         return EquivariantComponent(self, ranks, _checked=True), svds
 
     def fourier_layout(self) -> FourierLayout:
@@ -1263,10 +1257,10 @@ class EquivariantVariety:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, EquivariantVariety):
             return NotImplemented
-        return (self.group, self.r, self.method) == (other.group, other.r, other.method)
+        return (self.group, self.rank, self.method) == (other.group, other.rank, other.method)
 
     def __hash__(self) -> int:
-        return hash((self.group, self.r, self.method))
+        return hash((self.group, self.rank, self.method))
 
     def _sigma_repr(self) -> str:
         if self.sigma is None or len(self.group.generators) > 1:
@@ -1279,13 +1273,13 @@ class EquivariantVariety:
     def __repr__(self) -> str:
         cyclic = self.group.cyclic_generator() is not None
         method = ", method='generic'" if self.method == "generic" and cyclic else ""
-        return f"EquivariantVariety({self._sigma_repr()}, r={self.r}{method})"
+        return f"EquivariantVariety({self._sigma_repr()}, rank={self.rank}{method})"
 
     def __str__(self) -> str:
         marks = {"real": "", "complex": "C", "quaternionic": "H"}
         blocks = " (+) ".join(f"{b.label}:{b.size}{marks[b.kind]}" for b in self.blocks)
         name = "sigma" if self.sigma is not None else "G"
-        return f"E^{name}_{{{self.r}, {self.n}x{self.n}}}, blocks {blocks}"
+        return f"E^{name}_{{{self.rank}, {self.n}x{self.n}}}, blocks {blocks}"
 
 
 def _label(blocks: Sequence[Block], ranks: Sequence[int]) -> str:
@@ -1310,7 +1304,7 @@ def _complete(blocks: Sequence[Block], ranks: Sequence[int], r: int) -> list[int
     return out
 
 
-def best_ranks(blocks: Sequence[Block], gains: Sequence[ArrayLike], r: int) -> tuple[int, ...]:
+def best_ranks(blocks: Sequence[Block], gains: Sequence[ArrayLike], rank: int) -> tuple[int, ...]:
     """The maximal rank tuple with the largest total gain under the weighted budget ``r``.
 
     ``gains[b][k]`` is what rank ``k`` achieves in block ``b`` (non-decreasing in ``k``, ``gains[b][0]``
@@ -1326,7 +1320,7 @@ def best_ranks(blocks: Sequence[Block], gains: Sequence[ArrayLike], r: int) -> t
     blocks = tuple(blocks)
     if len(gains) != len(blocks):
         raise ValueError(f"gains must have one array per block: expected {len(blocks)}, got {len(gains)}")
-    r = check_int(r, "r", 0)
+    r = check_int(rank, "rank", 0)
     arrays = [np.asarray(g, dtype=np.float64)[:b.size + 1] for b, g in zip(blocks, gains)]
     for b, g in zip(blocks, arrays):
         if g.ndim != 1 or g.size == 0 or not np.isfinite(g).all():
@@ -1431,7 +1425,7 @@ class EquivariantComponent(Variety):
         """``"rank r"`` (weighted sum ``r``, the talk's components), ``"whole commutant"`` (every block
         full, ``r > n``), otherwise ``"rank r-s"`` with ``s`` the unused budget, below the weight of every
         block that is not full (for a cyclic group ``"rank r-1"``: every real block full)."""
-        slack = self.variety.r - self.max_rank
+        slack = self.variety.rank - self.max_rank
         if slack == 0:
             return "rank r"
         if all(k == b.size for b, k in zip(self.blocks, self.ranks)):

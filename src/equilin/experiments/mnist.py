@@ -13,7 +13,7 @@ fill; :meth:`equilin.data.ImageDataset.shifted`, seeded), and fits, with the bot
   its note says ``low-pass fill, the talk's ranks need 28x28 and rank 99``;
 * ``equal-rank``: the same rank ``s`` in every block (:func:`equal_rank_ranks`);
 * ``high-pass``: the talk's ranks on the highest frequencies (:func:`high_pass_ranks`);
-* ``best``: the component chosen from the training data, ``EquivariantAutoencoder(sigma, "best", r=r)``
+* ``best``: the component chosen from the training data, ``EquivariantAutoencoder(sigma, "best", rank=r)``
   (an exact knapsack over the blocks' PCA gains, ``docs/math.md`` section 5).
 
 The group is ``sigma = image_shift(H, W)``: every row shifted cyclically by one pixel to the right.
@@ -75,8 +75,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from equilin import data as _data
-from equilin.equivariant import EquivariantVariety
-from equilin.fit import DenseAutoencoder, EquivariantAutoencoder
+from equilin.equivariance import EquivariantVariety
+from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder
 from equilin.groups import Permutation, PermutationGroup, as_group, image_group, image_shift
 from equilin.validation import check_int
 
@@ -162,7 +162,7 @@ def is_talk_variety(variety: EquivariantVariety) -> bool:
     >>> is_talk_variety(EquivariantVariety(image_shift(28, 28), 98))
     False
     """
-    return variety.cycle_type == _TALK_CYCLE_TYPE and variety.r == _TALK_R
+    return variety.cycle_type == _TALK_CYCLE_TYPE and variety.rank == _TALK_R
 
 
 def weighted_rank(variety: EquivariantVariety, ranks: Sequence[int]) -> int:
@@ -184,7 +184,7 @@ def _frequency(block: Any) -> Fraction:
 def _greedy(variety: EquivariantVariety, order: Sequence[int]) -> tuple[int, ...]:
     """Fill the blocks in ``order``: each gets ``min(d_b, left // w_b)``; the leftover moves on."""
     ranks = [0] * len(variety.blocks)
-    left = variety.r
+    left = variety.rank
     for i in order:
         b = variety.blocks[i]
         ranks[i] = min(b.size, left // b.weight)
@@ -213,7 +213,7 @@ def talk_ranks(variety: EquivariantVariety) -> tuple[int, ...]:
     """
     if not is_talk_variety(variety):
         raise ValueError(f"the talk's ranks need 28 x 28 images (28 cycles of length 28) and r = 99, "
-                         f"got cycle type {variety.cycle_type} and r = {variety.r}")
+                         f"got cycle type {variety.cycle_type} and r = {variety.rank}")
     return TALK_RANKS
 
 
@@ -236,11 +236,11 @@ def equal_rank_ranks(variety: EquivariantVariety) -> tuple[int, ...]:
     ({3}, 15, 84)
     """
     total = sum(b.weight for b in variety.blocks)
-    s = min(variety.r // total, min(b.size for b in variety.blocks))
+    s = min(variety.rank // total, min(b.size for b in variety.blocks))
     if s < 1:
         raise ValueError(f"the equal-rank model needs rank >= {total} (every one of the "
                          f"{len(variety.blocks)} blocks gets rank >= 1; complex blocks count twice), "
-                         f"got rank {variety.r}")
+                         f"got rank {variety.rank}")
     return (s,) * len(variety.blocks)
 
 
@@ -601,7 +601,7 @@ def _specs(variety: EquivariantVariety) -> list[_Spec]:
         _Spec("dense", None, "not equivariant"),
         eq,
         _Spec("equal-rank", equal, f"rank {equal[0]} in every block: {equal[0]} x {total} (total block "
-                                   f"weight) = weighted rank {weighted_rank(variety, equal)} <= {variety.r}"),
+                                   f"weight) = weighted rank {weighted_rank(variety, equal)} <= {variety.rank}"),
         _Spec("high-pass", high_pass_ranks(variety), h_note),
         _Spec("best", "best", "component chosen from the training data (exact knapsack over the blocks' "
                               "PCA gains)"),
@@ -617,12 +617,12 @@ def _general_specs(variety: EquivariantVariety) -> list[_Spec]:
     budget allows one rank in every block), best."""
     specs = [_Spec("dense", None, "not equivariant")]
     total = sum(b.weight for b in variety.blocks)
-    s = min([variety.r // total] + [b.size for b in variety.blocks])
+    s = min([variety.rank // total] + [b.size for b in variety.blocks])
     if s >= 1:
         ranks = tuple(s for _ in variety.blocks)
         specs.append(_Spec("equal-rank", ranks, f"rank {s} in every block: {s} x {total} (total block weight)"
                                                  f" = weighted rank {weighted_rank(variety, ranks)} <= "
-                                                 f"{variety.r}"))
+                                                 f"{variety.rank}"))
     specs.append(_Spec("best", "best", "component chosen from the training data (exact knapsack over the "
                                        "blocks' PCA gains)"))
     assert all(spec.name in GENERAL_MODELS for spec in specs)
@@ -810,7 +810,7 @@ def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tu
                 if spec.ranks is None:
                     model: Any = DenseAutoencoder(rank).fit(X)
                 elif spec.ranks == "best":
-                    model = EquivariantAutoencoder(sigma, "best", r=rank).fit(X)
+                    model = EquivariantAutoencoder(sigma, "best", rank=rank).fit(X)
                 else:
                     model = EquivariantAutoencoder(sigma, spec.ranks).fit(X)
                 seconds = time.perf_counter() - start
@@ -832,7 +832,7 @@ def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tu
         if spec.ranks == "best":
             if best_ranks is None:
                 with stages.step("choose the best component (closed form)"):
-                    best_ranks = tuple(EquivariantAutoencoder(sigma, "best", r=rank).fit(X).ranks_.values())
+                    best_ranks = tuple(EquivariantAutoencoder(sigma, "best", rank=rank).fit(X).ranks_.values())
             chosen = best_ranks
         module, seconds = _train_adam(stages, spec, n, rank, sigma, chosen, X, epochs, lr, seed, progress)
         with stages.step(f"evaluate {spec.name} (adam)"):
@@ -855,7 +855,7 @@ def _train_adam(stages: _Stages, spec: _Spec, n: int, rank: int, sigma: Any, cho
                 X: NDArray[Any], epochs: int, lr: float, seed: int, progress: bool) -> tuple[Any, float]:
     import torch
 
-    from equilin import nn as enn
+    from equilin.models import nn as enn
 
     with stages.step(f"train {spec.name} (adam)"):
         torch.manual_seed(seed)
@@ -935,8 +935,8 @@ def run_nonlinear(data: str | os.PathLike[str] = "mnist", group: str = "shift-x"
     import torch
 
     from equilin.deep import DeepLinearNetwork, GSet, smallest_gset
-    from equilin.deep_nn import DeepEquivariantNetwork
-    from equilin.nn import train as adam
+    from equilin.models.nn import DeepEquivariantNetwork
+    from equilin.models.nn import train as adam
 
     if group not in ("shift-x", "d4"):
         raise ValueError(f"group must be 'shift-x' or 'd4', got {group!r}")
@@ -959,7 +959,7 @@ def run_nonlinear(data: str | os.PathLike[str] = "mnist", group: str = "shift-x"
 
     with _limit_threads(threads, torch_too=True):
         start = time.perf_counter()
-        best = EquivariantAutoencoder(G, "best", r=rank).fit(X.astype(np.float64))
+        best = EquivariantAutoencoder(G, "best", rank=rank).fit(X.astype(np.float64))
         record("linear equivariant (closed form)", best.predict, best.n_params_, rank, time.perf_counter() - start)
         start = time.perf_counter()
         dense = DenseAutoencoder(rank).fit(X.astype(np.float64))

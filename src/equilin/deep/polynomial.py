@@ -15,7 +15,7 @@ exceeds the number of parameters) in two ways:
 
 Examples
 --------
->>> from equilin.deep import DeepLinearNetwork, GSet, gapped_rank
+>>> from equilin.deep.network import DeepLinearNetwork, GSet, gapped_rank
 >>> from equilin.groups import Permutation, PermutationGroup
 >>> s = Permutation.from_cycles("(1 2 3)", 3)                      # Z_3 acting on itself
 >>> net = DeepLinearNetwork(s, [GSet.regular(s)])
@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from equilin.deep import DeepLinearNetwork, GSet, gapped_rank
+from equilin.deep.network import DeepLinearNetwork, GSet, gapped_rank
 from equilin.validation import check_int
 
 __all__ = ["neurovariety_dimension", "PRIME"]

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from equilin.fit import EquivariantAutoencoder
+from equilin.models.closed_form import EquivariantAutoencoder
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.validation import check_int
 
@@ -126,7 +126,7 @@ def compare(X: ArrayLike, group: Any, rank: int, *, adam_epochs: int = 0, lr: fl
     ordered = values[::-1]
     split = rank < n and bool(abs(ordered[rank - 1] - ordered[rank]) <= 1e-9 * max(1.0, abs(ordered[0])))
     start = time.perf_counter()
-    estimator = EquivariantAutoencoder(G, "best", r=rank).fit(arr)
+    estimator = EquivariantAutoencoder(G, "best", rank=rank).fit(arr)
     eq_seconds = time.perf_counter() - start
     M_eq = estimator.predict(np.eye(n)).T
     out: dict[str, Any] = {
@@ -148,7 +148,7 @@ def _adam(X: NDArray[np.float64], G: PermutationGroup, estimator: EquivariantAut
           lr: float, seed: int, batch_size: int, S_G: NDArray[np.float64]) -> dict[str, Any]:
     import torch
 
-    from equilin.nn import DenseLinearAutoencoder, EquivariantLinearAutoencoder, train
+    from equilin.models.nn import DenseLinearAutoencoder, EquivariantLinearAutoencoder, train
 
     n, N = G.n, X.shape[0]
     out = {}

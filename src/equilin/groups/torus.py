@@ -26,7 +26,7 @@ identifies its blocks by the frequencies on which the translations act and uses 
 
 Examples
 --------
->>> from equilin.groups import image_group
+>>> from equilin.groups.permutation import image_group
 >>> S = TorusStructure.of(image_group("p4m", 4, 4))
 >>> S.translations, S.labels[:4], S.kinds[:4], S.dims[:4]
 ((0, 1), ('r_{[(0,0)]}', 'r_{[(0,1)]}', 'r_{[(0,2)]}', 'r_{[(1,1)]}'), ('real', 'real', 'real', 'real'), (1, 4, 2, 4))
@@ -41,9 +41,9 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-from equilin.abelian import AbelianStructure
-from equilin.groups import Permutation, PermutationGroup, as_group
-from equilin.orbits import orbit_labels
+from equilin.groups.abelian import AbelianStructure
+from equilin.groups.permutation import Permutation, PermutationGroup, as_group
+from equilin.groups.orbits import orbit_labels
 
 __all__ = ["TorusStructure"]
 

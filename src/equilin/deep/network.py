@@ -35,7 +35,7 @@ Examples
 >>> [layer.h for layer in net.hidden], net.multiplicities      # G/<sigma^2>: trivial + sign
 ([18, 2], ((6, 4, 4), (1, 0, 1)))
 >>> S = net.function_space()
->>> S.ranks, S.r, S.is_component, S.dim, net.n_params, net.fiber_dim, net.jacobian_rank()
+>>> S.ranks, S.rank, S.is_component, S.dim, net.n_params, net.fiber_dim, net.jacobian_rank()
 (Ranks('r_{1,1}=1 r_{4,3}=0 r_{2,1}=1'), 2, True, 8, 57, 49, 8)
 """
 
@@ -51,8 +51,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import block_diag
 
-from equilin.blocks import Block, Ranks
-from equilin.equivariant import EquivariantComponent, EquivariantVariety
+from equilin.equivariance import Block, Ranks
+from equilin.equivariance import EquivariantComponent, EquivariantVariety
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.validation import check_int
 
@@ -311,7 +311,7 @@ class DeepFunctionSpace:
     ----------
     ranks : Ranks
         ``b_i = min_l m_{l,i}`` per block of the input.
-    r : int
+    rank : int
         The rank bound of the architecture, ``min_l h_l`` (and at most ``n``).
     variety : EquivariantVariety
         ``E^G_r``.
@@ -324,7 +324,7 @@ class DeepFunctionSpace:
     """
 
     ranks: Ranks
-    r: int
+    rank: int
     variety: EquivariantVariety = field(repr=False)
     blocks: tuple[Block, ...] = field(repr=False)
 
@@ -774,7 +774,7 @@ def smallest_gset(variety: EquivariantVariety, ranks: Any, max_generators: int =
     """
     from scipy.optimize import Bounds, LinearConstraint, milp
 
-    full = variety if variety.r >= variety.n else EquivariantVariety(variety.group, variety.n, method=variety.method)
+    full = variety if variety.rank >= variety.n else EquivariantVariety(variety.group, variety.n, method=variety.method)
     b = np.array(full.parse_ranks(ranks), dtype=np.float64)
     types = orbit_types(variety, max_generators)
     M = np.array([t.multiplicities for t in types], dtype=np.float64).T      # blocks x types

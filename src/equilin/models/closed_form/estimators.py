@@ -44,12 +44,12 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike, NDArray
 
-from equilin.equivariant import EquivariantVariety, best_ranks
-from equilin.isotypic import first_rows, with_twins
-from equilin.fields import QUATERNIONIC, REAL
+from equilin.equivariance import EquivariantVariety, best_ranks
+from equilin.equivariance import first_rows, with_twins
+from equilin.geometry import QUATERNIONIC, REAL
 from equilin.groups import Permutation, PermutationGroup, as_group
-from equilin.invariant import InvariantVariety
-from equilin.persistence import PersistentEstimator
+from equilin.geometry import InvariantVariety
+from equilin.io import PersistentEstimator
 from equilin.validation import check_int
 
 __all__ = ["DenseAutoencoder", "InvariantAutoencoder", "EquivariantAutoencoder", "FUNCTION_MATRIX_LIMIT",
@@ -627,12 +627,12 @@ class EquivariantAutoencoder(_ClosedFormBase):
 
     Parameters
     ----------
-    sigma : Permutation or PermutationGroup
-        The generator of the cyclic group.
+    group : Permutation or PermutationGroup
+        The group: a permutation ``sigma`` (the cyclic group it generates) or any permutation group.
     ranks : tuple of int, mapping, or "best"
         The component: ranks in block order (or ``{label: rank}``), or ``"best"`` to choose, from the
-        training data, the ranks that minimize the training loss under the weighted budget ``r``.
-    r : int, optional
+        training data, the ranks that minimize the training loss under the weighted budget ``rank``.
+    rank : int, optional
         Rank budget for ``ranks="best"`` (for explicit ranks it defaults to their weighted sum).
     batch_size : int
     method : {"auto", "fourier", "abelian", "torus", "generic"}
@@ -665,21 +665,22 @@ class EquivariantAutoencoder(_ClosedFormBase):
     --------
     >>> sigma = Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9)
     >>> X = np.random.default_rng(0).standard_normal((200, 9))
-    >>> model = EquivariantAutoencoder(sigma, ranks="best", r=3).fit(X)
+    >>> model = EquivariantAutoencoder(sigma, ranks="best", rank=3).fit(X)
     >>> model.ranks_
     {'r_{1,1}': 1, 'r_{4,3}': 1, 'r_{2,1}': 0}
     >>> bool(model.train_loss_ < np.mean(X ** 2)), model.n_params_
     (True, 14)
     """
 
-    _param_names = ("sigma", "ranks", "r", "batch_size", "method")
+    _param_names = ("group", "ranks", "rank", "batch_size", "method")
+    _renamed_params = {"sigma": "group", "r": "rank"}  # parameter names of files written before 0.2
 
-    def __init__(self, sigma: Permutation | PermutationGroup,
-                 ranks: Sequence[int] | Mapping[Any, int] | str = "best", r: int | None = None,
+    def __init__(self, group: Permutation | PermutationGroup,
+                 ranks: Sequence[int] | Mapping[Any, int] | str = "best", rank: int | None = None,
                  batch_size: int = 8192, method: str = "auto") -> None:
-        self.sigma = sigma
+        self.group = group
         self.ranks = ranks
-        self.r = r
+        self.rank = rank
         self.batch_size = batch_size
         self.method = method
 
@@ -687,17 +688,17 @@ class EquivariantAutoencoder(_ClosedFormBase):
         if isinstance(self.ranks, str):
             if self.ranks != "best":
                 raise ValueError(f"ranks must be a rank tuple, a mapping or 'best', got {self.ranks!r}")
-            if self.r is None:
-                raise ValueError("ranks='best' needs the rank budget r")
-            return EquivariantVariety(self.sigma, check_int(self.r, "r", 0), method=self.method)
-        # explicit ranks: the budget is their weighted sum unless r is given
-        fitted = EquivariantVariety.for_ranks(self.sigma, self.ranks, method=self.method)
-        if self.r is None:
+            if self.rank is None:
+                raise ValueError("ranks='best' needs the rank budget rank")
+            return EquivariantVariety(self.group, check_int(self.rank, "rank", 0), method=self.method)
+        # explicit ranks: the budget is their weighted sum unless rank is given
+        fitted = EquivariantVariety.for_ranks(self.group, self.ranks, method=self.method)
+        if self.rank is None:
             return fitted
-        r = check_int(self.r, "r", 0)
-        if fitted.r > r:
-            raise ValueError(f"the ranks use a weighted rank of {fitted.r}, more than r={r}")
-        return EquivariantVariety(self.sigma, r, method=self.method)
+        rank = check_int(self.rank, "rank", 0)
+        if fitted.rank > rank:
+            raise ValueError(f"the ranks use a weighted rank of {fitted.rank}, more than rank={rank}")
+        return EquivariantVariety(self.group, rank, method=self.method)
 
     _single_block = False
 
@@ -709,7 +710,7 @@ class EquivariantAutoencoder(_ClosedFormBase):
         batch_size = check_int(self.batch_size, "batch_size", 1)
         self._check_mode(Y)
         if self._started and _group_of(variety) != _group_of(self.variety_):
-            raise ValueError("sigma differs from the one of the earlier batches; call fit() to start over")
+            raise ValueError("group differs from the one of the earlier batches; call fit() to start over")
         X, Y = _check_batch(X, Y, variety.n, variety.n)
         stats = self._merge(_accumulate(_EquivariantKernel(variety), X, Y, batch_size), Y is not None)
         blocks = variety.blocks
@@ -718,7 +719,7 @@ class EquivariantAutoencoder(_ClosedFormBase):
         # gains per unit of block rank (a quaternionic block's complex adjoint: pairs of eigenvalues)
         gains = [sol.gains[::b.rank_step] for sol, b in zip(solutions, blocks)]
         if isinstance(self.ranks, str):
-            chosen = tuple(best_ranks(blocks, gains, variety.r))
+            chosen = tuple(best_ranks(blocks, gains, variety.rank))
         else:
             chosen = variety.parse_ranks(self.ranks)
         component = variety.component(chosen)
