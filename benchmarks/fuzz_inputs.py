@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-import equilin.cli.main.main
+import equilin.cli.main
 import equilin.experiments
 from equilin.cli import main
 from equilin.groups import Permutation, PermutationGroup, cycle_type_of_string, parse_cycles
@@ -221,7 +221,7 @@ def main_fuzz() -> int:
         with tempfile.TemporaryDirectory() as root:
             np.save(os.path.join(root, "part.npy"), np.random.default_rng(0).standard_normal((12, 5)))
             os.chdir(root)
-            ok &= fuzz("equilin.cli.main.main", random_argv, cli_outcome, args.count, args.seed + 10,
+            ok &= fuzz("equilin.cli.main", random_argv, cli_outcome, args.count, args.seed + 10,
                        lambda argv: any(v in (str(10**12), str(10**30), "1000000x1000000") for v in argv))
     return 0 if ok else 1
 
