@@ -286,6 +286,20 @@ class PersistentModule:
         """The keyword arguments (all but ``dtype``) that build this module again."""
         raise NotImplementedError(f"{type(self).__name__} does not say how to build it again")
 
+    def persistent_state(self) -> tuple[str, dict[str, NDArray[Any]]]:
+        """The dtype name (``"float32"`` or ``"float64"``) and the ``state_dict`` as numpy arrays;
+        ``ValueError`` when the module cannot be stored as it is."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_constructor_args(cls, args: dict[str, Any], dtype: str) -> Self:
+        """A new module built from :meth:`constructor_args` and a dtype name."""
+        raise NotImplementedError
+
+    def load_persistent_state(self, state: dict[str, NDArray[Any]], training: bool) -> None:
+        """Load the arrays of :meth:`persistent_state` (``ValueError`` when they do not fit)."""
+        raise NotImplementedError
+
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write this module (constructor arguments and ``state_dict()``) to ``path`` atomically; see
         :func:`equilin.persistence.save`."""
@@ -612,41 +626,25 @@ def _summary(group: Any, ranks: Any, dtype: str, n: Any) -> dict[str, Any]:
 
 
 # -- modules --------------------------------------------------------------------------------------------
-def _module_dtype(module: Any) -> Any:
-    import torch
-
-    dtypes = {t.dtype for t in list(module.parameters()) + list(module.buffers()) if t.is_floating_point()}
-    if len(dtypes) != 1:
-        raise PersistenceError(f"cannot save this {type(module).__name__}: its floating tensors have dtypes "
-                               f"{sorted(map(str, dtypes))}, expected exactly one (float32 or float64)")
-    (dtype,) = dtypes
-    if dtype not in (torch.float32, torch.float64):
-        raise PersistenceError(f"cannot save this {type(module).__name__} in dtype {dtype}; convert it with "
-                               ".double() or .float() first")
-    return dtype
-
-
 def _encode_module(module: Any, encoder: _Encoder) -> dict[str, Any]:
-    dtype = _module_dtype(module)
+    try:
+        dtype, arrays = module.persistent_state()
+    except ValueError as exc:
+        raise PersistenceError(f"cannot save this {type(module).__name__}: {exc}") from exc
     params = module.constructor_args()
-    state = []
-    for key, tensor in module.state_dict().items():
-        array = tensor.detach().cpu().numpy()
-        state.append([key, {"array": encoder.array(np.ascontiguousarray(array), f"state/{key}")}])
+    state = [[key, {"array": encoder.array(np.ascontiguousarray(array), f"state/{key}")}]
+             for key, array in arrays.items()]
     ranks = params.get("ranks", params.get("rank"))
     return {
         "params": encoder.encode(params, "params"),
-        "dtype": str(dtype).removeprefix("torch."),
+        "dtype": dtype,
         "training": bool(module.training),
         "state": state,
-        "summary": _summary(params.get("group"), ranks, str(dtype).removeprefix("torch."),
-                            params.get("n")),
+        "summary": _summary(params.get("group"), ranks, dtype, params.get("n")),
     }
 
 
-def _decode_module(cls: type, meta: Mapping[str, Any], decoder: _Decoder, map_location: Any) -> Any:
-    import torch
-
+def _decode_module(cls: Any, meta: Mapping[str, Any], decoder: _Decoder, map_location: Any) -> Any:
     params = _renamed(cls, decoder.decode(meta["params"]), decoder.version)
     if isinstance(params, dict) and "ranks" in params:   # an equivariant module: blocks in today's order?
         # (the cyclic-only module of older files ran "fourier", the block-kernel class "generic" or its method)
@@ -654,25 +652,24 @@ def _decode_module(cls: type, meta: Mapping[str, Any], decoder: _Decoder, map_lo
         decoder.check_block_order(params.get("group"), params.get("method", default))
     if meta.get("dtype") not in ("float32", "float64") or not isinstance(meta.get("state"), list):
         raise decoder.fail(f"a module's dtype must be float32 or float64, got {meta.get('dtype')!r}")
-    dtype = getattr(torch, meta["dtype"])
+    if not isinstance(params, dict):
+        raise decoder.fail("a module's parameters must be a dict")
     state = {}
     for entry in meta["state"]:
         if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
             raise decoder.fail("malformed state entry in the metadata")
-        state[entry[0]] = torch.from_numpy(np.array(decoder.decode(entry[1])))
+        state[entry[0]] = np.array(decoder.decode(entry[1]))
     decoder.check_all_used()
     try:
-        with torch.random.fork_rng(devices=[]):  # construction draws initial weights: leave the RNG as it was
-            module = cls(**params, dtype=dtype)
+        module = cls.from_constructor_args(params, meta["dtype"])
     except (TypeError, ValueError) as exc:
         raise decoder.fail(f"the stored arguments do not fit {cls.__name__} of equilin {VERSION} "
                            f"(file written by equilin {meta['library_version']}): {exc}") from exc
     try:
-        module.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
+        module.load_persistent_state(state, bool(meta.get("training", False)))
+    except ValueError as exc:
         raise decoder.fail(f"the stored state_dict does not fit {cls.__name__} of equilin {VERSION} "
                            f"(file written by equilin {meta['library_version']}): {_one_line(exc)}") from exc
-    module.train(bool(meta.get("training", False)))
     if map_location is not None:
         module = module.to(map_location)
     return module

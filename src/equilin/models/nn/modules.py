@@ -63,6 +63,30 @@ class _LinearAutoencoder(PersistentModule, nn.Module):
     n_outputs: int
     rank: int
 
+    # -- persistence (the hooks of equilin.io.PersistentModule) ----------------------------------------
+    def persistent_state(self) -> tuple[str, dict[str, np.ndarray]]:
+        dtypes = {t.dtype for t in list(self.parameters()) + list(self.buffers()) if t.is_floating_point()}
+        if len(dtypes) != 1:
+            raise ValueError(f"its floating tensors have dtypes {sorted(map(str, dtypes))}, expected exactly one "
+                             "(float32 or float64)")
+        (dtype,) = dtypes
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"dtype {dtype} cannot be stored; convert it with .double() or .float() first")
+        state = {key: tensor.detach().cpu().numpy() for key, tensor in self.state_dict().items()}
+        return str(dtype).removeprefix("torch."), state
+
+    @classmethod
+    def from_constructor_args(cls, args: dict[str, Any], dtype: str) -> Any:
+        with torch.random.fork_rng(devices=[]):  # construction draws initial weights: leave the RNG as it was
+            return cls(**args, dtype=getattr(torch, dtype))
+
+    def load_persistent_state(self, state: dict[str, np.ndarray], training: bool) -> None:
+        try:
+            self.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=True)
+        except RuntimeError as exc:
+            raise ValueError(str(exc)) from exc
+        self.train(training)
+
     def _check_input(self, x: torch.Tensor) -> torch.Tensor:
         if not isinstance(x, torch.Tensor):
             raise ValueError(f"input must be a torch.Tensor, got {type(x).__name__}")
