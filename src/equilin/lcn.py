@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from equilin.validation import as_generator, check_int
+from equilin.validation import as_generator, check_int, check_real
 
 __all__ = ["LCN", "conv_matrix"]  # and LCNModule, built on first access (needs torch)
 
@@ -63,14 +63,11 @@ def conv_matrix(w: ArrayLike, d_in: int, stride: int = 1) -> NDArray[np.float64]
 
 
 def _check_vector(w: Any, name: str) -> NDArray[np.float64]:
+    """A filter or flat parameter vector: non-empty, 1-D, real and finite, as float64."""
     arr = np.asarray(w)
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D array, got shape {arr.shape}")
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise ValueError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinite entries")
-    return arr.astype(np.float64)
+    return check_real(arr, name)
 
 
 def _compose(u: NDArray[np.float64], w: NDArray[np.float64], step: int) -> NDArray[np.float64]:
@@ -288,6 +285,8 @@ class LCN:
 
 
 def _build_module_class() -> type:
+    # torch is optional: imported here, on first access to LCNModule, so that importing equilin.lcn
+    # (and equilin.critical above it) needs numpy only
     import torch
     from torch import nn
 
@@ -312,13 +311,17 @@ def _build_module_class() -> type:
                 h = layer(h)
             return h[:, 0, :]
 
+        def _convs(self) -> list[nn.Conv1d]:
+            """The layers, typed as what they are (a ``ModuleList`` yields ``Module``)."""
+            return [layer for layer in self.layers if isinstance(layer, nn.Conv1d)]
+
         def theta(self) -> NDArray[np.float64]:
             """The flat filter weights (layer 1 first), as float64."""
-            return np.concatenate([layer.weight.detach().cpu().double().numpy().ravel() for layer in self.layers])
+            return np.concatenate([layer.weight.detach().cpu().double().numpy().ravel() for layer in self._convs()])
 
         def set_theta(self, theta: ArrayLike) -> None:
             """Load flat filter weights (layer 1 first)."""
-            for layer, w in zip(self.layers, self.architecture.split(theta)):
+            for layer, w in zip(self._convs(), self.architecture.split(theta)):
                 with torch.no_grad():
                     layer.weight.copy_(torch.as_tensor(w, dtype=layer.weight.dtype).reshape(1, 1, -1))
 

@@ -15,8 +15,8 @@ exceeds the number of parameters) in two ways:
 
 Examples
 --------
->>> from equilin.deep.network import DeepLinearNetwork, GSet, gapped_rank
->>> from equilin.groups import Permutation, PermutationGroup
+>>> from equilin.deep import DeepLinearNetwork, GSet
+>>> from equilin.groups import Permutation
 >>> s = Permutation.from_cycles("(1 2 3)", 3)                      # Z_3 acting on itself
 >>> net = DeepLinearNetwork(s, [GSet.regular(s)])
 >>> neurovariety_dimension(net, 2)                                  # L = 2 layers: 2 (3 - 1) + 1
@@ -28,10 +28,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from equilin.deep.network import DeepLinearNetwork, GSet, gapped_rank
+from equilin.deep.gsets import GSet
+from equilin.deep.network import DeepLinearNetwork
+from equilin.deep.rank import gapped_rank
 from equilin.validation import check_int
 
-__all__ = ["neurovariety_dimension", "PRIME"]
+__all__ = ["PRIME", "neurovariety_dimension"]
 
 PRIME = 2_147_483_647
 """The prime of the exact rank (``2^31 - 1``: products of two residues fit in an int64)."""

@@ -1,66 +1,45 @@
-"""Pure and spurious critical points of the training loss of a linear network.
+"""The parameterization ``F`` of a linear network and the squared loss ``l`` on its matrix.
 
-The loss factors as ``L = l o F``: the parameterization ``F`` maps parameters ``theta`` to the network's
-matrix ``M = F(theta)`` (``m x n``), and ``l(M) = ||X M^T - Y||_F^2 / N`` is the squared error on the
-**row** samples ``X`` (``N x n``) and targets ``Y`` (``N x m``) (the library's convention; ``docs/math.md``
-writes samples as columns, which transposes everything and changes nothing). Following Trager, Kohn,
-Bruna (*Pure and spurious critical points: a geometric study of linear networks*, ICLR 2020), a critical
-point ``theta`` of ``L`` is **pure** when ``F(theta)`` is a critical point of ``l`` restricted to the
-function space ``M_F = F(parameters)``, i.e. a smooth point of ``M_F`` at which ``grad l`` is orthogonal
-to the tangent space, and **spurious** otherwise (it is then created by the parameterization). The rules
-this module implements, with their references, are in ``docs/critical.md``; in short:
-
-* *critical*: ``||grad L(theta)|| <= tol * ||grad l(0)||`` (``grad l(0) = -2 Y^T X / N``, the data's scale);
-* *regular*: the Jacobian of ``F`` at ``theta`` has rank ``dim M_F`` (the generic rank; exact formulas
-  per family, checked against random Jacobians in the tests);
-* *zero*: ``||F(theta)|| <= tol * ||M_ls||`` with ``M_ls`` the unconstrained least-squares map;
-* *smooth*: per family, exactly for determinantal, invariant and equivariant function spaces (rank
-  conditions), and for LCNs as described in ``docs/critical.md`` (``None`` where undecided);
-* *pure*: smooth and the tangential part of ``grad l(F(theta))`` vanishes (up to ``tol``).
-
-For determinantal function spaces :func:`classify` also names the critical point of the distance function:
-with ``S = (X^T X)^{1/2}``, ``l(M) = ||M S - U'||^2 / N + const`` for ``U' = Y^T X S^{-1}``, and every
-critical point keeps a set of singular triples of ``U'`` (Eckart-Young), reported as 0-based indices
-(0 = largest).
+The training loss factors as ``L = l o F``: the parameterization ``F`` maps parameters ``theta`` to the
+network's matrix ``M = F(theta) = W_L(theta_L) ... W_1(theta_1)`` (``m x n``, every layer matrix linear in
+its own parameters), and ``l(M) = ||X M^T - Y||_F^2 / N`` is the squared error on the **row** samples
+``X`` (``N x n``) and targets ``Y`` (``N x m``) (the library's convention; ``docs/math.md`` writes samples
+as columns, which transposes everything and changes nothing). :class:`Parameterization` builds ``F`` for
+every family (dense, invariant, equivariant, deep equivariant, LCN), with its exact Jacobian, the
+gradient and Hessian-vector products of ``L``, and its function space ``M_F = F(parameters)``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from equilin.critical.smoothness import _smooth_and_tangent
 from equilin.deep import DeepLinearNetwork
-from equilin.geometry import DeterminantalVariety
 from equilin.equivariance import EquivariantComponent
-from equilin.geometry import InvariantVariety
+from equilin.geometry import DeterminantalVariety, InvariantVariety
 from equilin.lcn import LCN, conv_matrix
-from equilin.validation import as_generator, check_int
+from equilin.validation import as_generator, check_int, check_real
 
-__all__ = ["OUTCOMES", "CriticalPointReport", "Parameterization", "classify", "kept_singular_values",
-           "squared_loss", "stride_one_interior"]
-
-OUTCOMES = ("zero", "pure regular", "pure non-regular", "spurious", "undecided", "not converged")
-"""The outcome labels of :attr:`CriticalPointReport.outcome`, in report order."""
+__all__ = ["KINDS", "Parameterization", "squared_loss"]
 
 KINDS = ("dense", "invariant", "equivariant", "lcn", "deep")
+"""The families of :class:`Parameterization` (its :attr:`~Parameterization.kind`)."""
 
 
 def _check_data(X: Any, Y: Any, n: int, m: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Samples ``X`` (``N x n``) and targets ``Y`` (``N x m``), real and finite, as float64."""
     arrays = []
     for name, arr_, cols in (("X", X, n), ("Y", Y, m)):
         arr = np.asarray(arr_)
         if arr.ndim != 2 or arr.shape[1] != cols:
             raise ValueError(f"{name} must be an N x {cols} array of row samples, got shape {arr.shape}")
-        if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-            raise ValueError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-        if not np.isfinite(arr).all():
-            raise ValueError(f"{name} contains NaN or infinite entries")
-        arrays.append(arr.astype(np.float64))
+        arrays.append(check_real(arr, name))
     if arrays[0].shape[0] != arrays[1].shape[0] or arrays[0].shape[0] == 0:
         raise ValueError(f"X and Y must have the same positive number of rows, got {arrays[0].shape[0]} "
                          f"and {arrays[1].shape[0]}")
@@ -191,8 +170,8 @@ class Parameterization:
         for l in range(1, len(network.hidden) + 2):
             basis = network.equivariant_basis(l)
             layers.append(_Layer(basis.shape[1], basis.shape[2], basis))
-        widths = " -> ".join(str(w) for w in [network.group.n] + [network.width(l) for l in range(1, len(network.hidden) + 1)]
-                             + [network.group.n])
+        hidden = [network.width(l) for l in range(1, len(network.hidden) + 1)]
+        widths = " -> ".join(str(w) for w in [network.group.n, *hidden, network.group.n])
         return cls("deep", layers, network.function_space(), f"deep equivariant {widths}")
 
     @classmethod
@@ -236,11 +215,7 @@ class Parameterization:
         if arr.shape != (self.n_params,):
             raise ValueError(f"theta must be a flat vector of {self.n_params} parameters (layer 1 first), "
                              f"got shape {arr.shape}")
-        if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-            raise ValueError(f"theta must be real, got dtype {arr.dtype}")
-        if not np.isfinite(arr).all():
-            raise ValueError("theta contains NaN or infinite entries")
-        return arr.astype(np.float64)
+        return check_real(arr, "theta")
 
     def factors(self, theta: ArrayLike) -> list[NDArray[np.float64]]:
         """The layer matrices ``[W_1, ..., W_L]``."""
@@ -346,10 +321,9 @@ class Parameterization:
         J = self.jacobian(th)
         s = np.linalg.svd(J, compute_uv=False)
         rank = int((s > rank_tol * max(float(s[0]) if s.size else 0.0, np.finfo(float).tiny)).sum())
-        probe = CriticalPointReport(self.description, 0.0, 0.0, 1.0, True, rank, self.dim, rank == self.dim,
-                                    norm <= tol, None, None, None)
-        smooth, _ = _smooth_and_tangent(self, th, M, np.zeros_like(M), J, probe,
-                                        max(norm, np.finfo(float).tiny), rank_tol)
+        smooth, _ = _smooth_and_tangent(self.kind, self.space, th, M, np.zeros_like(M), J, is_zero=norm <= tol,
+                                        is_regular=rank == self.dim, notes=[],
+                                        m_scale=max(norm, np.finfo(float).tiny), rtol=rank_tol)
         return smooth
 
     def hessian_vector(self, theta: ArrayLike, v: ArrayLike, X: ArrayLike, Y: ArrayLike) -> NDArray[np.float64]:
@@ -387,263 +361,3 @@ class Parameterization:
     def __repr__(self) -> str:
         return f"Parameterization({self.description!r}, n_params={self.n_params}, dim={self.dim})"
 
-
-# -- the function space at a point --------------------------------------------------------------
-def _numerical_rank(s: NDArray[np.float64], scale: float, rtol: float) -> int:
-    return int((s > rtol * scale).sum())
-
-
-def _determinantal_test(M: NDArray[Any], G: NDArray[Any], variety: DeterminantalVariety, scale: float,
-                        rtol: float) -> tuple[bool, float | None]:
-    """Smooth point of ``M_rho``? and the norm of the tangential part of ``G`` there (``None``: singular)."""
-    rho = variety.rho
-    if variety.is_whole_space:
-        return True, float(np.linalg.norm(G))
-    u, s, vh = np.linalg.svd(M)
-    if _numerical_rank(s, scale, rtol) != rho:
-        return False, None
-    U, V = u[:, :rho], vh[:rho].conj().T
-    normal = G - U @ (U.conj().T @ G)
-    normal = normal - (normal @ V) @ V.conj().T
-    return True, float(np.linalg.norm(G - normal))
-
-
-def _tangent_from_jacobian(J: NDArray[np.float64], G: NDArray[np.float64], rtol: float) -> float:
-    u, s, _ = np.linalg.svd(J, full_matrices=False)
-    basis = u[:, s > rtol * max(float(s[0]) if s.size else 0.0, np.finfo(float).tiny)]
-    return float(np.linalg.norm(basis.T @ G.ravel()))
-
-
-def stride_one_interior(net: LCN, u: ArrayLike, tol: float = 1e-5) -> bool:
-    """Whether the end-to-end filter ``u`` of a stride-one LCN is an interior point of its function space.
-
-    A real polynomial of degree ``k - 1`` (roots at infinity where its top coefficients vanish) is the
-    product of real filters of degrees ``k_i - 1`` iff it has at least ``e`` real roots counted with
-    multiplicity, ``e`` the number of even filter sizes (each odd-degree factor needs one, pairs fill the
-    rest). A perturbation keeps a real root of odd multiplicity real and may turn the others complex, so
-    ``u != 0`` is interior iff it has at least ``e`` distinct real roots of odd multiplicity; roots closer
-    than ``tol`` (relative) count as one. A filling architecture (``e <= 1``) has no boundary.
-
-    Examples
-    --------
-    >>> net = LCN(6, (2, 2))                                  # the quadratics with real roots
-    >>> stride_one_interior(net, [2.0, 3.0, 1.0]), stride_one_interior(net, [1.0, 2.0, 1.0])
-    (True, False)
-    """
-    if not isinstance(net, LCN) or not net.is_stride_one:
-        raise ValueError("stride_one_interior needs an LCN with all strides 1")
-    arr = np.asarray(u, dtype=np.float64)
-    if arr.shape != (net.filter_size,):
-        raise ValueError(f"u must be an end-to-end filter of size {net.filter_size}, got shape {arr.shape}")
-    if net.is_filling:
-        return True
-    scale = float(np.abs(arr).max())
-    if scale == 0.0:
-        return False
-    top = int(np.nonzero(np.abs(arr) > 1e-12 * scale)[0].max())
-    roots = np.roots(arr[:top + 1][::-1]) if top > 0 else np.zeros(0, dtype=complex)
-    at_infinity = arr.size - 1 - top + int((np.abs(roots) > 1.0 / tol).sum())
-    roots = roots[np.abs(roots) <= 1.0 / tol]
-    parent = list(range(roots.size))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i in range(roots.size):
-        for j in range(i + 1, roots.size):
-            if abs(roots[i] - roots[j]) <= tol * max(1.0, abs(roots[i])):
-                parent[find(i)] = find(j)
-    clusters: dict[int, list[complex]] = {}
-    for i, z in enumerate(roots):
-        clusters.setdefault(find(i), []).append(complex(z))
-    odd_real = sum(1 for members in clusters.values()
-                   if len(members) % 2 and abs(np.mean(members).imag) <= tol * max(1.0, abs(np.mean(members))))
-    odd_real += at_infinity % 2
-    even_filters = sum(1 for k in net.filter_sizes if k % 2 == 0)
-    return odd_real >= even_filters
-
-
-@dataclass
-class CriticalPointReport:
-    """What :func:`classify` found at ``theta`` (see the module docstring and ``docs/critical.md``)."""
-
-    parameterization: str
-    loss: float
-    gradient_norm: float
-    gradient_scale: float
-    is_critical: bool
-    jacobian_rank: int
-    dim: int
-    is_regular: bool
-    is_zero: bool
-    is_smooth: bool | None
-    tangent_gradient_norm: float | None
-    pure: bool | None
-    kept: tuple[int, ...] | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def outcome(self) -> str:
-        """One of :data:`OUTCOMES`: ``"not converged"`` (not critical), ``"zero"`` (``F(theta) = 0``), then
-        ``"pure regular"``, ``"pure non-regular"``, ``"spurious"`` or ``"undecided"``."""
-        if not self.is_critical:
-            return "not converged"
-        if self.is_zero:
-            return "zero"
-        if self.pure is None:
-            return "undecided"
-        if not self.pure:
-            return "spurious"
-        return "pure regular" if self.is_regular else "pure non-regular"
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["kept"] = None if self.kept is None else list(self.kept)
-        out["outcome"] = self.outcome
-        return out
-
-
-def kept_singular_values(M: ArrayLike, X: ArrayLike, Y: ArrayLike, tol: float = 1e-6) -> tuple[int, ...] | None:
-    """Which critical point of the distance function ``M`` is: the indices (0 = largest) of the singular
-    triples of ``U' = Y^T X S^{-1}`` (``S = (X^T X)^{1/2}``) kept by ``M S``; ``None`` when ``X^T X`` is
-    singular or ``M S`` is no such partial sum (``M`` is not critical on any ``M_e``).
-
-    Examples
-    --------
-    >>> X, Y = np.eye(3), np.diag([3.0, 2.0, 1.0])
-    >>> kept_singular_values(np.diag([3.0, 0.0, 1.0]), X, Y)
-    (0, 2)
-    """
-    M_ = np.asarray(M, dtype=np.float64)
-    X_, Y_ = _check_data(X, Y, M_.shape[1], M_.shape[0])
-    evals, evecs = np.linalg.eigh(X_.T @ X_)
-    if evals.min() <= 1e-12 * max(evals.max(), np.finfo(float).tiny):
-        return None
-    S = (evecs * np.sqrt(evals)) @ evecs.T
-    S_inv = (evecs / np.sqrt(evals)) @ evecs.T
-    u, s, vh = np.linalg.svd(Y_.T @ X_ @ S_inv, full_matrices=False)
-    Mp = M_ @ S
-    coefficients = np.einsum("ai,ab,ib->i", u, Mp, vh)
-    ref = max(float(s[0]), np.finfo(float).tiny)
-    kept = tuple(int(i) for i in np.nonzero(np.abs(coefficients - s) <= tol * ref)[0] if s[i] > tol * ref)
-    rebuilt = (u[:, list(kept)] * s[list(kept)]) @ vh[list(kept)]
-    if np.linalg.norm(Mp - rebuilt) > tol * ref * math.sqrt(len(s)):
-        return None
-    return kept
-
-
-def classify(parameterization: Parameterization, theta: ArrayLike, X: ArrayLike, Y: ArrayLike,
-             tol: float = 1e-6, rank_tol: float = 1e-6) -> CriticalPointReport:
-    """Classify ``theta`` for the loss ``||X F(theta)^T - Y||^2 / N`` (rows are samples).
-
-    Parameters
-    ----------
-    parameterization : Parameterization
-    theta : array_like
-        Flat parameters (layer 1 first), e.g. after training.
-    X, Y : array_like
-        Samples (``N x n``) and targets (``N x m``).
-    tol : float
-        Relative tolerance of the gradient tests (critical, tangential gradient) and of ``F(theta) = 0``.
-    rank_tol : float
-        Relative tolerance of the numerical ranks (Jacobian, and the points' ranks).
-
-    Returns
-    -------
-    CriticalPointReport
-
-    Examples
-    --------
-    The Eckart-Young optimum of a 2-layer network is pure and regular:
-
-    >>> P = Parameterization.dense((3, 1, 3))
-    >>> X, Y = np.eye(3), np.diag([3.0, 2.0, 1.0])
-    >>> theta = np.array([1.0, 0, 0, 3.0, 0, 0])          # encoder e_1^T, decoder 3 e_1
-    >>> report = classify(P, theta, X, Y)
-    >>> report.outcome, report.kept, report.is_regular
-    ('pure regular', (0,), True)
-    """
-    if not isinstance(parameterization, Parameterization):
-        raise ValueError(f"parameterization must be a Parameterization, got {type(parameterization).__name__}")
-    for name, value in (("tol", tol), ("rank_tol", rank_tol)):
-        if not (isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1):
-            raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
-    P = parameterization
-    th = P._check_theta(theta)
-    m, n = P.shape
-    X_, Y_ = _check_data(X, Y, n, m)
-    M = P.function(th)
-    value, G = squared_loss(M, X_, Y_)
-    grad = P.pullback(th, G)
-    N = len(X_)
-    g_scale = max(2.0 * float(np.linalg.norm(Y_.T @ X_)) / N, np.finfo(float).tiny)
-    M_ls = np.linalg.lstsq(X_, Y_, rcond=None)[0].T
-    m_scale = max(float(np.linalg.norm(M_ls)), np.finfo(float).tiny)
-    J = P.jacobian(th)
-    s = np.linalg.svd(J, compute_uv=False)
-    jac_rank = int((s > rank_tol * max(float(s[0]) if s.size else 0.0, np.finfo(float).tiny)).sum())
-    report = CriticalPointReport(
-        parameterization=P.description, loss=value, gradient_norm=float(np.linalg.norm(grad)),
-        gradient_scale=g_scale, is_critical=bool(np.linalg.norm(grad) <= tol * g_scale),
-        jacobian_rank=jac_rank, dim=P.dim, is_regular=jac_rank == P.dim,
-        is_zero=bool(np.linalg.norm(M) <= tol * m_scale), is_smooth=None, tangent_gradient_norm=None, pure=None)
-    smooth, tangent = _smooth_and_tangent(P, th, M, G, J, report, m_scale, rank_tol)
-    report.is_smooth, report.tangent_gradient_norm = smooth, tangent
-    if smooth is False:
-        report.pure = False
-    elif smooth and tangent is not None:
-        report.pure = bool(tangent <= tol * g_scale)
-    if P.kind == "dense":
-        report.kept = kept_singular_values(M, X_, Y_, tol=max(tol, 1e-6))
-    elif P.kind == "invariant":
-        space: InvariantVariety = P.space
-        report.kept = kept_singular_values(space.psi(M, tol=1e-6),
-                                           space.orbit_sums(X_), Y_, tol=max(tol, 1e-6))
-    return report
-
-
-def _smooth_and_tangent(P: Parameterization, theta: NDArray[np.float64], M: NDArray[np.float64],
-                        G: NDArray[np.float64], J: NDArray[np.float64], report: CriticalPointReport,
-                        m_scale: float, rtol: float) -> tuple[bool | None, float | None]:
-    space = P.space
-    if P.kind == "dense":
-        return _determinantal_test(M, G, space, m_scale, rtol)
-    if P.kind == "invariant":
-        N_ = space.psi(M, tol=1e-6)
-        return _determinantal_test(N_, G @ space.E_P.T, space.model, m_scale, rtol)
-    if P.kind in ("equivariant", "deep"):      # a product of determinantal varieties, block by block
-        E = space.variety
-        ranks = space.ranks if P.kind == "equivariant" else tuple(space.ranks.values())
-        total = 0.0
-        for Mb, Gb, b, k in zip(E.matrix_to_blocks(M), E.matrix_to_blocks(G), space.blocks, ranks):
-            if k == 0:
-                continue
-            part = DeterminantalVariety(b.size * b.rank_step, b.size * b.rank_step, k * b.rank_step,
-                                        "C" if np.iscomplexobj(Mb) else "R")
-            smooth, tangent = _determinantal_test(Mb, Gb, part, m_scale, rtol)
-            if not smooth:
-                report.notes.append(f"block {b.label} has rank below {k}: a singular point")
-                return False, None
-            total += float(tangent) ** 2
-        return True, math.sqrt(total)
-    net: LCN = space
-    u = net.end_to_end_filter(theta)
-    if report.is_zero:
-        if net.is_filling:
-            return True, float(np.linalg.norm(G))  # the function space is a linear space
-        report.notes.append("F(theta) = 0 is the vertex of a cone that is not a linear space: singular")
-        return False, None
-    if report.is_regular:
-        return True, _tangent_from_jacobian(J, G, rtol)
-    if not net.is_stride_one:
-        report.notes.append("a non-regular point of an LCN with a stride > 1: smoothness undecided")
-        return None, None
-    if not stride_one_interior(net, u):
-        report.notes.append("a boundary point of the function space (too few real roots of odd multiplicity)")
-        return False, None
-    report.notes.append("non-regular, but an interior point of the full-dimensional function space")
-    basis = np.stack([net.filter_to_matrix(e).ravel() for e in np.eye(net.filter_size)], axis=1)
-    return True, float(np.linalg.norm(basis.T @ G.ravel()) / math.sqrt(net.sizes[-1]))

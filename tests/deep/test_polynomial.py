@@ -1,4 +1,4 @@
-"""equilin.polynomial: the neurovariety of polynomial equivariant networks, against the published
+"""equilin.deep.polynomial: the neurovariety of polynomial equivariant networks, against the published
 dimension L (|G| - 1) + 1 of polynomial group-convolutional networks and against the linear case."""
 
 from __future__ import annotations
@@ -6,10 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from equilin.deep import DeepLinearNetwork, GSet, LinearLayer
-from equilin.groups import Permutation, PermutationGroup
+from equilin.deep import DeepLinearNetwork, GSet, LinearLayer, neurovariety_dimension
 from equilin.deep.polynomial import _rank_mod_p
-from equilin.deep import neurovariety_dimension
+from equilin.groups import Permutation, PermutationGroup
 
 
 def regular(group: PermutationGroup) -> PermutationGroup:

@@ -41,8 +41,9 @@ def test_end_to_end_filter_equals_composition_of_layer_matrices(net: LCN, seed: 
     u = net.end_to_end_filter(theta)
     assert u.size == net.filter_size
     assert product.shape == (net.sizes[-1], net.d0)
-    np.testing.assert_allclose(net.end_to_end_matrix(theta), product, atol=1e-12 * max(1.0, np.abs(product).max()))
-    np.testing.assert_allclose(conv_matrix(u, net.d0, net.stride), product, atol=1e-12 * max(1.0, np.abs(product).max()))
+    atol = 1e-12 * max(1.0, np.abs(product).max())
+    np.testing.assert_allclose(net.end_to_end_matrix(theta), product, atol=atol)
+    np.testing.assert_allclose(conv_matrix(u, net.d0, net.stride), product, atol=atol)
 
 
 @settings(max_examples=30)
@@ -62,8 +63,9 @@ def test_strided_filter_is_the_sparse_polynomial_product() -> None:
     """u(x) = w_1(x) w_2(x^{s_1}) w_3(x^{s_1 s_2})."""
     net = LCN(16, (2, 2, 3), (2, 3, 1))
     w1, w2, w3 = np.array([1.0, 2.0]), np.array([3.0, -1.0]), np.array([1.0, 0.5, 2.0])
-    x = np.polynomial.Polynomial([0.0, 1.0])
-    expected = np.polynomial.Polynomial(w1) * np.polynomial.Polynomial(w2)(x ** 2) * np.polynomial.Polynomial(w3)(x ** 6)
+    Poly = np.polynomial.Polynomial
+    x = Poly([0.0, 1.0])
+    expected = Poly(w1) * Poly(w2)(x ** 2) * Poly(w3)(x ** 6)
     u = net.end_to_end_filter(np.concatenate([w1, w2, w3]))
     assert net.filter_size == 2 + 1 * 2 + 2 * 6 == u.size
     np.testing.assert_allclose(u, expected.coef, atol=1e-12)
@@ -171,6 +173,10 @@ def test_invalid_parameters() -> None:
         net.filter_to_matrix(np.ones(4))
     with pytest.raises(ValueError, match="does not fit"):
         conv_matrix(np.ones(3), 2)
+    with pytest.raises(ValueError, match="w must be a real numeric array, got dtype bool"):
+        conv_matrix(np.ones(2, dtype=bool), 4)
+    with pytest.raises(ValueError, match="w must be a non-empty 1-D array"):
+        conv_matrix(np.ones((2, 2)), 4)
 
 
 def test_values() -> None:

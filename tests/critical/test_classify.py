@@ -1,5 +1,6 @@
-"""Critical points of the training loss (equilin.critical): parameterizations of every family, their
-Jacobians (two ways), and the pure / spurious classification of Trager, Kohn, Bruna (ICLR 2020)."""
+"""The pure / spurious classification of Trager, Kohn, Bruna (ICLR 2020) (equilin.critical.classify):
+Eckart-Young critical points of dense networks, trained invariant, equivariant, deep and LCN networks,
+singular and boundary points, and the report."""
 
 from __future__ import annotations
 
@@ -7,120 +8,15 @@ import itertools
 
 import numpy as np
 import pytest
+from critical_cases import data, families, one_thread, train  # noqa: F401 (one_thread: autouse fixture)
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import minimize
 
-from equilin import EquivariantVariety, InvariantVariety, Permutation
-from equilin.critical import OUTCOMES, Parameterization, classify, kept_singular_values, squared_loss
-from equilin.deep import DeepLinearNetwork, GSet, LinearLayer
-from equilin.models.closed_form import EquivariantAutoencoder
+from equilin import Permutation
+from equilin.critical import OUTCOMES, Parameterization, classify, kept_singular_values
+from equilin.deep import DeepLinearNetwork, GSet
 from equilin.lcn import LCN
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> object:
-    """The problems are tiny: BLAS thread pools only cost time (and fight on a busy machine)."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    with threadpoolctl.threadpool_limits(limits=1):
-        yield
-
-
-def families() -> list[Parameterization]:
-    sigma = Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9)
-    return [
-        Parameterization.dense((5, 2, 4)),
-        Parameterization.dense((4, 3, 2, 5)),
-        Parameterization.invariant(InvariantVariety(Permutation.from_cycles("(1 3 4)(2 5)", 5), m=3, rank=2)),
-        Parameterization.equivariant(EquivariantVariety(sigma, 3).component((1, 1, 0))),
-        Parameterization.lcn(LCN(15, (3, 3), (2, 2))),
-        Parameterization.lcn(LCN(6, (2, 2))),
-        Parameterization.deep(DeepLinearNetwork(sigma, [GSet.of(sigma), GSet.cosets(sigma, [sigma ** 2])])),
-        Parameterization.deep(DeepLinearNetwork(sigma, [LinearLayer({"r_{1,1}": 2, "r_{4,3}": 1}),
-                                                        GSet.channels(sigma, 1)])),
-    ]
-
-
-def data(P: Parameterization, rng: np.random.Generator, N: int = 30) -> tuple[np.ndarray, np.ndarray]:
-    m, n = P.shape
-    return rng.standard_normal((N, n)), rng.standard_normal((N, m))
-
-
-def train(P: Parameterization, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    theta = P.sample(rng)
-    for _ in range(5):
-        res = minimize(lambda z: P.loss(z, X, Y), theta, jac=True, method="L-BFGS-B",
-                       options={"maxiter": 5000, "gtol": 1e-14, "ftol": 0.0})
-        theta = P.balance(res.x)
-        if classify(P, theta, X, Y).is_critical:
-            break
-    return theta
-
-
-# -- parameterizations -----------------------------------------------------------------------------
-@pytest.mark.parametrize("P", families(), ids=lambda P: P.description)
-def test_dimension_formula_matches_generic_jacobian_rank(P: Parameterization) -> None:
-    assert P.numerical_dim(0) == P.dim
-
-
-@pytest.mark.parametrize("P", families(), ids=lambda P: P.description)
-def test_jacobian_rank_two_ways_autograd_and_finite_differences(P: Parameterization, rng: np.random.Generator) -> None:
-    torch = pytest.importorskip("torch")
-    theta = P.sample(rng)
-    sizes = [layer.n_params for layer in P.layers]
-
-    def F(flat: torch.Tensor) -> torch.Tensor:
-        out = None
-        for layer, part in zip(P.layers, torch.split(flat, sizes)):
-            if layer.basis is None:
-                W = part.reshape(layer.rows, layer.cols)
-            else:
-                W = torch.tensordot(part, torch.from_numpy(layer.basis), dims=1)
-            out = W if out is None else W @ out
-        return out.reshape(-1)
-
-    autograd = torch.autograd.functional.jacobian(F, torch.from_numpy(theta)).numpy()
-    eps = 1e-6
-    numeric = np.stack([(P.function(theta + eps * e) - P.function(theta - eps * e)).ravel() / (2 * eps)
-                        for e in np.eye(P.n_params)], axis=1)
-    np.testing.assert_allclose(autograd, P.jacobian(theta), atol=1e-10)
-    np.testing.assert_allclose(numeric, P.jacobian(theta), atol=1e-6)
-    rank = [np.linalg.matrix_rank(J, tol=1e-6 * np.linalg.norm(J, 2)) for J in (autograd, numeric)]
-    assert rank[0] == rank[1] == P.jacobian_rank(theta) == P.dim
-
-
-@pytest.mark.parametrize("P", families(), ids=lambda P: P.description)
-def test_gradient_and_hessian_vector_products(P: Parameterization, rng: np.random.Generator) -> None:
-    X, Y = data(P, rng)
-    theta, v = P.sample(rng), P.sample(rng)
-    eps = 1e-6
-    value, grad = P.loss(theta, X, Y)
-    assert value == pytest.approx(squared_loss(P.function(theta), X, Y)[0])
-    numeric = np.array([(P.loss(theta + eps * e, X, Y)[0] - P.loss(theta - eps * e, X, Y)[0]) / (2 * eps)
-                        for e in np.eye(P.n_params)])
-    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-6)
-    hv = (P.loss(theta + eps * v, X, Y)[1] - P.loss(theta - eps * v, X, Y)[1]) / (2 * eps)
-    np.testing.assert_allclose(P.hessian_vector(theta, v, X, Y), hv, rtol=1e-5, atol=1e-5)
-
-
-@pytest.mark.parametrize("P", families(), ids=lambda P: P.description)
-def test_balance_stays_in_the_fibre(P: Parameterization, rng: np.random.Generator) -> None:
-    theta = P.sample(rng)
-    scaled = np.concatenate([part * c for part, c in zip(
-        np.split(theta, np.cumsum([layer.n_params for layer in P.layers])[:-1]),
-        [50.0] + [1.0] * (len(P.layers) - 2) + [0.02])])
-    balanced = P.balance(scaled)
-    np.testing.assert_allclose(P.function(balanced), P.function(theta), atol=1e-10)
-    norms = [np.linalg.norm(p) for p in np.split(balanced, np.cumsum([layer.n_params for layer in P.layers])[:-1])]
-    assert max(norms) == pytest.approx(min(norms))
-
-
-def test_function_spaces_are_the_library_varieties(rng: np.random.Generator) -> None:
-    for P in families():
-        M = P.function(P.sample(rng))
-        if P.kind != "lcn":
-            assert P.space.contains(M)
-    assert str(families()[0].space) == "M_{2, 4x5}(R)"
+from equilin.models.closed_form import EquivariantAutoencoder
 
 
 # -- the fully-connected 2-layer network: Eckart-Young ------------------------------------------------
@@ -261,21 +157,6 @@ def test_stride_one_non_regular_interior_points_are_recognized() -> None:
         assert report.outcome == "pure non-regular" and report.is_smooth, report
 
 
-def test_stride_one_interior_by_root_counting() -> None:
-    from equilin.critical import stride_one_interior
-
-    net = LCN(9, (2, 2, 3))                          # e = 2 even sizes: at least 2 real roots needed
-    assert stride_one_interior(net, np.polynomial.polynomial.polyfromroots([-1, -2, -3, -4]))
-    assert stride_one_interior(net, np.polynomial.polynomial.polyfromroots([-1, -1, -2, -3]))
-    assert not stride_one_interior(net, np.polynomial.polynomial.polyfromroots([-1, -1, -2, -2]))
-    assert stride_one_interior(net, np.polynomial.polynomial.polyfromroots([-1, -2, 1j, -1j]).real)
-    assert not stride_one_interior(net, np.polynomial.polynomial.polyfromroots([1j, -1j, 2j, -2j]).real)
-    assert stride_one_interior(net, [1.0, 1.0, 0.0, 0.0, 0.0])  # 1 + x: three roots at infinity
-    assert not stride_one_interior(net, np.zeros(5))
-    with pytest.raises(ValueError, match="all strides 1"):
-        stride_one_interior(LCN(15, (3, 3), (2, 2)), np.ones(7))
-
-
 def test_zero_of_a_strided_lcn_is_singular() -> None:
     P = Parameterization.lcn(LCN(15, (3, 3), (2, 2)))
     X, Y = np.random.default_rng(1).standard_normal((21, 15)), np.random.default_rng(2).standard_normal((21, 3))
@@ -306,12 +187,6 @@ def test_invalid_inputs(rng: np.random.Generator) -> None:
         classify(P, np.zeros(5), X, Y, tol=0)
     with pytest.raises(ValueError, match="must be a Parameterization"):
         classify("dense", np.zeros(5), X, Y)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="at least the input and output"):
-        Parameterization.dense((3,))
-    with pytest.raises(ValueError, match="expected an LCN"):
-        Parameterization.lcn((6, (2, 2)))  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="NaN"):
-        P.function(np.array([0, 0, np.nan, 0, 0]))
 
 
 @settings(max_examples=10)
@@ -328,21 +203,6 @@ def test_talk_theorem_strides_above_one_training_ends_zero_or_pure_regular(layer
     X, Y = data(P, rng, N=max(net.sample_count(), net.d0))
     report = classify(P, train(P, X, Y, rng), X, Y)
     assert report.outcome in ("zero", "pure regular"), (net, report)
-
-
-def test_is_smooth_point_per_family(rng: np.random.Generator) -> None:
-    for P in families():
-        assert P.is_smooth_point(P.sample(rng)) is True
-    strided = Parameterization.lcn(LCN(15, (3, 3), (2, 2)))
-    assert strided.is_smooth_point(np.zeros(6)) is False
-    assert strided.is_smooth_point(np.array([1.0, 2.0, 3.0, 1.0, 0.0, -1.0])) is True
-    monomials = np.array([1.0, 0, 0, 1.0, 0, 0])  # u = 1: a non-regular point, smoothness not decided
-    assert strided.jacobian_rank(monomials) < strided.dim and strided.is_smooth_point(monomials) is None
-    boundary = Parameterization.lcn(LCN(6, (2, 2)))
-    assert boundary.is_smooth_point(np.array([1.0, 1.0, 2.0, 2.0])) is False   # double root -1
-    inv = families()[2]  # I^G_{2, 3x5} ~ M_{2, 3x2}: the whole space of invariant maps, smooth everywhere
-    assert inv.is_smooth_point(np.zeros(inv.n_params)) is True
-    assert Parameterization.dense((3, 1, 3)).is_smooth_point(np.zeros(6)) is False  # 0 in Sing M_{1, 3x3}
 
 
 def test_deep_closed_form_optimum_is_a_pure_critical_point(rng: np.random.Generator) -> None:
