@@ -5,8 +5,8 @@ networks that realize them, and the experiments of Kohn, Sattelberger, Shahverdi
 
 The package is layered, each layer importing only those below it (``CONTRIBUTING.md``)::
 
-    cli -> experiments -> plots -> models (closed form; torch in models.nn) -> io -> critical
-        -> deep, lcn -> equivariance -> geometry -> groups
+    cli -> experiments -> plots -> models (closed form; torch in models.nn) -> io, data -> critical
+        -> deep -> lcn -> equivariance -> geometry, testing -> groups -> validation, version
 
 Importing ``equilin`` does not import torch.
 """
