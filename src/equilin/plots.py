@@ -136,7 +136,7 @@ def weight_sharing(component: EquivariantComponent, path: str | os.PathLike[str]
                    title: str | None = None, cmap: str = "tab20") -> Figure:
     """The weight-sharing pattern of a component's autoencoder, in the basis ``Q_sigma``.
 
-    Two panels from :meth:`~equilin.equivariant.EquivariantComponent.weight_sharing`: the encoder
+    Two panels from :meth:`~equilin.equivariance.EquivariantComponent.weight_sharing`: the encoder
     (``r' x n``) and the decoder, drawn transposed (``r' x n`` too) so both are wide. Each entry is
     coloured by the id of the weight it uses (colours cycle through ``cmap``; equal colours within a
     2 x 2 complex cell are the same weight), white entries are structurally zero, and a black dash
@@ -158,7 +158,8 @@ def weight_sharing(component: EquivariantComponent, path: str | os.PathLike[str]
 
     Examples
     --------
-    >>> from equilin import EquivariantVariety, Permutation
+    >>> from equilin.equivariance import EquivariantVariety
+    >>> from equilin.groups import Permutation
     >>> E = EquivariantVariety(Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9), 3)
     >>> fig = weight_sharing(E.component((1, 1, 0)))
     >>> [ax.get_title() for ax in fig.axes]

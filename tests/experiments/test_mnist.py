@@ -1,34 +1,32 @@
-"""The MNIST experiment (equilin.experiments, `equilin mnist`): definitions on the MNIST blocks, the whole
-pipeline on the 8 x 8 digits (closed form and Adam), its JSON and figure, and the command line."""
+"""The MNIST experiment (equilin.experiments.mnist, `equilin mnist`): its equivariance check, the whole
+pipeline on the 8 x 8 digits (closed form and Adam) with its results (equilin.experiments.results),
+JSON and figures, the other groups, and the command line."""
 
 from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from equilin import experiments
+from equilin import data, experiments
 from equilin.cli import main
 from equilin.equivariance import EquivariantVariety
 from equilin.experiments import (
+    EQUIVARIANCE_SHIFTS,
     MODEL_NAMES,
-    TALK_RANKS,
     ExperimentResult,
-    equal_rank_ranks,
-    equivariance_error,
-    format_ranks,
-    high_pass_ranks,
-    low_pass_ranks,
     run_mnist,
-    talk_ranks,
+    shift_elements,
     weighted_rank,
 )
-from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder
 from equilin.groups import image_shift
+from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder
+from equilin.testing import equivariance_error
 
 pytest.importorskip("sklearn")  # the digits data set
 
@@ -37,85 +35,45 @@ MODEL_KEYS = {"name", "training", "ranks", "params", "train_mse", "test_mse", "f
 EQUIVARIANT = ("equivariant", "equal-rank", "high-pass", "best")
 
 
-# -- definitions on the MNIST blocks -----------------------------------------------------------
-@pytest.fixture(scope="module")
-def mnist_variety() -> EquivariantVariety:
-    return EquivariantVariety(image_shift(28, 28), 99)
+# -- the shift-x equivariance check ------------------------------------------------------------
+def shift_error(predict: Callable[[np.ndarray], np.ndarray], images: np.ndarray) -> float:
+    """The run's shift-x check on ``(N, H, W)`` images: equilin.testing.equivariance_error over the
+    shifts by EQUIVARIANCE_SHIFTS pixels, on the flattened images."""
+    n, h, w = images.shape
+    return equivariance_error(predict, image_shift(h, w), images.reshape(n, h * w), elements=shift_elements(h, w))
 
 
-def test_mnist_blocks_are_ordered_by_frequency(mnist_variety: EquivariantVariety) -> None:
-    E = mnist_variety
-    assert E.labels[:3] == ("r_{1,1}", "r_{28,27}", "r_{14,13}") and E.labels[-1] == "r_{2,1}"
-    assert [b.frequency(28) for b in E.blocks] == list(range(15))
-    assert sum(b.weight for b in E.blocks) == 28
+def test_shift_elements_move_images_as_cyclic_shift(rng: np.random.Generator) -> None:
+    """image_shift(h, w, k) acts on flattened images as data.cyclic_shift(images, k): the check shifts
+    the way the data module does (and the way the old image-based check did)."""
+    x = rng.random((4, 5, 7))
+    elements = shift_elements(5, 7)
+    assert elements == [image_shift(5, 7, k) for k in EQUIVARIANCE_SHIFTS] and len(elements) == 3
+    for k, g in zip(EQUIVARIANCE_SHIFTS, elements):
+        np.testing.assert_array_equal(g.act(x.reshape(4, 35)), data.cyclic_shift(x, k).reshape(4, 35))
+    # the check equals max_k ||f(shift_k X) - shift_k f(X)|| / ||f(X)|| written with cyclic_shift
+    mask = (np.arange(35) % 7) != 0
+
+    def f(X: np.ndarray) -> np.ndarray:
+        return np.asarray(X.reshape(-1, 35) * mask)
+
+    fx = f(x).reshape(x.shape)
+    expected = max(np.linalg.norm(f(data.cyclic_shift(x, k)).reshape(x.shape) - data.cyclic_shift(fx, k))
+                   for k in EQUIVARIANCE_SHIFTS) / np.linalg.norm(fx)
+    assert shift_error(f, x) == expected
 
 
-def test_talk_ranks(mnist_variety: EquivariantVariety) -> None:
-    E = mnist_variety
-    ranks = talk_ranks(E)
-    assert ranks == (13, 10, 9, 8, 7, 5, 3, 1, 0, 0, 0, 0, 0, 0, 0) == TALK_RANKS
-    assert weighted_rank(E, ranks) == 99
-    assert E.component(ranks).n_params == 5_544
-    assert format_ranks(dict(zip(E.labels, ranks))).startswith("r_{1,1}=13 r_{28,27}=10 r_{14,13}=9")
-
-
-def test_equal_rank(mnist_variety: EquivariantVariety) -> None:
-    ranks = equal_rank_ranks(mnist_variety)
-    assert ranks == (3,) * 15
-    assert weighted_rank(mnist_variety, ranks) == 84  # 3 x 28 <= 99 < 4 x 28
-    component = EquivariantVariety.for_ranks(image_shift(28, 28), ranks).component(ranks)
-    assert component.n_params == 2 * (2 * 28 * 3) + 13 * (4 * 28 * 3) == 4_704
-
-
-def test_high_pass(mnist_variety: EquivariantVariety) -> None:
-    E = mnist_variety
-    ranks = dict(zip(E.labels, high_pass_ranks(E)))
-    assert ranks["r_{2,1}"] == 13  # frequency 14, real
-    by_frequency = {b.frequency(28): ranks[b.label] for b in E.blocks}
-    assert [by_frequency[f] for f in range(14, 6, -1)] == [13, 10, 9, 8, 7, 5, 3, 1]
-    assert all(by_frequency[f] == 0 for f in range(7))
-    assert weighted_rank(E, high_pass_ranks(E)) == 13 + 2 * 43 == 99
-    assert E.component(high_pass_ranks(E)).n_params == 5_544
-
-
-def test_low_pass_and_generalizations() -> None:
-    E = EquivariantVariety(image_shift(28, 28), 99)
-    assert format_ranks(dict(zip(E.labels, low_pass_ranks(E)))) == "r_{1,1}=28 r_{28,27}=28 r_{14,13}=7 r_{2,1}=1"
-    D = EquivariantVariety(image_shift(8, 8), 10)  # r_{1,1}, r_{8,7}, r_{4,3}, r_{8,5}, r_{2,1}; sizes 8
-    assert low_pass_ranks(D) == (8, 1, 0, 0, 0)
-    assert high_pass_ranks(D) == (0, 0, 0, 1, 8)
-    assert equal_rank_ranks(D) == (1,) * 5
-    for fill in (low_pass_ranks, high_pass_ranks):  # greedy fills are components (maximal tuples)
-        for r in (1, 2, 9, 17, 40, 64):
-            V = EquivariantVariety(image_shift(8, 8), r)
-            ranks = fill(V)
-            assert V.component(ranks).max_rank == min(r, 64)
-    # MNIST at another rank: the greedy high-pass fill, not the talk's reversed list
-    E50 = EquivariantVariety(image_shift(28, 28), 50)
-    assert format_ranks(dict(zip(E50.labels, high_pass_ranks(E50)))) == "r_{28,15}=11 r_{2,1}=28"
-
-
-def test_talk_ranks_need_the_talk_setting() -> None:
-    with pytest.raises(ValueError, match="28 x 28"):
-        talk_ranks(EquivariantVariety(image_shift(8, 8), 10))
-    with pytest.raises(ValueError, match="r = 99"):
-        talk_ranks(EquivariantVariety(image_shift(28, 28), 98))
-    with pytest.raises(ValueError, match="rank >= 8"):
-        equal_rank_ranks(EquivariantVariety(image_shift(8, 8), 7))
-
-
-# -- equivariance error ------------------------------------------------------------------------
 def test_equivariance_error_of_known_maps(rng: np.random.Generator) -> None:
     x = rng.random((20, 5, 7))
-    assert equivariance_error(lambda X: X, x) == 0.0
-    assert equivariance_error(lambda X: np.zeros_like(X), x) == 0.0
+    assert shift_error(lambda X: X, x) == 0.0
+    assert shift_error(lambda X: np.zeros_like(X), x) == 0.0
     mask = (np.arange(35) % 7) != 0  # zeroes the first column: not shift-equivariant
-    assert equivariance_error(lambda X: X * mask, x) > 0.1
+    assert shift_error(lambda X: X * mask, x) > 0.1
     # a cyclic blur along rows commutes with the shifts
     blur = lambda X: (X + np.roll(X.reshape(-1, 5, 7), 1, axis=2).reshape(-1, 35)) / 2  # noqa: E731
-    assert equivariance_error(blur, x) < 1e-15
+    assert shift_error(blur, x) < 1e-15
     with pytest.raises(ValueError, match="non-empty"):
-        equivariance_error(lambda X: X, np.zeros((0, 3, 3)))
+        shift_error(lambda X: X, np.zeros((0, 3, 3)))
 
 
 def test_equivariance_error_of_fitted_models(rng: np.random.Generator) -> None:
@@ -123,8 +81,8 @@ def test_equivariance_error_of_fitted_models(rng: np.random.Generator) -> None:
     X = x.reshape(300, 36)
     equivariant = EquivariantAutoencoder(image_shift(6, 6), "best", rank=7).fit(X)
     dense = DenseAutoencoder(7).fit(X)
-    assert equivariance_error(equivariant.predict, x) < 1e-12
-    assert equivariance_error(dense.predict, x) > 1e-3
+    assert shift_error(equivariant.predict, x) < 1e-12
+    assert shift_error(dense.predict, x) > 1e-3
 
 
 # -- the pipeline on the digits ----------------------------------------------------------------
@@ -211,8 +169,6 @@ def test_closed_form_equivariance_and_optimality(digits_run: tuple[ExperimentRes
 
 
 def test_closed_form_matches_direct_fits(digits_run: tuple[ExperimentResult, Path]) -> None:
-    from equilin import data
-
     result, _ = digits_run
     ds = data.load("digits", seed=0).shifted(0.2, seed=0)
     X, X_test = ds.x_train.reshape(1500, 64), ds.x_test.reshape(297, 64)
@@ -339,49 +295,12 @@ def test_demo_runs_the_mnist_experiment(capsys: pytest.CaptureFixture[str], monk
     assert "equilin demo --geometry" in out and "equal-rank" in out
 
 
-# -- critical points of training ---------------------------------------------------------------------
-def test_run_critical_counts_and_json() -> None:
-    from equilin.critical import OUTCOMES
-    from equilin.experiments import CriticalExperimentResult, run_critical
-
-    result = run_critical(n_init=4, seed=0)
-    assert isinstance(result, CriticalExperimentResult)
-    assert [c.name for c in result.cases] == ["(a)", "(b)", "(c)"]
-    for case in result.cases:
-        assert list(case.counts) == list(OUTCOMES) and sum(case.counts.values()) == 4 == len(case.trials)
-    assert result.case("(a)").n_samples == 21 and result.case("(b)").n_samples == 10
-    assert result.case("(a)").counts["spurious"] == 0  # the talk's claim for strides > 1
-    data = json.loads(result.to_json())
-    assert data["settings"]["seed"] == 0 and data["cases"][2]["dim"] == 16
-    assert "pure regular" in result.table()
-    with pytest.raises(KeyError, match="no case"):
-        result.case("(d)")
-
-
-def test_run_critical_is_reproducible_and_validates() -> None:
-    from equilin.critical import Parameterization
-    from equilin.experiments import run_critical
-    from equilin.lcn import LCN
-
-    cases = [("(x)", "stride one", Parameterization.lcn(LCN(6, (2, 2))), 10)]
-    first = run_critical(n_init=3, seed=5, cases=cases)
-    second = run_critical(n_init=3, seed=5, cases=cases)
-    assert [t["outcome"] for t in first.cases[0].trials] == [t["outcome"] for t in second.cases[0].trials]
-    assert first.cases[0].trials[0]["seed"] == [5, 0, 0]
-    saddles = run_critical(n_init=2, seed=5, cases=cases, search="critical", max_iter=100)
-    assert saddles.settings["search"] == "critical" and sum(saddles.cases[0].counts.values()) == 2
-    for kwargs, message in [({"n_init": 0}, "n_init must be"), ({"search": "adam"}, "search must be one of"),
-                            ({"tol": 2.0}, "tol must be a number"), ({"max_iter": 0}, "max_iter must be")]:
-        with pytest.raises(ValueError, match=message):
-            run_critical(**kwargs)
 
 
 @pytest.mark.parametrize("group", ["shift-xy", "d4", "p4m"])
 def test_other_groups_on_digits(group: str) -> None:
     """--group shift-xy / d4 / p4m: dense, equal-rank (when r allows) and best, in closed form; the
     equivariant models commute with every generator of the group."""
-    from equilin.experiments import run_mnist
-
     result = run_mnist("digits", rank=20, group=group, progress=False, limit_train=400, limit_test=100)
     names = [m.name for m in result.models]
     assert names == (["dense", "equal-rank", "best"] if group == "d4" else ["dense", "best"])
@@ -402,37 +321,3 @@ def test_other_groups_on_digits(group: str) -> None:
         run_mnist("digits", rank=20, group=group, train="adam", adam_models=["high-pass"], progress=False)
     with pytest.raises(ValueError, match="group must be one of"):
         run_mnist("digits", rank=20, group="rot45", progress=False)
-
-
-def test_spurious_critical_points_of_a_deep_equivariant_network_are_saddles() -> None:
-    """Solving grad L = 0 for the rotation's depth-2 network (9 -> 2 -> 9 through G/<sigma^2>) lands on a
-    spurious critical point at trial 3 of seed 0; its exact Hessian has a negative eigenvalue."""
-    from equilin.experiments import deep_critical_cases, run_critical
-
-    result = run_critical(n_init=4, seed=0, search="critical", cases=deep_critical_cases()[:1])
-    trials = result.cases[0].trials
-    spurious = [t for t in trials if t["outcome"] == "spurious"]
-    assert spurious and all(t["saddle"] is True for t in spurious)
-    assert all(t["saddle"] is None for t in trials if t["outcome"] != "spurious")
-
-
-def test_nonlinear_rows_on_the_digits() -> None:
-    """The nonlinear rows: every equivariant model (linear closed form, nonlinear permuted neurons) is
-    equivariant to rounding in float64, the dense ones are not; the small permuted layer carries the
-    best component; the linear closed forms are the optima of their classes on the training data."""
-    from equilin.experiments import run_nonlinear
-
-    rows = {r["model"]: r for r in run_nonlinear("digits", "shift-x", rank=10, epochs=2, limit_train=300,
-                                                  limit_test=100)}
-    assert list(rows) == ["linear equivariant (closed form)", "linear dense (closed form)",
-                          "nonlinear equivariant (small, ReLU)", "nonlinear equivariant (wide, ReLU)",
-                          "nonlinear dense (ReLU)"]
-    for name, row in rows.items():
-        if "equivariant" in name:
-            assert row["equivariance"] < 1e-10, name
-        else:
-            assert row["equivariance"] > 1e-3, name
-    assert rows["linear dense (closed form)"]["train_mse"] <= rows["linear equivariant (closed form)"]["train_mse"]
-    assert rows["linear dense (closed form)"]["params"] == 2 * 64 * 10 and rows["nonlinear dense (ReLU)"]["params"] == 2 * 64 * 10 + 74
-    with pytest.raises(ValueError, match="'shift-x' or 'd4'"):
-        run_nonlinear("digits", "p4m")

@@ -10,8 +10,8 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from equilin import EquivariantVariety, Permutation  # noqa: E402
-from equilin.groups import image_shift
+from equilin.equivariance import EquivariantVariety  # noqa: E402
+from equilin.groups import Permutation, image_shift  # noqa: E402
 from equilin.plots import reconstructions, weight_sharing  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -43,7 +43,7 @@ def test_reconstructions_writes_a_png(tmp_path: Path, rng: np.random.Generator) 
     ([("wrong size", np.zeros((9, 27, 27)))], "size"),
     ([("flat", np.zeros((9, 100)))], "(N, H, W)"),
 ])
-def test_reconstructions_rejects_mismatched_outputs(rows: list, message: str) -> None:
+def test_reconstructions_rejects_mismatched_outputs(rows: list[tuple[str, np.ndarray]], message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         reconstructions(np.zeros((9, 28, 28)), rows)
 
@@ -55,7 +55,7 @@ def test_weight_sharing_small_component(tmp_path: Path) -> None:
     assert [ax.get_title() for ax in fig.axes] == ["encoder (3 x 9)", "decoder, transposed (3 x 9)"]
     # the complex block's "-b" entries are drawn as markers: one per negated entry in each panel
     W = E.component((1, 1, 0)).weight_sharing()
-    offsets = [len(ax.collections[0].get_offsets()) for ax in fig.axes]
+    offsets = [len(np.asarray(ax.collections[0].get_offsets())) for ax in fig.axes]
     assert offsets == [int((W.encoder_signs < 0).sum()), int((W.decoder_signs < 0).sum())]
     width, height = png_size(path)
     assert width >= 400 and height >= 150
