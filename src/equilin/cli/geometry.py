@@ -17,6 +17,7 @@ import itertools
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from equilin.cli.arguments import (
     EQUIVARIANT_MAX_N,
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 
-def _pattern_lines(pattern: Any) -> list[str]:
+def _pattern_lines(pattern: NDArray[np.int64]) -> list[str]:
     width = len(str(int(pattern.max()) + 1)) + 1 if pattern.size else 2
     return ["  " + " ".join(f"w{int(v) + 1}".rjust(width) for v in row) for row in pattern]
 
