@@ -1,0 +1,58 @@
+"""Tests of equilin.cli.main: the entry points, the one-line errors with status 2, --version."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from equilin.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["invariant", "--gens", "(1 2 2)", "--n", "3", "-m", "2", "-r", "1"], "appears twice"),
+    (["invariant", "--gens", "(1 2)", "-m", "2", "-r", "1"], "needs --n"),
+    (["invariant", "--gens", "(1 2)", "--n", "3", "-m", "0", "-r", "1"], "-m must be at least 1"),
+    (["invariant", "--gens", "(1 2)", "--n", "3", "-m", "2", "-r", "-1"], "-r must be a non-negative"),
+    (["invariant", "--gens", "(1 2)", "--n", "-3", "-m", "2", "-r", "1"], "non-negative integer"),
+    (["invariant", "--image", "3x", "--action", "rot90", "-m", "2", "-r", "1"], "HxW"),
+    (["invariant", "--image", "3x4", "--action", "rot90", "-m", "2", "-r", "1"], "square"),
+    (["invariant", "--image", "3x3", "-m", "2", "-r", "1"], "needs --action"),
+    (["invariant", "--image", "3x3", "--action", "flip-x", "--shift", "2", "-m", "2", "-r", "1"],
+     "--shift goes with"),
+    (["invariant", "--image", "3x3", "--action", "twist", "-m", "2", "-r", "1"], "invalid choice"),
+    (["invariant", "-m", "2", "-r", "1"], "name the group"),
+    (["invariant", "--gens", "(1 2)", "--n", "3", "-m", "two", "-r", "1"], "invalid int"),
+    ([], "name a command"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_one_line_status_2(capsys: pytest.CaptureFixture[str], argv: list[str],
+                                     message: str) -> None:
+    status, out, err = run(capsys, *argv)
+    assert status == 2
+    assert err.count("\n") == 1 and message in err
+    assert "Traceback" not in err
+
+
+def test_module_entry_point() -> None:
+    done = subprocess.run([sys.executable, "-m", "equilin", "invariant", "--gens", "(1 2)", "--n", "2",
+                           "-m", "1", "-r", "1", "--json"], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout)["k"] == 1
+
+
+def test_version_and_the_identity(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    status, out, _ = run(capsys, "--version")
+    assert status == 0 and out.strip() == f"equilin {version('equilin')}"
+    status, out, _ = run(capsys, "equivariant", "--gens", "()", "--n", "3", "-r", "1", "--json")
+    report = json.loads(out)                                # the trivial group: E_1 = M_{1, 3x3}
+    assert status == 0 and (report["commutant_dim"], report["n_components"], report["dim"]) == (9, 1, 5)
