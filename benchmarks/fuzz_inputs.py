@@ -10,7 +10,7 @@ with exactly one stderr line for the CLI) is listed with its input and makes the
 
 ``run_mnist`` is replaced by a stub (valid ``mnist``/``demo`` arguments would start the experiment); the CLI
 runs in a temporary directory that holds one small ``.npy`` shard, so ``fit --data .`` can succeed. The
-argparse parser is built once and reused (``equilin.cli.main.build_parser`` patched to return it): building it
+argparse parser is built once and reused (``equilin.cli.program.build_parser`` patched to return it): building it
 is 90% of a call's time, and parsing does not change it.
 """
 
@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-import equilin.cli.main
+import equilin.cli.program
 import equilin.experiments
 from equilin.cli import main
 from equilin.groups import Permutation, PermutationGroup, cycle_type_of_string, parse_cycles
@@ -216,8 +216,8 @@ def main_fuzz() -> int:
                        args.count, args.seed + i, lambda value: value[1] in HUGE)
     if "cli" in targets:
         equilin.experiments.run_mnist = _stub  # type: ignore[assignment]
-        parser = equilin.cli.main.build_parser()
-        equilin.cli.main.build_parser = lambda: parser  # type: ignore[assignment]
+        parser = equilin.cli.program.build_parser()
+        equilin.cli.program.build_parser = lambda: parser  # type: ignore[assignment]
         with tempfile.TemporaryDirectory() as root:
             np.save(os.path.join(root, "part.npy"), np.random.default_rng(0).standard_normal((12, 5)))
             os.chdir(root)

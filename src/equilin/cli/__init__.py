@@ -5,7 +5,7 @@ Bad input never shows a traceback: one line on stderr, exit status 2 (:class:`Us
 
 Modules
 -------
-main
+program
     :func:`main` (the entry point ``equilin = "equilin.cli:main"``), :func:`build_parser` and the
     one-line error handling.
 arguments
@@ -25,7 +25,7 @@ fit
 """
 
 from equilin.cli.arguments import EQUIVARIANT_MAX_N, UsageError
-from equilin.cli.main import build_parser, main
+from equilin.cli.program import build_parser, main
 
 __all__ = [
     "EQUIVARIANT_MAX_N",

@@ -1,4 +1,4 @@
-"""Tests of equilin.cli.main: the entry points, the one-line errors with status 2, --version."""
+"""Tests of equilin.cli.program (main): the entry points, the one-line errors with status 2, --version."""
 
 from __future__ import annotations
 
