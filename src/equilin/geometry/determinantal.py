@@ -1,6 +1,7 @@
 """Determinantal varieties ``M_{r, m x n}`` (matrices of rank at most ``r``) and their products.
 
-``docs/math.md`` section 2. With ``rho = min(r, m, n)``:
+``docs/math.md`` section 2. The rank budget ``r`` is the argument ``rank``
+(``DeterminantalVariety(m, n, rank, field)``); with the effective bound ``rho = min(rank, m, n)``:
 
 * ``dim = rho (m + n - rho)``;
 * ``degree = prod_{i=0}^{n-rho-1} (m+i)! i! / ((rho+i)! (m-rho+i)!)`` (1 when ``rho = min(m, n)``);
@@ -16,7 +17,7 @@ realized real matrices, i.e. ``sqrt(2)`` times the complex Frobenius norm, which
 point.
 
 The quaternionic variety ``M_{s, m x n}(H)`` (``field="H"``) has its points passed as complex adjoints
-``chi(Z) = [[P, -Q], [conj Q, conj P]]`` (``2m x 2n`` complex, :func:`equilin.isotypic.quaternion_to_complex`),
+``chi(Z) = [[P, -Q], [conj Q, conj P]]`` (``2m x 2n`` complex, :func:`equilin.geometry.quaternion_to_complex`),
 on which quaternionic rank ``s`` is complex rank ``2 s``: real dimension ``4 s (m + n - s)``; degree
 ``deg M_{2s, 2m x 2n}`` (its complexification is that complex determinantal variety, as
 ``H (x) C = M_2(C)``); ED degree ``binom(min(m, n), s)`` (``docs/equivariance.md``: ``M_{m x n}(H)`` under
@@ -34,14 +35,14 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from equilin.geometry.fields import FIELDS, Field, complex_to_quaternion, quaternion_to_complex
-from equilin.validation import as_generator, check_int
+from equilin.validation import as_generator, check_finite, check_int
 
 __all__ = [
     "Variety",
@@ -51,12 +52,13 @@ __all__ = [
     "realize",
     "derealize",
     "determinantal_degree",
+    "square_degree",
+    "field_degree",
 ]
 
 
-
 def determinantal_degree(m: int, n: int, rank: int) -> int:
-    """Degree of ``M_{r, m x n}`` over C (exact), with ``r`` clipped to ``min(m, n)``.
+    """Degree of ``M_{rank, m x n}`` over C (exact), the rank bound clipped to ``rho = min(rank, m, n)``.
 
     Examples
     --------
@@ -78,8 +80,7 @@ def determinantal_degree(m: int, n: int, rank: int) -> int:
     return int(value)
 
 
-
-@lru_cache(maxsize=None)
+@cache
 def _primes_spf(limit: int) -> list[int]:
     spf = np.arange(limit + 1, dtype=np.int64)
     for p in range(2, math.isqrt(limit) + 1):
@@ -110,7 +111,8 @@ def square_degree(d: int, k: int) -> int:
     j = np.arange(top + 1, dtype=np.int64)
 
     def count(a: int) -> NDArray[np.int64]:  # exponent of j in prod_{i<e} (a+i)!
-        return np.clip(e - np.maximum(0, j - a), 0, e)
+        exponent: NDArray[np.int64] = np.clip(e - np.maximum(0, j - a), 0, e)
+        return exponent
 
     exponents = (count(d) + count(0) - count(k) - count(d - k)).tolist()
     spf = _primes_spf(top)
@@ -137,7 +139,7 @@ def field_degree(field: Field, m: int, k: int) -> int:
     """
     if field.rank_step == 2:
         return square_degree(2 * m, 2 * k)
-    return square_degree(m, k) ** field.dim
+    return int(square_degree(m, k) ** field.dim)
 
 
 def realize(Z: ArrayLike) -> NDArray[np.float64]:
@@ -219,14 +221,16 @@ class Variety(ABC):
 
 
 class DeterminantalVariety(Variety):
-    """The variety ``M_{r, m x n}`` of ``m x n`` matrices of rank at most ``r``, real or complex.
+    """The variety ``M_{rank, m x n}`` of ``m x n`` matrices of rank at most ``rank``: real, or complex or
+    quaternionic realized over the reals.
 
     Parameters
     ----------
     m, n : int
         Matrix shape (at least 1 each).
     rank : int
-        Rank bound (``>= 0``); a bound above ``min(m, n)`` gives the whole space.
+        Rank bound (``>= 0``); a bound above ``min(m, n)`` gives the whole space. The effective bound
+        is :attr:`rho` ``= min(rank, m, n)``.
     field : {"R", "C", "H"}
         Real matrices, or complex or quaternionic matrices realized over R (see the module docstring;
         quaternionic points are complex adjoints ``2m x 2n``).
@@ -265,16 +269,12 @@ class DeterminantalVariety(Variety):
 
     @property
     def is_whole_space(self) -> bool:
+        """Whether ``rho = min(m, n)``: every matrix lies on the variety."""
         return self.rho == min(self.m, self.n)
 
     @property
     def _weight(self) -> int:
         return {"R": 1, "C": 2, "H": 4}[self.field]
-
-    @property
-    def ambient_dim(self) -> int:
-        """Real dimension of the ambient space of (realized) matrices."""
-        return self._weight * self.m * self.n
 
     @property
     def dim(self) -> int:
@@ -285,7 +285,7 @@ class DeterminantalVariety(Variety):
     def degree(self) -> int:
         if self.field == "H":
             return determinantal_degree(2 * self.m, 2 * self.n, 2 * self.rho)
-        return determinantal_degree(self.m, self.n, self.rho) ** self._weight
+        return int(determinantal_degree(self.m, self.n, self.rho) ** self._weight)
 
     @property
     def ed_degree(self) -> int:
@@ -307,14 +307,13 @@ class DeterminantalVariety(Variety):
         if np.iscomplexobj(arr) and self.field == "R":
             raise ValueError(f"{name} is complex but the variety is real (field='R'); "
                              "use field='C' for complex matrices")
-        if not np.isfinite(arr).all():
-            raise ValueError(f"{name} contains NaN or infinite entries")
+        check_finite(arr, name)
         if self.field == "H":
             try:
                 complex_to_quaternion(arr, tol=1e-9)  # the structure check, nothing else
             except ValueError:
                 raise ValueError(f"{name} is not a complex adjoint [[P, -Q], [conj(Q), conj(P)]] of a "
-                                 "quaternionic matrix (see equilin.isotypic.quaternion_to_complex)") from None
+                                 "quaternionic matrix (see equilin.geometry.quaternion_to_complex)") from None
         return arr.astype(np.float64 if self.field == "R" else np.complex128)
 
     def contains(self, M: ArrayLike, tol: float = 1e-9) -> bool:
@@ -333,7 +332,8 @@ class DeterminantalVariety(Variety):
             return arr.copy()
         u, s, vh = np.linalg.svd(arr, full_matrices=False)
         k = self._step * self.rho
-        return (u[:, :k] * s[:k]) @ vh[:k]
+        nearest: NDArray[Any] = (u[:, :k] * s[:k]) @ vh[:k]
+        return nearest
 
     def critical_points(self, U: ArrayLike, limit: int = 100_000) -> list[tuple[tuple[int, ...], NDArray[Any]]]:
         """All real critical points of the distance from ``U``: one per choice of ``rho`` singular
