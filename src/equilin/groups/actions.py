@@ -36,6 +36,7 @@ __all__ = [
 
 
 def _check_positive(value: Any, name: str) -> int:
+    """A size that must be at least 1 (an image side, a volume side)."""
     size = _check_size(value, name)
     if size < 1:
         raise ValueError(f"{name} must be at least 1, got {size}")

@@ -20,6 +20,7 @@ _TOKEN = re.compile(r"\s*(?:(\()|(\))|(,)|([^\s(),]+))")
 
 
 def _check_size(n: Any, name: str = "n") -> int:
+    """``n`` as a Python int, refusing booleans, non-integers and negative values."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise ValueError(f"{name} must be a non-negative integer, got {n!r} of type {type(n).__name__}")
     if n < 0:
@@ -28,12 +29,13 @@ def _check_size(n: Any, name: str = "n") -> int:
 
 
 MAX_ARRAY_N = 10**8
-"""Largest ``n`` for which a :class:`Permutation` (an ``int64`` array of length ``n``) is built; larger
+"""Largest ``n`` for which a :class:`~equilin.groups.Permutation` (an ``int64`` array of length ``n``) is built; larger
 sizes are refused before anything is allocated. :func:`parse_cycles`, :func:`cycle_type_of_string` and
 :func:`equilin.equivariance.count_components` work for any ``n``."""
 
 
 def _check_array_size(n: int, what: str = "n") -> int:
+    """``n``, refused above :data:`MAX_ARRAY_N` before any array of that length is allocated."""
     if n > MAX_ARRAY_N:
         raise ValueError(f"{what} = {n:,} is too large to build a permutation array (at most "
                          f"{MAX_ARRAY_N:,}); cycle_type_of_string(cycles, n) and count_components "
