@@ -1,6 +1,7 @@
 """Determinantal varieties ``M_{r, m x n}`` (matrices of rank at most ``r``) and their products.
 
-``docs/math.md`` section 2. With ``rho = min(r, m, n)``:
+``docs/math.md`` section 2. The rank budget ``r`` is the argument ``rank``
+(``DeterminantalVariety(m, n, rank, field)``); with the effective bound ``rho = min(rank, m, n)``:
 
 * ``dim = rho (m + n - rho)``;
 * ``degree = prod_{i=0}^{n-rho-1} (m+i)! i! / ((rho+i)! (m-rho+i)!)`` (1 when ``rho = min(m, n)``);
@@ -16,7 +17,7 @@ realized real matrices, i.e. ``sqrt(2)`` times the complex Frobenius norm, which
 point.
 
 The quaternionic variety ``M_{s, m x n}(H)`` (``field="H"``) has its points passed as complex adjoints
-``chi(Z) = [[P, -Q], [conj Q, conj P]]`` (``2m x 2n`` complex, :func:`equilin.isotypic.quaternion_to_complex`),
+``chi(Z) = [[P, -Q], [conj Q, conj P]]`` (``2m x 2n`` complex, :func:`equilin.geometry.quaternion_to_complex`),
 on which quaternionic rank ``s`` is complex rank ``2 s``: real dimension ``4 s (m + n - s)``; degree
 ``deg M_{2s, 2m x 2n}`` (its complexification is that complex determinantal variety, as
 ``H (x) C = M_2(C)``); ED degree ``binom(min(m, n), s)`` (``docs/equivariance.md``: ``M_{m x n}(H)`` under
@@ -33,15 +34,14 @@ import itertools
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from fractions import Fraction
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from equilin.geometry.fields import FIELDS, Field, complex_to_quaternion, quaternion_to_complex
-from equilin.validation import as_generator, check_int
+from equilin.geometry.degrees import determinantal_degree
+from equilin.geometry.fields import FIELDS, complex_to_quaternion, quaternion_to_complex
+from equilin.validation import as_generator, check_finite, check_int
 
 __all__ = [
     "Variety",
@@ -50,94 +50,7 @@ __all__ = [
     "VarietyUnion",
     "realize",
     "derealize",
-    "determinantal_degree",
 ]
-
-
-
-def determinantal_degree(m: int, n: int, rank: int) -> int:
-    """Degree of ``M_{r, m x n}`` over C (exact), with ``r`` clipped to ``min(m, n)``.
-
-    Examples
-    --------
-    >>> [determinantal_degree(2, 2, 1), determinantal_degree(3, 3, 1), determinantal_degree(3, 3, 2)]
-    [2, 6, 3]
-    """
-    m, n = check_int(m, "m", 1), check_int(n, "n", 1)
-    rho = min(check_int(rank, "rank", 0), m, n)
-    if rho == min(m, n):
-        return 1
-    # the degree is symmetric in m and n: loop over the smaller side, and write each factor
-    # (m+i)! i! / ((rho+i)! (m-rho+i)!) as perm(m+i, rho) / perm(rho+i, rho), so that no factorial
-    # of m is formed (m = 10**30 or n = 10**6 take microseconds)
-    m, n = max(m, n), min(m, n)
-    value = Fraction(1)
-    for i in range(n - rho):
-        value *= Fraction(math.perm(m + i, rho), math.perm(rho + i, rho))
-    assert value.denominator == 1
-    return int(value)
-
-
-
-@lru_cache(maxsize=None)
-def _primes_spf(limit: int) -> list[int]:
-    spf = np.arange(limit + 1, dtype=np.int64)
-    for p in range(2, math.isqrt(limit) + 1):
-        if spf[p] == p:
-            view = spf[p * p::p]
-            view[view == np.arange(p * p, limit + 1, p)] = p
-    return spf.tolist()
-
-
-def _product(values: list[int]) -> int:
-    while len(values) > 1:
-        values = [math.prod(values[i:i + 2]) for i in range(0, len(values), 2)]
-    return values[0] if values else 1
-
-
-@lru_cache(maxsize=4096)
-def square_degree(d: int, k: int) -> int:
-    """Degree of ``M_{k, d x d}`` (exact; equal to ``determinantal_degree(d, d, k)``), computed through
-    the prime factorization of ``prod_{i<d-k} (d+i)! i! / ((k+i)! (d-k+i)!)`` so that large ``d``
-    (thousands) stays fast."""
-    k = min(k, d)
-    e = d - k
-    if k == 0 or e == 0:
-        return 1
-    if d <= 64:
-        return determinantal_degree(d, d, k)
-    top = 2 * d - k - 1  # largest factorial argument
-    j = np.arange(top + 1, dtype=np.int64)
-
-    def count(a: int) -> NDArray[np.int64]:  # exponent of j in prod_{i<e} (a+i)!
-        return np.clip(e - np.maximum(0, j - a), 0, e)
-
-    exponents = (count(d) + count(0) - count(k) - count(d - k)).tolist()
-    spf = _primes_spf(top)
-    for x in range(top, 3, -1):
-        p = spf[x]
-        if p != x and exponents[x]:
-            exponents[p] += exponents[x]
-            exponents[x // p] += exponents[x]
-            exponents[x] = 0
-    assert all(v >= 0 for v in exponents[2:]), "degree formula must give an integer"
-    return _product([pow(p, exponents[p]) for p in range(2, top + 1) if exponents[p]])
-
-
-def field_degree(field: Field, m: int, k: int) -> int:
-    """Degree of ``M_{k, m x m}(D)`` as a real variety, exact: ``deg M_k`` over ``R``, ``deg(M_k)^2``
-    over ``C`` (its complexification is a product of two determinantal varieties), and
-    ``deg M_{2k, 2m x 2m}`` over ``H`` (its complexification is that complex determinantal variety).
-
-    Examples
-    --------
-    >>> from equilin.geometry.fields import COMPLEX, QUATERNIONIC, REAL
-    >>> field_degree(REAL, 3, 1), field_degree(COMPLEX, 3, 1), field_degree(QUATERNIONIC, 1, 1)
-    (6, 36, 1)
-    """
-    if field.rank_step == 2:
-        return square_degree(2 * m, 2 * k)
-    return square_degree(m, k) ** field.dim
 
 
 def realize(Z: ArrayLike) -> NDArray[np.float64]:
@@ -219,14 +132,16 @@ class Variety(ABC):
 
 
 class DeterminantalVariety(Variety):
-    """The variety ``M_{r, m x n}`` of ``m x n`` matrices of rank at most ``r``, real or complex.
+    """The variety ``M_{rank, m x n}`` of ``m x n`` matrices of rank at most ``rank``: real, or complex or
+    quaternionic realized over the reals.
 
     Parameters
     ----------
     m, n : int
         Matrix shape (at least 1 each).
     rank : int
-        Rank bound (``>= 0``); a bound above ``min(m, n)`` gives the whole space.
+        Rank bound (``>= 0``); a bound above ``min(m, n)`` gives the whole space. The effective bound
+        is :attr:`rho` ``= min(rank, m, n)``.
     field : {"R", "C", "H"}
         Real matrices, or complex or quaternionic matrices realized over R (see the module docstring;
         quaternionic points are complex adjoints ``2m x 2n``).
@@ -265,16 +180,12 @@ class DeterminantalVariety(Variety):
 
     @property
     def is_whole_space(self) -> bool:
+        """Whether ``rho = min(m, n)``: every matrix lies on the variety."""
         return self.rho == min(self.m, self.n)
 
     @property
     def _weight(self) -> int:
         return {"R": 1, "C": 2, "H": 4}[self.field]
-
-    @property
-    def ambient_dim(self) -> int:
-        """Real dimension of the ambient space of (realized) matrices."""
-        return self._weight * self.m * self.n
 
     @property
     def dim(self) -> int:
@@ -285,7 +196,7 @@ class DeterminantalVariety(Variety):
     def degree(self) -> int:
         if self.field == "H":
             return determinantal_degree(2 * self.m, 2 * self.n, 2 * self.rho)
-        return determinantal_degree(self.m, self.n, self.rho) ** self._weight
+        return int(determinantal_degree(self.m, self.n, self.rho) ** self._weight)
 
     @property
     def ed_degree(self) -> int:
@@ -307,14 +218,13 @@ class DeterminantalVariety(Variety):
         if np.iscomplexobj(arr) and self.field == "R":
             raise ValueError(f"{name} is complex but the variety is real (field='R'); "
                              "use field='C' for complex matrices")
-        if not np.isfinite(arr).all():
-            raise ValueError(f"{name} contains NaN or infinite entries")
+        check_finite(arr, name)
         if self.field == "H":
             try:
                 complex_to_quaternion(arr, tol=1e-9)  # the structure check, nothing else
             except ValueError:
                 raise ValueError(f"{name} is not a complex adjoint [[P, -Q], [conj(Q), conj(P)]] of a "
-                                 "quaternionic matrix (see equilin.isotypic.quaternion_to_complex)") from None
+                                 "quaternionic matrix (see equilin.geometry.quaternion_to_complex)") from None
         return arr.astype(np.float64 if self.field == "R" else np.complex128)
 
     def contains(self, M: ArrayLike, tol: float = 1e-9) -> bool:
@@ -333,7 +243,8 @@ class DeterminantalVariety(Variety):
             return arr.copy()
         u, s, vh = np.linalg.svd(arr, full_matrices=False)
         k = self._step * self.rho
-        return (u[:, :k] * s[:k]) @ vh[:k]
+        nearest: NDArray[Any] = (u[:, :k] * s[:k]) @ vh[:k]
+        return nearest
 
     def critical_points(self, U: ArrayLike, limit: int = 100_000) -> list[tuple[tuple[int, ...], NDArray[Any]]]:
         """All real critical points of the distance from ``U``: one per choice of ``rho`` singular

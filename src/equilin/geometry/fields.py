@@ -109,9 +109,11 @@ class Field:
     def from_parts(self, parts: NDArray[np.float64]) -> NDArray[Any]:
         """Inverse of :meth:`parts`: the real, complex, or complex-adjoint block operator."""
         if self.dim == 1:
-            return parts[0]
+            real: NDArray[np.float64] = parts[0]
+            return real
         if self.dim == 2:
-            return parts[0] + 1j * parts[1]
+            complex_: NDArray[np.complex128] = parts[0] + 1j * parts[1]
+            return complex_
         return quaternion_to_complex(parts)
 
     def dtype(self) -> type:

@@ -2,13 +2,15 @@
 
 An ``m x n`` matrix ``M`` is invariant under a permutation group ``G`` (``M P_g = M`` for every
 generator) iff its columns coincide inside every orbit ``A_1, ..., A_k`` of ``G``. Keeping one column
-per orbit is the linear isomorphism ``psi: I^G_{r, m x n} -> M_{rho, m x k}`` with
-``rho = min(r, m, k)``; dim, degree, ED degree and singular locus are those of ``M_{rho, m x k}``.
+per orbit is the linear isomorphism ``psi: I^G_{r, m x n} -> M_{rho, m x k}``, where the rank budget
+``r`` is the argument ``rank`` and ``rho = min(rank, m, k)`` the effective bound; dim, degree, ED degree
+and singular locus are those of ``M_{rho, m x k}``.
 ``psi`` is not an isometry (``||M||^2 = sum_i |A_i| ||m_{A_i}||^2``), so :meth:`InvariantVariety.nearest`
 scales block ``i`` by ``sqrt(|A_i|)`` before the Eckart-Young truncation.
 
-The autoencoder with weight-shared encoder ``B = W E_P`` (``W`` is ``r x k``) and dense decoder ``A``
-(``m x r``) has exactly this function space; it has ``r k + m r`` parameters instead of ``r n + m r``.
+The autoencoder with weight-shared encoder ``B = W E_P`` (``W`` is ``rank x k``) and dense decoder ``A``
+(``m x rank``) has exactly this function space; it has ``rank (k + m)`` parameters instead of
+``rank (n + m)``.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from equilin.geometry.determinantal import DeterminantalVariety, Variety
 from equilin.groups import Permutation, PermutationGroup, as_group
-from equilin.validation import as_generator, check_int
+from equilin.validation import as_generator, check_int, check_real, check_real_dtype
 
 __all__ = ["InvariantVariety"]
 
 
 class InvariantVariety(Variety):
-    """Rank-``<= r`` linear maps ``R^n -> R^m`` invariant under a permutation group.
+    """Linear maps ``R^n -> R^m`` of rank at most ``rank`` invariant under a permutation group.
 
     Parameters
     ----------
@@ -36,11 +38,11 @@ class InvariantVariety(Variety):
     m : int
         Output dimension.
     rank : int
-        Rank bound, the autoencoder's bottleneck.
+        Rank bound (``>= 0``), the autoencoder's bottleneck; the effective bound is :attr:`rho`.
 
     Examples
     --------
-    The talk's example, ``sigma = (1 3 4)(2 5)`` in ``S_5``, ``m = 2``, ``r = 1``:
+    The talk's example, ``sigma = (1 3 4)(2 5)`` in ``S_5``, ``m = 2``, ``rank = 1``:
 
     >>> X = InvariantVariety(Permutation.from_cycles("(1 3 4)(2 5)", 5), m=2, rank=1)
     >>> X.partition_1based, X.k, X.model
@@ -85,12 +87,14 @@ class InvariantVariety(Variety):
 
     @property
     def block_sizes(self) -> NDArray[np.int64]:
+        """The size ``|A_i|`` of every orbit in :attr:`partition`."""
         return self._sizes.astype(np.int64)
 
     @property
     def E_P(self) -> NDArray[np.float64]:
         """The ``k x n`` matrix with ``e_i`` in column ``j`` for every ``j`` in block ``A_i``."""
-        return self._E.toarray()
+        dense: NDArray[np.float64] = self._E.toarray()
+        return dense
 
     # -- geometry -----------------------------------------------------------------------------
     @property
@@ -114,26 +118,18 @@ class InvariantVariety(Variety):
 
     @property
     def n_params_shared(self) -> int:
-        """Parameters of the invariant autoencoder: ``r k`` (shared encoder) ``+ m r`` (decoder)."""
+        """Parameters of the invariant autoencoder: ``rank k`` (shared encoder) ``+ m rank`` (decoder)."""
         return self.rank * self.k + self.m * self.rank
 
     @property
     def n_params_dense(self) -> int:
-        """Parameters of a dense autoencoder with the same bottleneck: ``r n + m r``."""
+        """Parameters of a dense autoencoder with the same bottleneck: ``rank n + m rank``."""
         return self.rank * self.n + self.m * self.rank
 
     # -- maps ---------------------------------------------------------------------------------
     def _check_matrix(self, M: Any, name: str, cols: int | None = None) -> NDArray[np.float64]:
-        cols = self.n if cols is None else cols
-        arr = np.asarray(M)
-        if arr.shape != (self.m, cols):
-            raise ValueError(f"{name} must have shape ({self.m}, {cols}), got {arr.shape}")
-        if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)) \
-                or arr.dtype == bool:
-            raise ValueError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-        if not np.isfinite(arr).all():
-            raise ValueError(f"{name} contains NaN or infinite entries")
-        return arr.astype(np.float64)
+        """``M`` as a float64 ``m x cols`` matrix (``cols = n`` by default), real and finite."""
+        return check_real(M, name, shape=(self.m, self.n if cols is None else cols))
 
     def orbit_sums(self, X: ArrayLike) -> NDArray[np.float64]:
         """``X E_P^T``: for row vectors ``X`` (``N x n``), the sum of the entries in every orbit
@@ -148,8 +144,7 @@ class InvariantVariety(Variety):
         arr = np.asarray(X)
         if arr.ndim != 2 or arr.shape[1] != self.n:
             raise ValueError(f"X must be an N x {self.n} array of row vectors, got shape {arr.shape}")
-        if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-            raise ValueError(f"X must be a real numeric array, got dtype {arr.dtype}")
+        check_real_dtype(arr.dtype, "X")
         out = np.asarray(self._E @ arr.T).T
         if not np.isfinite(out).all():  # NaN or inf in X always shows in its orbit sums: no full scan
             if not np.isfinite(arr).all():
@@ -183,12 +178,12 @@ class InvariantVariety(Variety):
         return self._check_matrix(N, "N", self.k)[:, self._labels]
 
     def contains(self, M: ArrayLike, tol: float = 1e-9) -> bool:
-        """Invariant and of rank at most ``r`` (both up to ``tol``)."""
+        """Invariant and of rank at most ``rank`` (both up to ``tol``)."""
         arr = self._check_matrix(M, "M")
         return self.is_invariant(arr, tol) and self.model.contains(arr[:, self._representatives], tol)
 
     def nearest(self, U: ArrayLike) -> NDArray[np.float64]:
-        """Nearest invariant matrix of rank ``<= r`` (Frobenius norm): average inside orbits, scale
+        """Nearest invariant matrix of rank ``<= rank`` (Frobenius norm): average inside orbits, scale
         block ``i`` by ``sqrt(|A_i|)``, truncate the SVD, scale back, expand."""
         C = self._block_means(self._check_matrix(U, "U"))
         root = np.sqrt(self._sizes)
@@ -208,13 +203,14 @@ class InvariantVariety(Variety):
 
     # -- parameterization ---------------------------------------------------------------------
     def encoder_pattern(self) -> NDArray[np.int64]:
-        """Weight-sharing pattern of the encoder ``B = W E_P`` (``r x n``): entry ``(i, j)`` is the
+        """Weight-sharing pattern of the encoder ``B = W E_P`` (``rank x n``): entry ``(i, j)`` is the
         0-based index ``i k + (orbit of j)`` of the free weight ``W[i, orbit of j]`` it uses."""
         return np.arange(self.rank)[:, None] * self.k + self._labels[None, :]
 
     def parameterize(self, M: ArrayLike, tol: float = 1e-9) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Factor an invariant ``M`` of rank ``<= r`` as ``M = A @ (W @ E_P)`` with ``A`` (``m x r``)
-        and ``W`` (``r x k``), from the SVD of ``psi(M)`` (zero columns pad a rank below ``r``).
+        """Factor an invariant ``M`` of rank ``<= rank`` as ``M = A @ (W @ E_P)`` with ``A``
+        (``m x rank``) and ``W`` (``rank x k``), from the SVD of ``psi(M)`` (zero columns pad a rank
+        below ``rank``).
 
         Every other factorization with the same inner size is ``(A T^-1, T W)``, see :meth:`fiber`.
         """

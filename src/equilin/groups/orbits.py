@@ -4,9 +4,9 @@ A permutation group ``G`` on ``{0..n-1}`` splits the points into orbits; every o
 G-set*, and two orbits are *of the same type* when they are isomorphic as G-sets: some bijection between
 them commutes with every generator. (Equivalently their point stabilizers are conjugate subgroups.) The
 permutation representation ``R^n`` is the direct sum of the ``R^O`` over the orbits ``O``, and isomorphic
-orbits give isomorphic summands, so the isotypic decomposition of ``R^n`` (:mod:`equilin.isotypic`) only
-needs the decomposition of one representative orbit per type, replicated over all the orbits of that type
-through the isomorphisms computed here.
+orbits give isomorphic summands, so the isotypic decomposition of ``R^n``
+(:class:`equilin.equivariance.IsotypicDecomposition`) only needs the decomposition of one representative
+orbit per type, replicated over all the orbits of that type through the isomorphisms computed here.
 
 How the types are found. From a base point ``x`` of a transitive G-set, breadth-first search along the
 generators (in the given order) numbers the points ``0, 1, 2, ...`` in the order they are reached; the
@@ -23,7 +23,7 @@ order. Neither depends on the generators chosen, only on the group.
 
 Examples
 --------
->>> from equilin.groups.permutation import PermutationGroup
+>>> from equilin.groups import PermutationGroup
 >>> S = OrbitStructure(PermutationGroup.from_cycles(["(1 2)", "(3 4)"], 7))
 >>> [(t.size, t.count) for t in S.types]
 [(2, 1), (2, 1), (1, 3)]
@@ -39,7 +39,8 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import NDArray
 
-from equilin.groups.permutation import Permutation, PermutationGroup, as_group
+from equilin.groups.group import PermutationGroup, as_group
+from equilin.groups.permutation import Permutation
 
 __all__ = ["OrbitType", "OrbitStructure", "orbit_labels"]
 
@@ -123,10 +124,6 @@ class OrbitType:
     count: int
     actions: NDArray[np.int64]
 
-    def permutations(self) -> list[Permutation]:
-        """The generators acting on the positions ``0..size-1`` of one orbit of this type."""
-        return [Permutation(a) for a in self.actions]
-
 
 class OrbitStructure:
     """The orbits of a permutation group sorted into orbit types, each orbit aligned with its type's
@@ -151,7 +148,7 @@ class OrbitStructure:
     Rotations of a 3 x 3 image: the centre, the corners, the edge midpoints. Corners and edges are
     orbits of the same size and the same type (both regular orbits of the cyclic group of order 4):
 
-    >>> from equilin.groups.permutation import image_rot90
+    >>> from equilin.groups import image_rot90
     >>> S = OrbitStructure(image_rot90(3))
     >>> [(t.size, t.count) for t in S.types], S.points[0].tolist()
     ([(4, 2), (1, 1)], [[0, 2, 6, 8], [1, 5, 3, 7]])

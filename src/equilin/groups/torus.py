@@ -1,7 +1,7 @@
 """Translations of a torus combined with a point group: the exact structure of ``T x| P`` on ``T``.
 
 Let some of the given generators generate a group of translations ``T`` (a product of cyclic groups on
-grids, :mod:`equilin.abelian`, of equal orders ``N``) acting *regularly* -- one orbit, every point
+grids, :mod:`equilin.groups.abelian`, of equal orders ``N``) acting *regularly* -- one orbit, every point
 ``t^e p_0`` named by its grid position ``e`` in ``Z_N^k`` -- and let every other generator ``h`` act
 *affinely*: ``h(t^e p_0) = t^{M_h e + s_h} p_0`` for an integer matrix ``M_h`` and a shift ``s_h``.
 (Rotations by 90 degrees and flips of a torus image with its two translations, ``p4`` and ``p4m``, the
@@ -26,7 +26,7 @@ identifies its blocks by the frequencies on which the translations act and uses 
 
 Examples
 --------
->>> from equilin.groups.permutation import image_group
+>>> from equilin.groups import image_group
 >>> S = TorusStructure.of(image_group("p4m", 4, 4))
 >>> S.translations, S.labels[:4], S.kinds[:4], S.dims[:4]
 ((0, 1), ('r_{[(0,0)]}', 'r_{[(0,1)]}', 'r_{[(0,2)]}', 'r_{[(1,1)]}'), ('real', 'real', 'real', 'real'), (1, 4, 2, 4))
@@ -42,8 +42,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from equilin.groups.abelian import AbelianStructure
-from equilin.groups.permutation import Permutation, PermutationGroup, as_group
+from equilin.groups.group import PermutationGroup, as_group
 from equilin.groups.orbits import orbit_labels
+from equilin.groups.permutation import Permutation
 
 __all__ = ["TorusStructure"]
 
@@ -180,7 +181,7 @@ def _structure(group: PermutationGroup) -> TorusStructure | None:
         if all(np.array_equal(g.array[gens[i].array], gens[i].array[g.array]) for i in chosen):
             chosen.append(j)
     if len(chosen) == len(gens):
-        return None                    # abelian: equilin.abelian
+        return None                    # abelian: equilin.groups.abelian
     abelian = AbelianStructure.of(PermutationGroup([gens[j] for j in chosen]))
     if abelian is None or len(abelian.grids) != 1 or abelian.grids[0].shape[0] != 1 \
             or len(set(abelian.orders)) != 1:

@@ -1,3 +1,6 @@
+"""equilin.geometry.invariant: I^G_{r, m x n} against its definition (psi, E_P, projection, nearest
+and critical points, the factorization and its fiber)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -5,10 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import groups
-from equilin import InvariantVariety, Permutation, PermutationGroup
-from equilin.groups import image_rot90
+from equilin.geometry import InvariantVariety
+from equilin.groups import Permutation, PermutationGroup, image_rot90
 from equilin.testing import assert_invariant
+
+from conftest import groups
 
 
 def _tangent_residuals(X: InvariantVariety, U: np.ndarray, M: np.ndarray) -> tuple[float, float]:

@@ -1,4 +1,4 @@
-"""Orbits and orbit types (equilin.orbits), against brute force over the enumerated group."""
+"""Orbits and orbit types (equilin.groups.orbits), against brute force over the enumerated group."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import sympy.combinatorics as sc
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from equilin.groups import OrbitStructure, Permutation, PermutationGroup, image_group, orbit_labels
+
 from conftest import group_elements, groups, sympy_group
-from equilin import Permutation, PermutationGroup
-from equilin.groups import image_group
-from equilin.groups import OrbitStructure, orbit_labels
 
 
 def brute_types(group: PermutationGroup) -> list[list[tuple[int, ...]]]:

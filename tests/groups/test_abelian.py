@@ -1,4 +1,4 @@
-"""equilin.abelian: grids, characters and multiplicities of products of cyclic groups, against brute force
+"""equilin.groups.abelian: grids, characters and multiplicities of products of cyclic groups, against brute force
 (sympy's group orders, every element enumerated as a product of generator powers, Burnside's lemma)."""
 
 from __future__ import annotations
@@ -11,10 +11,16 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from equilin.groups import (
+    AbelianStructure,
+    NotAGridProduct,
+    Permutation,
+    PermutationGroup,
+    image_group,
+    volume_group,
+)
+
 from conftest import sympy_group
-from equilin import Permutation, PermutationGroup
-from equilin.groups import AbelianStructure, NotAGridProduct
-from equilin.groups import image_group, volume_group
 
 
 @st.composite

@@ -1,3 +1,6 @@
+"""equilin.geometry.determinantal: dimensions, degrees and ED degrees, nearest and critical points of
+M_{r, m x n} over R, C and H, realization, products."""
+
 from __future__ import annotations
 
 import math
@@ -12,7 +15,6 @@ from equilin.geometry import (
     ProductVariety,
     VarietyUnion,
     derealize,
-    determinantal_degree,
     realize,
 )
 
@@ -46,17 +48,6 @@ def test_complex_realized() -> None:
     X = DeterminantalVariety(3, 3, 1, field="C")
     assert (X.dim, X.degree, X.ed_degree) == (2 * 5, 36, 3)
     assert str(X) == "R(M_{1, 3x3}(C))"
-
-
-@given(shapes)
-def test_degree_symmetric(shape: tuple[int, int, int]) -> None:
-    m, n, r = shape
-    assert determinantal_degree(m, n, r) == determinantal_degree(n, m, r)
-
-
-def test_big_degree_is_exact() -> None:
-    d = determinantal_degree(40, 50, 20)
-    assert isinstance(d, int) and d > 10**40
 
 
 @given(shapes, st.sampled_from(["R", "C"]), st.integers(0, 2**32))
