@@ -201,6 +201,22 @@ class LCN:
         """``[alpha_{w_1,s_1}, ..., alpha_{w_L,s_L}]`` as ``d_i x d_{i-1}`` matrices."""
         return [conv_matrix(w, d, s) for w, d, s in zip(self.split(theta), self.sizes, self.strides)]
 
+    def layer_basis(self, i: int) -> NDArray[np.int64]:
+        """The matrices of layer ``i`` (``1..L``) as a linear function of its filter: ``B[j]`` is
+        ``alpha_{e_j, s_i}`` (``k_i x d_i x d_{i-1}``, entries 0 and 1), so that the layer matrix of the
+        filter ``w`` is ``sum_j w_j B[j]``.
+
+        Examples
+        --------
+        >>> LCN(4, (2, 2), (2, 1)).layer_basis(1).tolist()
+        [[[1, 0, 0, 0], [0, 0, 1, 0]], [[0, 1, 0, 0], [0, 0, 0, 1]]]
+        """
+        i = check_int(i, "i", 1)
+        if i > self.n_layers:
+            raise ValueError(f"i must be a layer 1..{self.n_layers}, got {i}")
+        k, d, s = self.filter_sizes[i - 1], self.sizes[i - 1], self.strides[i - 1]
+        return np.stack([conv_matrix(np.eye(k)[j], d, s) for j in range(k)]).astype(np.int64)
+
     def end_to_end_filter(self, theta: ArrayLike) -> NDArray[np.float64]:
         """The filter ``u`` of the composition, ``u(x) = w_1(x) w_2(x^{s_1}) ...`` (size :attr:`filter_size`)."""
         filters = self.split(theta)

@@ -59,6 +59,18 @@ def test_stride_one_composition_is_polynomial_multiplication(net: LCN, seed: int
     assert net.dim == net.filter_size  # stride one: the function space is full-dimensional
 
 
+@settings(max_examples=30)
+@given(architectures(), st.integers(0, 2**32 - 1))
+def test_layer_basis_is_linear_in_the_filter(net: LCN, seed: int) -> None:
+    """``sum_j w_j B[j]`` is the layer matrix of the filter ``w``, for every layer."""
+    theta = net.sample(seed)
+    for i, (w, A) in enumerate(zip(net.split(theta), net.layer_matrices(theta)), start=1):
+        B = net.layer_basis(i)
+        assert B.dtype == np.int64 and B.shape == (net.filter_sizes[i - 1], *A.shape)
+        assert set(np.unique(B)) <= {0, 1}
+        np.testing.assert_allclose(np.tensordot(w, B, axes=1), A, atol=1e-14)
+
+
 def test_strided_filter_is_the_sparse_polynomial_product() -> None:
     """u(x) = w_1(x) w_2(x^{s_1}) w_3(x^{s_1 s_2})."""
     net = LCN(16, (2, 2, 3), (2, 3, 1))
@@ -177,6 +189,10 @@ def test_invalid_parameters() -> None:
         conv_matrix(np.ones(2, dtype=bool), 4)
     with pytest.raises(ValueError, match="w must be a non-empty 1-D array"):
         conv_matrix(np.ones((2, 2)), 4)
+    with pytest.raises(ValueError, match="i must be a layer 1..2, got 3"):
+        net.layer_basis(3)
+    with pytest.raises(ValueError, match="i must be an integer >= 1"):
+        net.layer_basis(0)
 
 
 def test_values() -> None:

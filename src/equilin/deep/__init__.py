@@ -18,7 +18,9 @@ Modules
     Design in reverse: :class:`OrbitType`, :func:`orbit_types` and :func:`smallest_gset` (the smallest
     permuted layer that realizes a component, an integer program).
 ``polynomial``
-    :func:`neurovariety_dimension`: the dimension of the neurovariety with the activation ``x^k``.
+    :func:`neurovariety_dimension`: the dimension of the neurovariety with the activation ``x^k`` of a
+    network of permuted layers or of a one-channel convolutional network (:class:`equilin.lcn.LCN`),
+    one rank computation for both; :func:`polynomial_values`, their forward pass.
 ``rank``
     ``gapped_rank``: float64 numerical ranks refused without a clear gap (network and polynomial).
 """
@@ -27,7 +29,7 @@ from equilin.deep.design import OrbitType, orbit_types, smallest_gset
 from equilin.deep.gsets import ELEMENT_LIMIT, GSet, Hidden, LinearLayer
 from equilin.deep.multiplicities import multiplicities
 from equilin.deep.network import DeepFunctionSpace, DeepLinearNetwork
-from equilin.deep.polynomial import PRIME, neurovariety_dimension
+from equilin.deep.polynomial import PRIME, neurovariety_dimension, polynomial_values
 
 __all__ = [
     "DeepFunctionSpace",
@@ -41,5 +43,6 @@ __all__ = [
     "multiplicities",
     "neurovariety_dimension",
     "orbit_types",
+    "polynomial_values",
     "smallest_gset",
 ]
