@@ -17,6 +17,8 @@ geometry
     ``equilin invariant``, ``equilin equivariant`` and ``equilin count``.
 deep
     ``equilin deep`` (deep equivariant linear networks, hidden layers with group actions).
+lcn
+    ``equilin lcn`` (one-channel convolutional networks, linear or with ``x^K``: neurovarieties).
 experiments
     ``equilin mnist``, ``equilin demo`` and ``equilin critical``.
 fit

@@ -16,6 +16,7 @@ from equilin.cli.deep import add_deep_command
 from equilin.cli.experiments import add_critical_command, add_demo_command, add_mnist_command
 from equilin.cli.fit import add_fit_command
 from equilin.cli.geometry import add_count_command, add_equivariant_command, add_invariant_command
+from equilin.cli.lcn import add_lcn_command
 from equilin.version import VERSION
 
 __all__ = ["main", "build_parser"]
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     COMMANDS["equivariant"] = add_equivariant_command(sub)
     COMMANDS["count"] = add_count_command(sub)
     COMMANDS["deep"] = add_deep_command(sub)
+    COMMANDS["lcn"] = add_lcn_command(sub)
     COMMANDS["mnist"] = add_mnist_command(sub)
     COMMANDS["demo"] = add_demo_command(sub, run=main)
     COMMANDS["fit"] = add_fit_command(sub)
