@@ -98,8 +98,8 @@ def count_components(cycle_type_or_blocks: Mapping[int, int] | Sequence[Block], 
     Returns
     -------
     ComponentCount
-        ``total`` (all maximal tuples, see the module docstring) and ``rank_r`` (those with weighted
-        sum exactly ``r``, the talk's count).
+        ``total`` (all maximal tuples, :mod:`equilin.equivariance.components`) and ``rank_r`` (those
+        with weighted sum exactly ``r``, the talk's count).
 
     Examples
     --------

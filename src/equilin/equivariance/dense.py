@@ -70,7 +70,7 @@ class _DecompositionFailed(Exception):
 
 class _Dense:
     """The isotypic decomposition of a *small* permutation representation by dense linear algebra
-    (steps 1-4 of the module docstring). :class:`IsotypicDecomposition` applies it only to one
+    (steps 1-4 of the module docstring). :class:`~equilin.equivariance.IsotypicDecomposition` applies it only to one
     representative orbit per orbit type.
 
     After construction ``found`` lists ``(field, copies, delta, basis)`` per irreducible, ``basis`` the
