@@ -3,11 +3,11 @@
 A permutation representation ``P`` of a finite group ``G`` on ``R^n`` splits into isotypic components
 ``V_i^{m_i}``; by Schur's lemma the ``n x n`` matrices commuting with every ``P_g`` are, in an adapted
 orthogonal basis, block diagonal: one block ``M_{m_i}(D_i)`` per irreducible ``V_i``, over its field
-``D_i`` (``R``, ``C`` or ``H``, :mod:`equilin.fields`), repeated on the ``delta_i / dim_R D_i`` copies
+``D_i`` (``R``, ``C`` or ``H``, :mod:`equilin.geometry.fields`), repeated on the ``delta_i / dim_R D_i`` copies
 of ``V_i`` (``delta_i = dim_R V_i``). A :class:`Block` is that data: field, multiplicity ``m_i``
 (:attr:`Block.size`), ``delta_i`` (:attr:`Block.weight`, the real rank one unit of rank over ``D_i``
 costs), the label of its rank and the irreducible's character. Every backend of
-:class:`equilin.equivariant.EquivariantVariety` (cyclic FFT, abelian FFT, torus FFT, orbit-wise) yields
+:class:`equilin.equivariance.EquivariantVariety` (cyclic FFT, abelian FFT, torus FFT, orbit-wise) yields
 the same :class:`BlockStructure` for the same group: same blocks, labels and order.
 
 Labels: the talk's ``r_{l,m}`` (the eigenvalue ``exp(2 pi i m / l)`` of the generator) when one of the
@@ -29,13 +29,13 @@ Block(COMPLEX, size=2, weight=2, label='r_{4,3}')
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, overload
 
-from equilin.geometry import field_degree
-from equilin.geometry import COMPLEX, REAL, Field
+from equilin.geometry import COMPLEX, REAL, Field, field_degree
 from equilin.validation import check_int
 
 __all__ = ["Block", "BlockStructure", "Ranks"]
@@ -49,8 +49,8 @@ class Block:
     Parameters
     ----------
     field : Field
-        :data:`~equilin.fields.REAL`, :data:`~equilin.fields.COMPLEX` or
-        :data:`~equilin.fields.QUATERNIONIC`: the type of the irreducible ``V``.
+        :data:`~equilin.geometry.REAL`, :data:`~equilin.geometry.COMPLEX` or
+        :data:`~equilin.geometry.QUATERNIONIC`: the type of the irreducible ``V``.
     size : int
         The multiplicity ``m`` of ``V`` (ranks over ``D`` run over ``0..m``).
     weight : int
@@ -75,12 +75,12 @@ class Block:
     size: int
     weight: int
     label: str
-    character: tuple[float, ...] = field(default=(), compare=False)
-    eigenvalue: tuple[int, int] | None = field(default=None, compare=False)
+    character: tuple[float, ...] = dataclasses.field(default=(), compare=False)
+    eigenvalue: tuple[int, int] | None = dataclasses.field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.field, Field):
-            raise ValueError(f"field must be equilin.fields.REAL, COMPLEX or QUATERNIONIC, got {self.field!r}")
+            raise ValueError(f"field must be equilin.geometry.REAL, COMPLEX or QUATERNIONIC, got {self.field!r}")
         check_int(self.size, "size", 1)
         check_int(self.weight, "weight", 1)
         if self.weight % self.field.dim:
@@ -187,7 +187,7 @@ class Block:
         return self.field.dim_of(self.size, k)
 
     def degree_of(self, k: int) -> int:
-        """Degree of ``M_{k, m x m}(D)`` as a real variety (:func:`equilin.determinantal.field_degree`)."""
+        """Degree of ``M_{k, m x m}(D)`` as a real variety (:func:`equilin.geometry.field_degree`)."""
         return field_degree(self.field, self.size, k)
 
     def ed_degree_of(self, k: int) -> int:
@@ -219,7 +219,7 @@ class BlockStructure(Sequence[Block]):
     def __post_init__(self) -> None:
         blocks = tuple(self.blocks)
         if not all(isinstance(b, Block) for b in blocks):
-            raise ValueError("a BlockStructure holds equilin.blocks.Block values")
+            raise ValueError("a BlockStructure holds equilin.equivariance.Block values")
         labels = [b.label for b in blocks]
         if len(set(labels)) != len(labels):
             raise ValueError(f"block labels must be distinct, got {labels}")
@@ -249,9 +249,9 @@ class BlockStructure(Sequence[Block]):
         position: dict[str, int] = self._position  # type: ignore[attr-defined]
         if isinstance(label, Block):
             label = label.label
-        if label not in position:
+        if not isinstance(label, str) or label not in position:
             raise ValueError(f"no block labelled {label!r}; the blocks are {', '.join(self.labels)}")
-        return position[label]  # type: ignore[index]
+        return position[label]
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -272,6 +272,58 @@ class BlockStructure(Sequence[Block]):
         """``sum dim_R(D_i) m_i^2``: the dimension of the commutant (orbits of ``G`` on pairs)."""
         return sum(b.field_dim * b.size ** 2 for b in self.blocks)
 
+    # -- the product prod_i M_{k_i}(D_i) of a rank tuple ------------------------------------------------
+    def _ranks(self, ranks: Sequence[int] | Mapping[str, int]) -> tuple[int, ...]:
+        """``ranks`` in block order (a sequence, or a mapping keyed by every block label), each checked
+        to lie in ``0..m_i``."""
+        if isinstance(ranks, Mapping):
+            if set(ranks) != set(self.labels):
+                raise ValueError(f"ranks must be keyed by the block labels {', '.join(self.labels)}, got "
+                                 f"{', '.join(map(str, ranks))}")
+            ranks = [ranks[label] for label in self.labels]
+        elif isinstance(ranks, (str, bytes)) or not isinstance(ranks, Sequence):
+            raise ValueError(f"ranks must be a sequence in block order or a mapping {{label: rank}}, got "
+                             f"{type(ranks).__name__}")
+        if len(ranks) != len(self.blocks):
+            raise ValueError(f"expected {len(self.blocks)} ranks (one per block), got {len(ranks)}")
+        out = []
+        for b, k in zip(self.blocks, ranks):
+            k = check_int(k, f"rank of {b.label}", 0)
+            if k > b.size:
+                raise ValueError(f"rank of {b.label} is {k}, above the block size (multiplicity) {b.size}")
+            out.append(k)
+        return tuple(out)
+
+    def dim_of(self, ranks: Sequence[int] | Mapping[str, int]) -> int:
+        """Real dimension of ``prod_i M_{k_i, m_i x m_i}(D_i)``: ``sum_i dim_R(D_i) k_i (2 m_i - k_i)``
+        (:meth:`Block.dim_of` added over the blocks).
+
+        Examples
+        --------
+        >>> S = BlockStructure((Block.cyclic(1, 1, 3), Block.cyclic(4, 3, 2), Block.cyclic(2, 1, 2)))
+        >>> S.dim_of((1, 1, 0)), S.degree_of((1, 1, 0)), S.ed_degree_of((1, 1, 0)), S.max_rank_of((1, 1, 0))
+        (11, 24, 6, 3)
+        >>> S.n_params_of({"r_{1,1}": 1, "r_{4,3}": 1, "r_{2,1}": 0})
+        14
+        """
+        return sum(b.dim_of(k) for b, k in zip(self.blocks, self._ranks(ranks)))
+
+    def degree_of(self, ranks: Sequence[int] | Mapping[str, int]) -> int:
+        """Degree of ``prod_i M_{k_i}(D_i)`` as a real variety: the product of :meth:`Block.degree_of`."""
+        return math.prod(b.degree_of(k) for b, k in zip(self.blocks, self._ranks(ranks)))
+
+    def ed_degree_of(self, ranks: Sequence[int] | Mapping[str, int]) -> int:
+        """ED degree of ``prod_i M_{k_i}(D_i)`` (Frobenius norm): ``prod_i binom(m_i, k_i)``."""
+        return math.prod(b.ed_degree_of(k) for b, k in zip(self.blocks, self._ranks(ranks)))
+
+    def max_rank_of(self, ranks: Sequence[int] | Mapping[str, int]) -> int:
+        """Real rank of a generic matrix with block ranks ``k_i`` over ``D_i``: ``sum_i delta_i k_i``."""
+        return sum(b.weight * k for b, k in zip(self.blocks, self._ranks(ranks)))
+
+    def n_params_of(self, ranks: Sequence[int] | Mapping[str, int]) -> int:
+        """Weights of the block-wise encoder and decoder of these ranks: ``sum_i 2 dim_R(D_i) m_i k_i``."""
+        return sum(b.n_params_of(k) for b, k in zip(self.blocks, self._ranks(ranks)))
+
     def __repr__(self) -> str:
         return f"BlockStructure({', '.join(f'{b.label}:{b.size}x{b.field.name}' for b in self.blocks)})"
 
@@ -280,7 +332,7 @@ class BlockStructure(Sequence[Block]):
 class Ranks(Mapping[str, int]):
     """Block ranks keyed by block label, in block order: an immutable mapping whose text form
     ``"r_{1,1}=2 r_{4,3}=1 r_{2,1}=0"`` is what component labels print, what ``--ranks`` and
-    :meth:`equilin.equivariant.EquivariantVariety.parse_ranks` accept, and what the repr wraps (so
+    :meth:`equilin.equivariance.EquivariantVariety.parse_ranks` accept, and what the repr wraps (so
     ``eval(repr(ranks)) == ranks``).
 
     Parameters
@@ -300,6 +352,7 @@ class Ranks(Mapping[str, int]):
     """
 
     __slots__ = ("_items",)
+    _items: tuple[tuple[str, int], ...]
 
     def __init__(self, ranks: str | Mapping[Any, int]) -> None:
         if isinstance(ranks, str):

@@ -1,8 +1,8 @@
 """Block coordinates of translations with a point group on a torus (``p4``, ``p4m``, ...) by FFTs.
 
-For a group of the form of :mod:`equilin.semidirect` (``G = T x| P``, ``T`` regular on a torus) every
+For a group of the form of :mod:`equilin.groups.torus` (``G = T x| P``, ``T`` regular on a torus) every
 block is spanned by the Fourier modes of one frequency orbit, with multiplicity one. So the block
-coordinates are the FFT over the translations (:class:`equilin.abelian_fourier.AbelianFourierDecomposition`
+coordinates are the FFT over the translations (:class:`~equilin.equivariance.AbelianFourierDecomposition`
 of ``T``), regrouped: a real block takes the real coordinates ``(Re w, Im w)`` of the translation blocks
 of its orbit (``Re w`` for a real one); a complex block the complex coordinates ``w`` of the frequencies
 of its orbit ``O`` (``conj(w)`` where the translation block follows ``-b``), so that the commutant ``C``
@@ -27,12 +27,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from equilin.equivariance.grid_fourier import AbelianFourierDecomposition, FourierBlockOperator
-from equilin.groups import Permutation, PermutationGroup, as_group
+from equilin.equivariance.block_operator import DENSE_LIMIT, _rows_of
 from equilin.equivariance.blocks import Block
+from equilin.equivariance.grid_fourier import AbelianFourierDecomposition, FourierBlockOperator
 from equilin.geometry import COMPLEX, REAL, field_of
-from equilin.equivariance.isotypic import DENSE_LIMIT, _rows_of
-from equilin.groups import TorusStructure
+from equilin.groups import Permutation, PermutationGroup, TorusStructure, as_group
 
 __all__ = ["TorusFourierDecomposition"]
 
@@ -43,7 +42,7 @@ class TorusFourierDecomposition(FourierBlockOperator):
     Parameters
     ----------
     group : PermutationGroup or Permutation
-        Of the form of :class:`equilin.semidirect.TorusStructure`; anything else is refused.
+        Of the form of :class:`equilin.groups.TorusStructure`; anything else is refused.
 
     Attributes
     ----------
@@ -87,7 +86,7 @@ class TorusFourierDecomposition(FourierBlockOperator):
         conj = np.zeros(len(ids), dtype=bool)
         conj[reader.conj] = True
         follows[ids] = np.where(conj[:, None], (-stored) % N, stored)
-        flat = np.ravel_multi_index(tuple(follows.T), (N,) * k)
+        flat = np.asarray(np.ravel_multi_index(tuple(follows.T), (N,) * k), dtype=np.int64)
         owner = S._block_of[flat]
         in_orbit = np.zeros(N ** k, dtype=bool)
         # real coordinates of every torus block: +-(Re or Im) of translation-block columns
@@ -104,7 +103,7 @@ class TorusFourierDecomposition(FourierBlockOperator):
                     sign.extend([1.0, -1.0 if flip else 1.0])
             in_orbit[members] = False
         self._index = np.array(index, dtype=np.int64)
-        self._sign = np.array(sign)
+        self._sign: NDArray[np.float64] = np.array(sign)
         if self._index.size != self.n or np.unique(self._index).size != self.n:
             raise RuntimeError("internal error: the torus blocks do not use every translation coordinate once")
 
@@ -121,7 +120,7 @@ class TorusFourierDecomposition(FourierBlockOperator):
         return W[:, self._index] * self._sign
 
     def to_blocks(self, X: NDArray[np.float64]) -> list[NDArray[Any]]:
-        """Folded block coordinates (``N * copies x 1`` per block, as :mod:`equilin.isotypic`)."""
+        """Folded block coordinates (``N * copies x 1`` per block, as :mod:`equilin.equivariance.block_operator`)."""
         N = X.shape[0]
         R = self._real(X)
         return [_rows_of(b, R[:, a:a + b.real_dim], N) for b, a in zip(self.blocks, self.offsets)]

@@ -1,5 +1,5 @@
-"""equilin.semidirect and equilin.torus_fourier: translations of a torus with a point group (p4, p4m, ...).
-Against brute force (every element enumerated, characters, Burnside's lemma) and the orbit-wise
+"""equilin.groups.torus and equilin.equivariance.torus_fourier: translations of a torus with a point group
+(p4, p4m, ...). Against brute force (every element enumerated, characters, Burnside's lemma) and the orbit-wise
 decomposition (an independent algorithm)."""
 
 from __future__ import annotations
@@ -9,13 +9,10 @@ import pytest
 import torch
 
 from equilin import Permutation, PermutationGroup
-from equilin.equivariance import EquivariantVariety, choose_method
+from equilin.equivariance import EquivariantVariety, IsotypicDecomposition, TorusFourierDecomposition, choose_method
+from equilin.groups import TorusStructure, image_flip, image_group, image_shift, volume_rot90, volume_shift
 from equilin.models.closed_form import EquivariantAutoencoder
-from equilin.groups import image_flip, image_group, image_shift, volume_rot90, volume_shift
-from equilin.equivariance import IsotypicDecomposition
 from equilin.models.nn import IsotypicLinearAutoencoder
-from equilin.groups import TorusStructure
-from equilin.equivariance import TorusFourierDecomposition
 
 
 def elements(group: PermutationGroup) -> np.ndarray:
@@ -151,7 +148,7 @@ def test_which_groups() -> None:
     assert choose_method(image_group("p4m", 8, 8)) == "torus" and choose_method(image_group("p4", 8, 8)) == "torus"
     assert TorusStructure.of(image_group("d4", 8, 8)) is None                 # no translations
     assert TorusStructure.of(image_group("p4m", 8, 8, 2)) is None             # shifts by 2: not regular
-    assert TorusStructure.of(image_group("shift-xy", 8, 8)) is None           # abelian: equilin.abelian
+    assert TorusStructure.of(image_group("shift-xy", 8, 8)) is None           # abelian: equilin.groups.abelian
     S = TorusStructure.of(image_group("p4m", 8, 8))
     assert S.translations == (0, 1) and len(S.linear) == 2
     with pytest.raises(ValueError, match="needs translations acting regularly on one torus"):

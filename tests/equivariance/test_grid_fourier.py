@@ -1,4 +1,4 @@
-"""equilin.abelian_fourier: the FFT operator of products of cyclic groups on grids. Round trips and
+"""equilin.equivariance.grid_fourier: the FFT operator of products of cyclic groups on grids. Round trips and
 isometry to 1e-12, equivariance, and agreement with the orbit-wise decomposition (an independent
 algorithm: dense eigenproblems on the representatives) in blocks, subspaces, projections, components,
 fits and torch modules."""
@@ -12,11 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from equilin import PermutationGroup
-from equilin.equivariance import AbelianFourierDecomposition
-from equilin.equivariance import EquivariantVariety, choose_method
-from equilin.models.closed_form import EquivariantAutoencoder
+from equilin.equivariance import AbelianFourierDecomposition, EquivariantVariety, IsotypicDecomposition, choose_method
 from equilin.groups import image_group, volume_group
-from equilin.equivariance import IsotypicDecomposition
+from equilin.models.closed_form import EquivariantAutoencoder
 from equilin.models.nn import IsotypicLinearAutoencoder
 from test_abelian import grid_products
 
@@ -127,6 +125,6 @@ def test_errors() -> None:
     with pytest.raises(ValueError, match="an orbit has 4,225 points; a dense basis of one orbit"):
         AbelianFourierDecomposition(image_group("shift-xy", 65, 65)).orbit_type_bases()
     with pytest.raises(ValueError, match="refused for n > 4,096"):
-        AbelianFourierDecomposition(image_group("shift-xy", 65, 65)).Q
+        _ = AbelianFourierDecomposition(image_group("shift-xy", 65, 65)).Q
     with pytest.raises(ValueError, match="method must be 'auto', 'abelian', 'torus' or 'generic'"):
         IsotypicLinearAutoencoder(image_group("shift-xy", 3, 3), (1,), method="fourier")

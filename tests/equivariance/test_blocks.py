@@ -8,15 +8,14 @@ import re
 
 import numpy as np
 import pytest
-from conftest import group_elements, permutations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from equilin.groups import AbelianStructure
-from equilin.equivariance import Block, BlockStructure, Ranks
-from equilin.equivariance import EquivariantVariety, blocks_of
-from equilin.geometry import COMPLEX, QUATERNIONIC, REAL
-from equilin.groups import Permutation, PermutationGroup
+from equilin.equivariance import Block, BlockStructure, EquivariantVariety, Ranks, blocks_of
+from equilin.geometry import COMPLEX, QUATERNIONIC, REAL, DeterminantalVariety, ProductVariety
+from equilin.groups import AbelianStructure, Permutation, PermutationGroup, talk_rotation
+
+from conftest import group_elements, permutations
 
 
 def test_block_value_and_repr_parse_back() -> None:
@@ -38,7 +37,7 @@ def test_block_value_and_repr_parse_back() -> None:
     ((REAL, 1, 1, "r_{3,2}", (), (3, 2)), r"\(1, 1\) or \(2, 1\)"),
     ((REAL, 0, 1, "r_{1,1}"), "size"),
     ((QUATERNIONIC, 1, 2, "r_{V1}"), "divisible by 4"),
-    (("complex", 1, 2, "r_{V1}"), "equilin.fields.REAL, COMPLEX or QUATERNIONIC"),
+    (("complex", 1, 2, "r_{V1}"), "equilin.geometry.REAL, COMPLEX or QUATERNIONIC"),
     ((REAL, 1, 1, ""), "non-empty string"),
 ])
 def test_bad_blocks(args: tuple, message: str) -> None:
@@ -68,12 +67,38 @@ def test_block_structure_value() -> None:
     assert S["r_{4,3}"] is S[1] and S.index("r_{2,1}") == 2 and list(S) == list(S.blocks)
     assert (S.n, S.commutant_dim, S.weights) == (9, 21, (1, 2, 1))
     assert S == BlockStructure(tuple(S)) and hash(S) == hash(BlockStructure(tuple(S)))
-    with pytest.raises(ValueError, match=re.escape("no block labelled 'r_{3,2}'; the blocks are r_{1,1}, r_{4,3}, r_{2,1}")):
+    message = "no block labelled 'r_{3,2}'; the blocks are r_{1,1}, r_{4,3}, r_{2,1}"
+    with pytest.raises(ValueError, match=re.escape(message)):
         S.index("r_{3,2}")
     with pytest.raises(ValueError, match="distinct"):
         BlockStructure((Block.cyclic(1, 1, 3), Block.cyclic(1, 1, 2)))
     with pytest.raises(ValueError, match="Block values"):
         BlockStructure((1, 2))                              # type: ignore[arg-type]
+
+
+def test_block_structure_products_of_determinantal_varieties() -> None:
+    """dim, degree, ED degree, max rank and parameters of prod_i M_{k_i}(D_i): sums and products of the
+    blocks' values, equal to those of the product of determinantal varieties and of the component."""
+    S = BlockStructure((Block.cyclic(1, 1, 3), Block.cyclic(4, 3, 2), Block.cyclic(2, 1, 2),
+                        Block(QUATERNIONIC, 2, 4, "r_{V4}")))
+    ranks = (1, 1, 0, 1)
+    factors = ProductVariety([DeterminantalVariety(b.size, b.size, k, b.field.name) for b, k in zip(S, ranks)])
+    assert (S.dim_of(ranks), S.degree_of(ranks), S.ed_degree_of(ranks)) == \
+        (factors.dim, factors.degree, factors.ed_degree)
+    assert S.max_rank_of(ranks) == 1 + 2 + 0 + 4 and S.n_params_of(ranks) == sum(
+        b.n_params_of(k) for b, k in zip(S, ranks))
+    assert S.dim_of(dict(zip(S.labels, ranks))) == S.dim_of(ranks) == S.dim_of(Ranks.of(S, ranks))
+    assert S.dim_of(tuple(b.size for b in S)) == S.commutant_dim and S.max_rank_of((3, 2, 2, 2)) == S.n
+    E = EquivariantVariety(talk_rotation(3), 3)
+    for C in E.components():
+        T = E.block_structure
+        assert (T.dim_of(C.ranks), T.degree_of(C.ranks), T.ed_degree_of(C.ranks), T.max_rank_of(C.ranks),
+                T.n_params_of(C.ranks)) == (C.dim, C.degree, C.ed_degree, C.max_rank, C.n_params)
+    for bad, message in [((1, 1, 0), "expected 4 ranks"), ((4, 0, 0, 0), "above the block size"),
+                         ((-1, 0, 0, 0), "rank of r_{1,1}"), ({"r_{1,1}": 1}, "keyed by the block labels"),
+                         ("r_{1,1}=1", "a sequence in block order")]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            S.dim_of(bad)                                   # type: ignore[arg-type]
 
 
 def _orbitals(group: PermutationGroup) -> int:

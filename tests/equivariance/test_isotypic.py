@@ -1,4 +1,5 @@
-"""The isotypic decomposition and equivariance under any permutation group (equilin.isotypic)."""
+"""The isotypic decomposition and equivariance under any permutation group (equilin.equivariance.isotypic
+and equilin.equivariance.dense)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,12 @@ import sympy.combinatorics as sc
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import group_elements, groups, permutations, sympy_group
 from equilin import InvariantVariety, Permutation, PermutationGroup
-from equilin.geometry import DeterminantalVariety
-from equilin.equivariance import EquivariantVariety
-from equilin.groups import AbelianStructure
-from equilin.groups import TorusStructure
-from equilin.groups import image_flip, image_rot90
-from equilin.equivariance import (
-    REPRESENTATIVE_LIMIT,
-    IsotypicDecomposition,
-)
-from equilin.geometry import complex_to_quaternion, quaternion_to_complex, quaternion_units
+from equilin.equivariance import REPRESENTATIVE_LIMIT, EquivariantVariety, IsotypicDecomposition
+from equilin.geometry import DeterminantalVariety, complex_to_quaternion, quaternion_to_complex, quaternion_units
+from equilin.groups import AbelianStructure, TorusStructure, image_flip, image_rot90
+
+from conftest import group_elements, groups, permutations, sympy_group
 
 
 def regular(group: sc.PermutationGroup) -> PermutationGroup:
