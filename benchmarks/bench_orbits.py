@@ -24,7 +24,7 @@ import numpy as np
 from equilin.equivariance import EquivariantVariety
 from equilin.groups import PermutationGroup, image_group, volume_group
 from equilin.equivariance import IsotypicDecomposition
-from equilin.equivariance.isotypic import _Dense
+from equilin.equivariance.dense import _Dense
 from bench_abelian import torch_modules
 from timing import median_seconds as seconds
 

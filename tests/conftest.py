@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, assume, settings
 from hypothesis import strategies as st
 
 from equilin import Permutation, PermutationGroup
@@ -54,3 +55,25 @@ def small_general_groups() -> list[PermutationGroup]:
     q8 = PermutationGroup.from_cycles(["(1 3 2 4)(5 8 6 7)", "(1 5 2 6)(3 7 4 8)"], 8)
     a4 = PermutationGroup.from_cycles(["(1 2 3)", "(2 3 4)"], 4)
     return [q8, a4, image_group("d4", 3, 3), image_group("shift-xy", 3, 4)]
+
+
+@st.composite
+def grid_products(draw: st.DrawFn, max_gens: int = 3) -> PermutationGroup:
+    """k commuting generators acting as the axis shifts on a few grids (random shapes) and on some
+    fixed points, with the points relabelled at random."""
+    k = draw(st.integers(1, max_gens))
+    shapes = draw(st.lists(st.tuples(*[st.integers(1, 4)] * k), min_size=1, max_size=3))
+    assume(any(o > 1 for shape in shapes for o in shape))       # not the trivial group
+    fixed = draw(st.integers(0, 2))
+    n = sum(math.prod(s) for s in shapes) + fixed
+    images = [np.arange(n) for _ in range(k)]
+    start = 0
+    for shape in shapes:
+        index = start + np.arange(math.prod(shape)).reshape(shape)
+        for j in range(k):
+            images[j][index] = np.roll(index, -1, axis=j)   # point at e goes to e + unit_j
+        start += index.size
+    relabel = np.array(draw(st.permutations(range(n))), dtype=np.int64)
+    inverse = np.argsort(relabel)
+    gens = [Permutation(relabel[g[inverse]]) for g in images]
+    return PermutationGroup(gens)

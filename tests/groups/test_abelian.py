@@ -20,29 +20,7 @@ from equilin.groups import (
     volume_group,
 )
 
-from conftest import sympy_group
-
-
-@st.composite
-def grid_products(draw: st.DrawFn, max_gens: int = 3) -> PermutationGroup:
-    """k commuting generators acting as the axis shifts on a few grids (random shapes) and on some
-    fixed points, with the points relabelled at random."""
-    k = draw(st.integers(1, max_gens))
-    shapes = draw(st.lists(st.tuples(*[st.integers(1, 4)] * k), min_size=1, max_size=3))
-    assume(any(o > 1 for shape in shapes for o in shape))       # not the trivial group
-    fixed = draw(st.integers(0, 2))
-    n = sum(math.prod(s) for s in shapes) + fixed
-    images = [np.arange(n) for _ in range(k)]
-    start = 0
-    for shape in shapes:
-        index = start + np.arange(math.prod(shape)).reshape(shape)
-        for j in range(k):
-            images[j][index] = np.roll(index, -1, axis=j)   # point at e goes to e + unit_j
-        start += index.size
-    relabel = np.array(draw(st.permutations(range(n))), dtype=np.int64)
-    inverse = np.argsort(relabel)
-    gens = [Permutation(relabel[g[inverse]]) for g in images]
-    return PermutationGroup(gens)
+from conftest import grid_products, sympy_group
 
 
 def elements_by_exponents(group: PermutationGroup, orders: tuple[int, ...], used: tuple[int, ...]):
