@@ -46,7 +46,7 @@ from scipy.linalg import block_diag
 from equilin.deep.gsets import GSet, Hidden, LinearLayer
 from equilin.deep.multiplicities import _copies, multiplicities
 from equilin.deep.rank import gapped_rank
-from equilin.equivariance import Block, EquivariantComponent, EquivariantVariety, Ranks
+from equilin.equivariance import Block, BlockStructure, EquivariantComponent, EquivariantVariety, Ranks
 from equilin.groups import as_group
 from equilin.validation import check_int
 
@@ -91,21 +91,25 @@ class DeepFunctionSpace:
         return self.variety.component(self._values) if self.is_component else None
 
     @property
+    def _structure(self) -> BlockStructure:
+        return BlockStructure(self.blocks)
+
+    @property
     def dim(self) -> int:
-        return sum(b.dim_of(k) for b, k in zip(self.blocks, self._values))
+        return self._structure.dim_of(self._values)
 
     @property
     def degree(self) -> int:
-        return math.prod(b.degree_of(k) for b, k in zip(self.blocks, self._values))
+        return self._structure.degree_of(self._values)
 
     @property
     def ed_degree(self) -> int:
-        return math.prod(b.ed_degree_of(k) for b, k in zip(self.blocks, self._values))
+        return self._structure.ed_degree_of(self._values)
 
     @property
     def max_rank(self) -> int:
         """The largest rank of a map in the space: ``sum_i delta_i b_i``."""
-        return sum(b.weight * k for b, k in zip(self.blocks, self._values))
+        return self._structure.max_rank_of(self._values)
 
     def contains(self, M: ArrayLike, tol: float = 1e-9) -> bool:
         """Whether ``M`` commutes with the group and every block has rank ``<= b_i`` (up to ``tol``)."""
