@@ -27,12 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from equilin.groups.abelian import _structure
-from equilin.groups.torus import _structure as _torus
 from equilin.equivariance import EquivariantVariety
 from equilin.equivariance.backends import _decompose
-from equilin.models.closed_form import EquivariantAutoencoder
 from equilin.groups import PermutationGroup, image_group, volume_group
+from equilin.groups.abelian import _structure
+from equilin.groups.torus import _structure as _torus
+from equilin.models.closed_form import EquivariantAutoencoder
+
 from timing import median_seconds as seconds
 
 

@@ -8,13 +8,13 @@ section 5).
 
 from __future__ import annotations
 
-from equilin.models import compare
 from equilin.data import load
 from equilin.groups import image_group
+from equilin.models import compare
 
 
 def table(name: str, X, size: int, rank: int, adam_epochs: int = 0) -> None:
-    print(f"| data | group | r | model | params | loss (augmented data) | equivariance | s |")
+    print("| data | group | r | model | params | loss (augmented data) | equivariance | s |")
     print("|---|---|---:|---|---:|---:|---:|---:|")
     for action in ("shift-x", "d4"):
         out = compare(X, image_group(action, size, size), rank, adam_epochs=adam_epochs, lr=3e-3)

@@ -21,6 +21,7 @@ import pytest
 
 from equilin.equivariance import EquivariantVariety, count_components
 from equilin.groups import Permutation, image_shift, volume_rot90
+
 from timing import median_seconds
 
 MNIST_SHAPE = (60_000, 784)
@@ -126,14 +127,14 @@ def main() -> None:
         error = float(np.abs(E.from_blocks(blocks) - X).max())
         rows.append((f"from_blocks 60000 x 784, shift-{action}", f"{back * 1e3:.1f} ms",
                      f"{ratio:.2f}x rfft; max |from_blocks(to_blocks(X)) - X| = {error:.1e}"))
-        del blocks
 
     rng = np.random.default_rng(0)
     for name, make in (("rot90", lambda: volume_rot90(32)), ("shift", lambda: volume_shift(32))):
         sigma = make()
         n = sigma.n
         build = median_seconds(make, 3, collect=True)
-        cold = median_seconds(lambda: volume_geometry(make(), 12, rng), 3, collect=True)  # fresh sigma: cycles not cached
+        # a fresh sigma: its cycles are not cached
+        cold = median_seconds(lambda: volume_geometry(make(), 12, rng), 3, collect=True)
         result = volume_geometry(sigma, 12, rng)
         seconds = median_seconds(lambda: volume_geometry(sigma, 12, rng), 5, collect=True)
         peak = peak_memory(lambda: volume_geometry(sigma, 12, rng))

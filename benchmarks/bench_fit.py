@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 import torch
 
-from equilin.models.closed_form import EquivariantAutoencoder
 from equilin.groups import image_shift
+from equilin.models.closed_form import EquivariantAutoencoder
 from equilin.models.nn import DenseLinearAutoencoder, EquivariantLinearAutoencoder
 
 TALK_RANKS = (13, 10, 9, 8, 7, 5, 3, 1, 0, 0, 0, 0, 0, 0, 0)
@@ -53,7 +53,8 @@ def step(model: torch.nn.Module, batch: torch.Tensor) -> None:
     loss.backward()
 
 
-def interleaved(baseline: Callable[[], object], candidate: Callable[[], object], repeats: int) -> tuple[float, float, float]:
+def interleaved(baseline: Callable[[], object], candidate: Callable[[], object],
+                repeats: int) -> tuple[float, float, float]:
     """Medians (seconds) of baseline and candidate, and the median of the per-pair ratios."""
     base, cand, ratios = [], [], []
     for _ in range(repeats):

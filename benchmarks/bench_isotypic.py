@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from equilin.groups import PermutationGroup, image_group
 from equilin.equivariance import IsotypicDecomposition
+from equilin.groups import PermutationGroup, image_group
+
 from timing import median_seconds as seconds
 
 

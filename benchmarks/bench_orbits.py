@@ -20,12 +20,12 @@ import sys
 import time
 
 import numpy as np
-
-from equilin.equivariance import EquivariantVariety
-from equilin.groups import PermutationGroup, image_group, volume_group
-from equilin.equivariance import IsotypicDecomposition
-from equilin.equivariance.dense import _Dense
 from bench_abelian import torch_modules
+
+from equilin.equivariance import EquivariantVariety, IsotypicDecomposition
+from equilin.equivariance.dense import _Dense
+from equilin.groups import PermutationGroup, image_group, volume_group
+
 from timing import median_seconds as seconds
 
 

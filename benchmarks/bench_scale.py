@@ -30,15 +30,17 @@ from collections.abc import Callable
 
 import numpy as np
 
-from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder
 from equilin.groups import image_shift
+from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder
+
 from timing import median_seconds
 
 BATCH = 2_500
 
 
 def _models() -> dict[str, Callable[[], object]]:
-    return {"equivariant (shift-x 28x28, best, r=99)": lambda: EquivariantAutoencoder(image_shift(28, 28), "best", rank=99),
+    return {"equivariant (shift-x 28x28, best, r=99)":
+            lambda: EquivariantAutoencoder(image_shift(28, 28), "best", rank=99),
             "dense (rank 99)": lambda: DenseAutoencoder(99)}
 
 

@@ -23,6 +23,7 @@ import pytest
 import sympy as sp
 
 from equilin import DeterminantalVariety, InvariantVariety, Permutation, PermutationGroup
+
 from msolve import count_solutions, msolve_binary
 
 pytestmark = [

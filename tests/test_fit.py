@@ -6,15 +6,16 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.optimize
-from conftest import permutations, small_general_groups
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from equilin import Permutation, PermutationGroup
 from equilin.equivariance import EquivariantVariety
-from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
 from equilin.groups import image_shift
+from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
 from equilin.testing import assert_equivariant, assert_invariant
+
+from conftest import permutations, small_general_groups
 
 
 def _brute_force_loss(predict, n_params: int, X: np.ndarray, Y: np.ndarray, starts: int = 12,

@@ -6,12 +6,11 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import permutations, small_general_groups
 from equilin import Permutation, PermutationGroup
 from equilin.data import load, shift_images
 from equilin.equivariance import EquivariantVariety
-from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
 from equilin.groups import as_group, image_shift
+from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
 from equilin.models.nn import (
     DenseLinearAutoencoder,
     EquivariantLinearAutoencoder,
@@ -19,6 +18,8 @@ from equilin.models.nn import (
     train,
 )
 from equilin.testing import assert_equivariant, assert_invariant
+
+from conftest import permutations, small_general_groups
 
 MNIST_RANKS = (13, 10, 9, 8, 7, 5, 3, 1, 0, 0, 0, 0, 0, 0, 0)
 
@@ -358,8 +359,8 @@ def test_isotypic_module_trains_saves_and_stays_equivariant(tmp_path) -> None:
 def test_isotypic_module_beyond_the_dense_limit() -> None:
     """d4 on 80 x 80 (n = 6,400 > DENSE_LIMIT): the module works orbit-wise, is equivariant in float64,
     and agrees with the decomposition's own block coordinates."""
-    from equilin.groups import image_group
     from equilin.equivariance import DENSE_LIMIT
+    from equilin.groups import image_group
     from equilin.models.nn import IsotypicLinearAutoencoder
 
     group = image_group("d4", 80, 80)

@@ -44,7 +44,6 @@ from equilin import (
 )
 from equilin.cli import UsageError, main
 from equilin.equivariance import best_ranks
-from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
 from equilin.groups import (
     MAX_ARRAY_N,
     as_group,
@@ -56,6 +55,7 @@ from equilin.groups import (
     parse_cycles,
     volume_rot90,
 )
+from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
 from equilin.testing import equivariance_error, invariance_error
 from equilin.validation import as_generator
 
@@ -405,7 +405,8 @@ CASES: list[Case] = [
     Case("EquivariantAutoencoder.fit", "n mismatch", "sigma on 4 points, 5 features",
          lambda: EquivariantAutoencoder(C4, "best", rank=1).fit(X5), V, "X has 5 features, expected 4"),
     Case("EquivariantAutoencoder.fit", "value", "ranks='good'",
-         lambda: EquivariantAutoencoder(S5, "good", rank=1).fit(X5), V, "ranks must be a rank tuple, a mapping or 'best'"),
+         lambda: EquivariantAutoencoder(S5, "good", rank=1).fit(X5), V,
+         "ranks must be a rank tuple, a mapping or 'best'"),
     Case("EquivariantAutoencoder.fit", "value", "ranks='best', r=None",
          lambda: EquivariantAutoencoder(S5, "best").fit(X5), V, "ranks='best' needs the rank budget r"),
     Case("EquivariantAutoencoder.fit", "n mismatch", "4 ranks for 3 blocks",

@@ -81,7 +81,7 @@ def check_real_dtype(dtype: Any, name: str) -> None:
     ValueError: X must be a real numeric array, got dtype bool
     """
     dtype = np.dtype(dtype)
-    if dtype == bool or dtype == object or not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
+    if dtype.kind not in "iuf":          # signed and unsigned integers, floats: not bool, complex, text, objects
         raise ValueError(f"{name} must be a real numeric array, got dtype {dtype}")
 
 

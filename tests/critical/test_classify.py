@@ -8,7 +8,6 @@ import itertools
 
 import numpy as np
 import pytest
-from critical_cases import data, families, one_thread, train  # noqa: F401 (one_thread: autouse fixture)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +16,8 @@ from equilin.critical import OUTCOMES, Parameterization, classify, kept_singular
 from equilin.deep import DeepLinearNetwork, GSet
 from equilin.lcn import LCN
 from equilin.models.closed_form import EquivariantAutoencoder
+
+from critical_cases import data, families, one_thread, train  # noqa: F401 (one_thread: autouse fixture)
 
 
 # -- the fully-connected 2-layer network: Eckart-Young ------------------------------------------------

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from critical_cases import data, families, one_thread  # noqa: F401 (one_thread: autouse fixture)
 
 from equilin.critical import Parameterization, squared_loss
+
+from critical_cases import data, families, one_thread  # noqa: F401 (one_thread: autouse fixture)
 
 
 @pytest.mark.parametrize("P", families(), ids=lambda P: P.description)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from critical_cases import families, one_thread  # noqa: F401 (one_thread: autouse fixture)
 
 from equilin.critical import Parameterization, stride_one_interior
 from equilin.lcn import LCN
+
+from critical_cases import families, one_thread  # noqa: F401 (one_thread: autouse fixture)
 
 
 def test_stride_one_interior_by_root_counting() -> None:

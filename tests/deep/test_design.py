@@ -6,11 +6,12 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from deep_cases import D4, Q8, S3, SIGMA
 
 from equilin.deep import DeepLinearNetwork, GSet, multiplicities, orbit_types, smallest_gset
 from equilin.equivariance import EquivariantVariety
 from equilin.groups import PermutationGroup
+
+from deep_cases import D4, Q8, S3, SIGMA
 
 
 def test_orbit_types_are_the_conjugacy_classes_of_subgroups() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from deep_cases import D4, Q8, SIGMA, hom_dim, some_gsets
 
 from equilin.deep import GSet
 from equilin.groups import Permutation, PermutationGroup
+
+from deep_cases import D4, Q8, SIGMA, hom_dim, some_gsets
 
 
 def test_orbitals_are_the_equivariant_maps_between_gsets() -> None:

@@ -4,11 +4,12 @@ independent linear algebra."""
 from __future__ import annotations
 
 import pytest
-from deep_cases import D4, Q8, S3, SIGMA, hom_dim, some_gsets
 
 from equilin.deep import DeepLinearNetwork, GSet, LinearLayer, multiplicities
 from equilin.equivariance import EquivariantVariety
 from equilin.groups import PermutationGroup, image_group
+
+from deep_cases import D4, Q8, S3, SIGMA, hom_dim, some_gsets
 
 
 @pytest.mark.parametrize("group", [SIGMA, Q8, D4, S3, image_group("p4m", 3, 3), image_group("shift-xy", 2, 3)],

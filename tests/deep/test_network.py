@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-from deep_cases import D4, Q8, SIGMA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +15,7 @@ from equilin.equivariance import EquivariantVariety
 from equilin.groups import PermutationGroup
 
 from conftest import small_general_groups
+from deep_cases import D4, Q8, SIGMA
 
 
 @st.composite
