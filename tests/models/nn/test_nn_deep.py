@@ -1,4 +1,4 @@
-"""equilin.deep_nn: weight-shared deep equivariant networks, exact equivariance and the global optimum
+"""equilin.models.nn.deep: weight-shared deep equivariant networks, exact equivariance and the global optimum
 reached by Adam."""
 
 from __future__ import annotations
@@ -9,10 +9,9 @@ import torch
 
 from equilin.data import load, shift_images
 from equilin.deep import DeepLinearNetwork, GSet, LinearLayer
-from equilin.models.nn import DeepEquivariantNetwork
-from equilin.models.closed_form import EquivariantAutoencoder
 from equilin.groups import Permutation, PermutationGroup, image_group, image_shift
-from equilin.models.nn import train
+from equilin.models.closed_form import EquivariantAutoencoder
+from equilin.models.nn import DeepEquivariantNetwork, train
 from equilin.testing import assert_equivariant
 
 SIGMA = Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9)

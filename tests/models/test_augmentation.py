@@ -1,14 +1,14 @@
-"""equilin.augmentation: the dense optimum on augmented data against the hard-wired equivariant one."""
+"""equilin.models.augmentation: the dense optimum on augmented data against the hard-wired equivariant one."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from equilin.models import augment, augmented_gram, compare
 from equilin.data import load
-from equilin.models.closed_form import DenseAutoencoder
 from equilin.groups import Permutation, image_group, image_shift
+from equilin.models import augment, augmented_gram, compare
+from equilin.models.closed_form import DenseAutoencoder
 
 
 def test_augmented_gram_is_the_gram_of_the_augmented_data() -> None:
