@@ -122,9 +122,11 @@ class _ClosedFormBase(PersistentEstimator):
     has_targets_: bool
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor parameters, ``{name: value}`` (scikit-learn's protocol; ``deep`` is ignored)."""
         return {name: getattr(self, name) for name in self._param_names}
 
     def set_params(self, **params: Any) -> Self:
+        """Set constructor parameters by name (refusing unknown names); the fit is kept until the next one."""
         for key, value in params.items():
             if key not in self._param_names:
                 raise ValueError(f"invalid parameter {key!r} for {type(self).__name__}; "

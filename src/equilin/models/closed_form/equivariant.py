@@ -1,6 +1,7 @@
-"""The equivariant closed form: one component of ``E^G_r``, block diagonal in the basis ``Q_sigma``.
+"""The equivariant closed form: one component of ``E^G_r``, block diagonal in the adapted basis ``Q``
+(``Q_sigma`` for a cyclic group).
 
-In the basis ``Q_sigma`` the loss splits into one reduced-rank problem per block (complex least squares
+In that basis the loss splits into one reduced-rank problem per block (complex least squares
 on complex blocks, ``docs/math.md`` section 5), and ``ranks="best"`` chooses the component from the data
 by an exact knapsack over the blocks' gains. The statistics are the blocks' Gram matrices,
 ``sum_b w_b d_b^2 <= n max_b d_b`` numbers, never ``n x n`` (32 x 32 x 32 volumes under a shift need
@@ -26,8 +27,9 @@ __all__ = ["EquivariantAutoencoder"]
 
 
 class EquivariantAutoencoder(_ClosedFormBase):
-    """Equivariant linear (auto)encoder for one component of ``E^sigma_r``: block-diagonal encoder and
-    decoder in the basis ``Q_sigma`` (complex on complex blocks), fitted exactly block by block.
+    """Equivariant linear (auto)encoder for one component of ``E^G_r``: block-diagonal encoder and
+    decoder in the adapted basis ``Q`` (``Q_sigma`` for a cyclic group; one matrix over the block's field
+    R, C or H per block), fitted exactly block by block.
 
     Parameters
     ----------
@@ -39,6 +41,7 @@ class EquivariantAutoencoder(_ClosedFormBase):
     rank : int, optional
         Rank budget for ``ranks="best"`` (for explicit ranks it defaults to their weighted sum).
     batch_size : int
+        Rows per chunk when accumulating the blocks' Gram matrices.
     method : {"auto", "fourier", "abelian", "torus", "generic"}
         The backend of :class:`~equilin.equivariance.EquivariantVariety` (``"auto"``: decided by
         :func:`~equilin.equivariance.choose_method`); backends that apply to the same group give the same
@@ -56,8 +59,7 @@ class EquivariantAutoencoder(_ClosedFormBase):
         are ``coords_b @ enc_b @ dec_b``.
     gains_ : list of ndarray
         Per block, the training-loss reduction (sum of squares) of each rank ``0..d_b``.
-    train_loss_, n_params_ (sum ``2 d r`` over real and ``4 d r`` over complex blocks),
-    n_features_in_, n_outputs_.
+    train_loss_, n_params_ (``sum 2 dim_R(D) d r`` over the blocks), n_features_in_, n_outputs_.
     gram_inputs_, gram_cross_ : list of ndarray
         Per block the accumulated ``C_b^H C_b`` and ``C_b^H T_b`` (``d_b x d_b``, complex on complex
         blocks; ``gram_cross_`` is ``None`` for an autoencoder) of the block coordinates ``C_b`` of
@@ -184,10 +186,4 @@ class EquivariantAutoencoder(_ClosedFormBase):
         xb = self.variety_.to_blocks(X.astype(np.float64))
         return self.variety_.from_blocks([x @ e @ d for x, e, d in
                                           zip(xb, self.block_encoders_, self.block_decoders_)])
-
-    def block_losses(self) -> dict[str, float]:
-        """Training-loss reduction (sum of squares) achieved in each block."""
-        self._check_fitted()
-        return {b.label: float(g[k]) for b, g, k in
-                zip(self.variety_.blocks, self.gains_, self.ranks_.values())}
 

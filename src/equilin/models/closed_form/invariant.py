@@ -26,11 +26,13 @@ class InvariantAutoencoder(_ClosedFormBase):
     Parameters
     ----------
     group : PermutationGroup or Permutation
+        The group (a permutation stands for the cyclic group it generates).
     rank : int
         Bottleneck ``r``.
     m : int, optional
         Output dimension, checked against the targets ``Y`` (default: ``Y``'s columns, or ``n``).
     batch_size : int
+        Rows per chunk when accumulating the Gram matrices of the orbit sums.
 
     Attributes
     ----------
@@ -117,6 +119,7 @@ class InvariantAutoencoder(_ClosedFormBase):
         return self.variety_.orbit_sums(x) @ self.weights_.T
 
     def inverse_transform(self, Z: ArrayLike) -> NDArray[np.float64]:
+        """Decoded outputs ``Z A^T`` (``N x m``)."""
         self._check_fitted()
         return _check_data(Z, "Z", self.rank) @ self.decoder_.T
 
