@@ -158,7 +158,7 @@ def test_which_groups() -> None:
 def test_torch_module_by_ffts_beyond_the_dense_limit() -> None:
     """The torus path's torch operator (FFTs, used above DENSE_LIMIT points) equals the numpy block
     coordinates; p4m on 72 x 72 (5,184 points) trains equivariantly."""
-    from equilin.models.nn.modules import _OrbitOperator, _TorusOperator
+    from equilin.models.nn.operators import _OrbitOperator, _TorusOperator
 
     rng = np.random.default_rng(0)
     for group in (image_group("p4m", 6, 6), shifts_and_transpose(6), cube_and_translations(3)):

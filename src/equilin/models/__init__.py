@@ -1,5 +1,14 @@
-"""Models that realize the function spaces: closed-form estimators (numpy), torch modules
-(:mod:`equilin.models.nn`, imported on demand), hard-wiring against data augmentation.
+"""Models that realize the function spaces: closed-form estimators (numpy), torch modules, and
+hard-wired equivariance against data augmentation.
+
+* :mod:`equilin.models.closed_form` -- the exact global optimum of the dense, invariant and equivariant
+  linear (auto)encoders (:class:`DenseAutoencoder`, :class:`InvariantAutoencoder`,
+  :class:`EquivariantAutoencoder`), scikit-learn style, from Gram statistics accumulated chunk by chunk.
+* :mod:`equilin.models.nn` -- the same function spaces as PyTorch modules, trained with Adam or copied
+  from the closed forms; imported on demand (it needs torch).
+* :mod:`equilin.models.augmentation` -- the dense optimum on data augmented by the whole group against
+  the hard-wired equivariant optimum (:func:`augment`, :func:`augmented_gram`, :func:`compare`).
+* :mod:`equilin.models.files` -- :func:`load`, reading any estimator or module from a file.
 
 Importing this package does not import torch.
 """

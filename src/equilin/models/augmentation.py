@@ -8,7 +8,7 @@ repeated ``delta_i`` times, and the dense optimum of rank ``r`` on the augmented
 onto the top ``r`` eigenvectors of ``S_G`` -- is equivariant whenever the cut at ``r`` does not split
 one of those repeated eigenvalues. An equivariant map has the same loss on every moved copy of the data,
 so on the augmented data its loss is its loss on the original data, and the equivariant optimum over
-``E^G_r`` (the best component, :class:`equilin.fit.EquivariantAutoencoder` with ``ranks="best"``)
+``E^G_r`` (the best component, :class:`equilin.models.EquivariantAutoencoder` with ``ranks="best"``)
 maximizes the same sum of eigenvalues under the same budget. So: the dense optimum on the augmented
 data has at most the equivariant optimum's loss, equal (and the same function, eigenvalues being
 distinct) unless the cut splits a repeated eigenvalue.
@@ -30,14 +30,15 @@ Examples
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from equilin.models.closed_form import EquivariantAutoencoder
 from equilin.groups import Permutation, PermutationGroup, as_group
-from equilin.validation import check_int
+from equilin.models.closed_form import EquivariantAutoencoder
+from equilin.validation import check_finite, check_int, check_real_dtype
 
 __all__ = ["augmented_gram", "augment", "compare"]
 
@@ -55,12 +56,10 @@ def _check(X: ArrayLike, group: Any) -> tuple[NDArray[np.float64], PermutationGr
         raise ValueError(f"group must be a Permutation or a PermutationGroup, got {type(group).__name__}")
     G = as_group(group)
     arr = np.asarray(X)
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
-        raise ValueError(f"X must be a real numeric array, got dtype {arr.dtype}")
+    check_real_dtype(arr.dtype, "X")
     if arr.ndim != 2 or arr.shape[1] != G.n or arr.shape[0] == 0:
         raise ValueError(f"X must have shape (N >= 1, {G.n}), got {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ValueError("X contains NaN or infinite values")
+    check_finite(arr, "X")
     return arr.astype(np.float64), G
 
 
@@ -93,7 +92,7 @@ def augment(X: ArrayLike, group: Any) -> NDArray[np.float64]:
 def _loss(M: NDArray[np.float64], S: NDArray[np.float64], N: int) -> float:
     """Mean squared error per entry of ``x -> M x`` on data with Gram matrix ``S`` (``N`` samples)."""
     R = np.eye(M.shape[0]) - M
-    return float(np.einsum("ij,jk,ik->", R, S, R)) / (N * M.shape[0])
+    return float(np.einsum("ij,jk,ik->", R, S, R)) / (N * len(M))
 
 
 def _equivariance(M: NDArray[np.float64], group: PermutationGroup) -> float:
@@ -110,7 +109,7 @@ def compare(X: ArrayLike, group: Any, rank: int, *, adam_epochs: int = 0, lr: fl
     ||M||``), ``params`` and ``seconds``; ``split`` says whether the cut at ``rank`` splits a repeated
     eigenvalue of ``S_G`` (then the dense optimum is not unique), ``distance`` is ``||M_dense - M_eq|| /
     ||M_eq||``. With ``adam_epochs > 0`` also ``"dense augmented (adam)"`` (trained on the materialized
-    augmented data) and ``"hard-wired (adam)"`` (on the data), as :func:`equilin.nn.train` does.
+    augmented data) and ``"hard-wired (adam)"`` (on the data), as :func:`equilin.models.nn.train` does.
     """
     arr, G = _check(X, group)
     rank = check_int(rank, "rank", 1)
@@ -136,7 +135,7 @@ def compare(X: ArrayLike, group: Any, rank: int, *, adam_epochs: int = 0, lr: fl
                        "params": int(estimator.n_params_), "seconds": eq_seconds,
                        "ranks": dict(estimator.ranks_)},
         "split": split,
-        "distance": float(np.linalg.norm(M_dense - M_eq) / max(np.linalg.norm(M_eq), 1e-300)),
+        "distance": float(np.linalg.norm(M_dense - M_eq)) / max(float(np.linalg.norm(M_eq)), 1e-300),
     }
     if adam_epochs:
         out.update(_adam(arr, G, estimator, rank, check_int(adam_epochs, "adam_epochs", 1), lr, seed, batch_size,
@@ -151,11 +150,18 @@ def _adam(X: NDArray[np.float64], G: PermutationGroup, estimator: EquivariantAut
     from equilin.models.nn import DenseLinearAutoencoder, EquivariantLinearAutoencoder, train
 
     n, N = G.n, X.shape[0]
+
+    def dense() -> DenseLinearAutoencoder:
+        return DenseLinearAutoencoder(n, rank, dtype=torch.float64)
+
+    def hard_wired() -> EquivariantLinearAutoencoder:
+        return EquivariantLinearAutoencoder(G, tuple(estimator.ranks_.values()), dtype=torch.float64)
+
     out = {}
-    cases = [("dense augmented (adam)", lambda: DenseLinearAutoencoder(n, rank, dtype=torch.float64), augment(X, G),
-              epochs),
-             ("hard-wired (adam)", lambda: EquivariantLinearAutoencoder(
-                 G, tuple(estimator.ranks_.values()), dtype=torch.float64), X, epochs * len(_elements(G)))]
+    cases: list[tuple[str, Callable[[], DenseLinearAutoencoder | EquivariantLinearAutoencoder],
+                      NDArray[np.float64], int]] = [
+        ("dense augmented (adam)", dense, augment(X, G), epochs),
+        ("hard-wired (adam)", hard_wired, X, epochs * len(_elements(G)))]
     for name, make, data, passes in cases:      # the same number of gradient steps' worth of samples
         torch.manual_seed(seed)
         model = make()

@@ -3,8 +3,8 @@
 :class:`DeepEquivariantNetwork` realizes a :class:`equilin.deep.DeepLinearNetwork` whose hidden layers
 are G-sets: layer ``l`` is the ``h_l x h_{l-1}`` matrix whose entry ``(a, b)`` is the weight of the
 orbital of ``(a, b)`` (``DeepLinearNetwork.weight_sharing``), so every layer commutes with the group
-exactly, by construction, for any parameters. Train it with :func:`equilin.nn.train`, or start from
-the global optimum of its function space: the closed form of :class:`equilin.fit.EquivariantAutoencoder`
+exactly, by construction, for any parameters. Train it with :func:`equilin.models.nn.train`, or start from
+the global optimum of its function space: the closed form of :class:`equilin.models.EquivariantAutoencoder`
 with the network's block ranks ``b`` (``DeepLinearNetwork.function_space().ranks``), factored through
 the layers by :meth:`DeepEquivariantNetwork.from_closed_form`.
 
@@ -31,15 +31,17 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 from torch import nn
 
 from equilin.deep import DeepLinearNetwork, GSet
+from equilin.groups import PermutationGroup, orbit_labels
 from equilin.models.closed_form import EquivariantAutoencoder
-from equilin.groups import PermutationGroup
+from equilin.models.nn.base import _buffer
 
 __all__ = ["DeepEquivariantNetwork", "ACTIVATIONS"]
 
@@ -52,7 +54,7 @@ class DeepEquivariantNetwork(nn.Module):
     ----------
     network : DeepLinearNetwork
         Whose hidden layers are all :class:`equilin.deep.GSet` (a linear bottleneck given by
-        multiplicities is :class:`equilin.nn.EquivariantLinearAutoencoder`).
+        multiplicities is :class:`equilin.models.nn.EquivariantLinearAutoencoder`).
     dtype : torch.float32 or torch.float64
     activation : {None, "relu", "gelu", "tanh", "power:K"}
         Applied after every hidden layer (None: a linear network).
@@ -74,10 +76,13 @@ class DeepEquivariantNetwork(nn.Module):
             raise ValueError(f"network must be an equilin.deep.DeepLinearNetwork, got {type(network).__name__}")
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
-        for l, layer in enumerate(network.hidden, start=1):
+        units: list[GSet] = []                 # the G-sets of every layer, input and output included
+        for l, layer in enumerate(network.layers()):
             if not isinstance(layer, GSet):
                 raise ValueError(f"hidden layer {l} is a LinearLayer: this module permutes neurons; a linear "
-                                 "bottleneck given by multiplicities is equilin.nn.EquivariantLinearAutoencoder")
+                                 "bottleneck given by multiplicities is equilin.models.nn."
+                                 "EquivariantLinearAutoencoder")
+            units.append(layer)
         self.network = network
         self.n_features = self.n_outputs = network.group.n
         self.activation = _activation(activation)
@@ -91,8 +96,7 @@ class DeepEquivariantNetwork(nn.Module):
             theta = torch.empty(network.layer_params(l), dtype=dtype).uniform_(-1.0, 1.0) * math.sqrt(3.0 / fan_in)
             self.weights.append(nn.Parameter(theta))
             if bias:                           # G-invariant: one value per orbit of the layer's units
-                units = network.layers()[l]
-                orbits = torch.from_numpy(_orbit_labels(units))
+                orbits = torch.from_numpy(_orbit_labels(units[l]))
                 self.register_buffer(f"orbits_{l - 1}", orbits, persistent=False)
                 self.biases.append(nn.Parameter(torch.zeros(int(orbits.max()) + 1, dtype=dtype)))
         self.bias = bool(bias)
@@ -100,12 +104,12 @@ class DeepEquivariantNetwork(nn.Module):
     @classmethod
     def from_closed_form(cls, network: DeepLinearNetwork, estimator: EquivariantAutoencoder,
                          dtype: torch.dtype = torch.float64) -> DeepEquivariantNetwork:
-        """The module computing the function of a fitted :class:`equilin.fit.EquivariantAutoencoder` of
+        """The module computing the function of a fitted :class:`equilin.models.EquivariantAutoencoder` of
         the same group whose block ranks are at most the network's bottleneck (with ranks ``b``: the
         global optimum over the function space), through :meth:`equilin.deep.DeepLinearNetwork.factor`;
         each layer's orbital weights are the entries of its factor. The module is linear and bias-free."""
         if not isinstance(estimator, EquivariantAutoencoder) or not hasattr(estimator, "component_"):
-            raise ValueError("expected a fitted equilin.fit.EquivariantAutoencoder")
+            raise ValueError("expected a fitted equilin.models.EquivariantAutoencoder")
         if estimator.variety_.group != network.group:
             raise ValueError("the estimator was fitted for another group than the network's")
         n = network.group.n
@@ -126,7 +130,8 @@ class DeepEquivariantNetwork(nn.Module):
         """``W_l`` (``h_l x h_{l-1}``, ``l = 1..L``): the orbital weights spread over their pairs."""
         if not 1 <= l <= len(self.weights):
             raise ValueError(f"l must be 1..{len(self.weights)}, got {l}")
-        return self.weights[l - 1][getattr(self, f"labels_{l - 1}")]
+        weights: torch.Tensor = self.weights[l - 1]
+        return weights[_buffer(self, f"labels_{l - 1}")]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[1] != self.n_features:
@@ -137,7 +142,7 @@ class DeepEquivariantNetwork(nn.Module):
         for l in range(1, L + 1):
             y = y @ self.layer_matrix(l).T
             if self.bias:
-                y = y + self.biases[l - 1][getattr(self, f"orbits_{l - 1}")]
+                y = y + self.biases[l - 1][_buffer(self, f"orbits_{l - 1}")]
             if l < L and self.activation is not None:
                 y = self.activation(y)
         return y
@@ -155,10 +160,10 @@ class DeepEquivariantNetwork(nn.Module):
 
     def n_parameters(self) -> int:
         """One real parameter per orbital of every layer, plus one per orbit of units with ``bias``."""
-        return sum(w.numel() for w in self.weights) + sum(b.numel() for b in self.biases)
+        return sum(int(w.numel()) for w in self.weights) + sum(int(b.numel()) for b in self.biases)
 
     def extra_repr(self) -> str:
-        widths = [self.n_features] + [layer.h for layer in self.network.hidden] + [self.n_outputs]
+        widths = [layer.h for layer in self.network.layers() if isinstance(layer, GSet)]
         return (f"widths={widths}, parameters={self.n_parameters()}, activation={self.activation_name!r}, "
                 f"bias={self.bias}")
 
@@ -167,14 +172,14 @@ ACTIVATIONS = ("relu", "gelu", "tanh", "power:K")
 """The pointwise activations: ReLU, GELU, tanh, and the monomial ``x^K`` (``"power:2"``, ...)."""
 
 
-def _activation(name: str | None) -> Any:
+def _activation(name: str | None) -> Callable[[torch.Tensor], torch.Tensor] | None:
     """The pointwise function named ``name`` (module docstring), or None for a linear network."""
     if name is None:
         return None
     if name == "relu":
         return torch.relu
     if name == "gelu":
-        return torch.nn.functional.gelu
+        return nn.functional.gelu
     if name == "tanh":
         return torch.tanh
     if isinstance(name, str) and name.startswith("power:") and name[6:].isdigit() and int(name[6:]) >= 1:
@@ -183,9 +188,7 @@ def _activation(name: str | None) -> Any:
     raise ValueError(f"activation must be None or one of {', '.join(ACTIVATIONS)} (K >= 1), got {name!r}")
 
 
-def _orbit_labels(units: GSet) -> np.ndarray:
+def _orbit_labels(units: GSet) -> NDArray[np.int64]:
     """The orbit of every unit of a G-set (orbits numbered from 0)."""
-    from equilin.groups import orbit_labels
-
     return orbit_labels(PermutationGroup(list(units.images)))[1].astype(np.int64)
 

@@ -1,4 +1,4 @@
-"""equilin.deep_nn: weight-shared deep equivariant networks, exact equivariance and the global optimum
+"""equilin.models.nn.deep: weight-shared deep equivariant networks, exact equivariance and the global optimum
 reached by Adam."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""equilin.augmentation: the dense optimum on augmented data against the hard-wired equivariant one."""
+"""equilin.models.augmentation: the dense optimum on augmented data against the hard-wired equivariant one."""
 
 from __future__ import annotations
 
