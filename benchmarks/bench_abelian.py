@@ -1,6 +1,6 @@
-"""Benchmarks of the FFT backends for products of cyclic groups (``equilin.abelian``,
-``equilin.abelian_fourier``) and for translations with a point group (``equilin.semidirect``,
-``equilin.torus_fourier``); numbers in BENCHMARKS.md.
+"""Benchmarks of the FFT backends for products of cyclic groups (``equilin.groups.abelian``,
+``equilin.equivariance.grid_fourier``) and for translations with a point group (``equilin.groups.torus``,
+``equilin.equivariance.torus_fourier``); numbers in BENCHMARKS.md.
 
 ``python benchmarks/bench_abelian.py`` prints these tables:
 
@@ -12,7 +12,7 @@
    by the FFT backend against the orbit-wise decomposition (which refuses above 2,048 points per orbit
    type), and for larger images and volumes the time of block coordinates of 1,000 vectors against
    ``rfftn`` of the same vectors;
-3. translations with rotations and flips on a torus (``p4m``, ``equilin.torus_fourier``): the
+3. translations with rotations and flips on a torus (``p4m``, ``equilin.equivariance.torus_fourier``): the
    decomposition against the orbit-wise one where that one applies, and block coordinates of 1,000
    vectors against ``rfft2`` of the same images;
 4. torch: forward + backward of ``EquivariantLinearAutoencoder`` (the lexicographically first component of

@@ -1,4 +1,4 @@
-"""Hard-wired equivariance against data augmentation (``equilin.augmentation``): the dense optimum on
+"""Hard-wired equivariance against data augmentation (``equilin.models.augmentation``): the dense optimum on
 the data augmented by the whole group against the equivariant optimum on the data, in closed form on
 full MNIST and the 8 x 8 digits (shift-x and d4), and trained with Adam on the digits.
 

@@ -1,4 +1,4 @@
-"""Benchmarks of ``equilin.equivariant`` (numbers in BENCHMARKS.md).
+"""Benchmarks of ``equilin.equivariance`` (numbers in BENCHMARKS.md).
 
 Two ways to run:
 

@@ -1,4 +1,4 @@
-"""Benchmarks of ``equilin.fit`` and ``equilin.nn`` (numbers in BENCHMARKS.md).
+"""Benchmarks of ``equilin.models.closed_form`` and ``equilin.models.nn`` (numbers in BENCHMARKS.md).
 
 ``python benchmarks/bench_fit.py`` prints a table; every ratio is to a baseline run in the same process,
 interleaved with the candidate (baseline, candidate, baseline, ...).

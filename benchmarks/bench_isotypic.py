@@ -1,4 +1,4 @@
-"""Benchmarks of the generic isotypic decomposition (``equilin.isotypic``; numbers in BENCHMARKS.md).
+"""Benchmarks of the generic isotypic decomposition (``equilin.equivariance.isotypic``; numbers in BENCHMARKS.md).
 
 ``python benchmarks/bench_isotypic.py`` prints two tables: the issue's targets (the translations
 ``Z_28 x Z_28`` and the dihedral group ``D_4`` acting on 28 x 28 images) and the scaling of the generic

@@ -1,4 +1,5 @@
-"""Benchmarks of the orbit-type engine (``equilin.orbits`` + ``equilin.isotypic``; numbers in BENCHMARKS.md).
+"""Benchmarks of the orbit-type engine (``equilin.groups.orbits`` + ``equilin.equivariance.isotypic``;
+numbers in BENCHMARKS.md).
 
 ``python benchmarks/bench_orbits.py`` prints three tables:
 

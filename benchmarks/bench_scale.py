@@ -1,4 +1,4 @@
-"""Scale benchmarks of ``equilin.fit`` (numbers in BENCHMARKS.md, section "Scale").
+"""Scale benchmarks of ``equilin.models.closed_form`` (numbers in BENCHMARKS.md, section "Scale").
 
 ``python benchmarks/bench_scale.py [throughput] [dask] [memory]`` (default: all three) prints markdown
 tables:
