@@ -94,9 +94,10 @@ def test_block_structure_products_of_determinantal_varieties() -> None:
         T = E.block_structure
         assert (T.dim_of(C.ranks), T.degree_of(C.ranks), T.ed_degree_of(C.ranks), T.max_rank_of(C.ranks),
                 T.n_params_of(C.ranks)) == (C.dim, C.degree, C.ed_degree, C.max_rank, C.n_params)
-    for bad, message in [((1, 1, 0), "expected 4 ranks"), ((4, 0, 0, 0), "above the block size"),
-                         ((-1, 0, 0, 0), "rank of r_{1,1}"), ({"r_{1,1}": 1}, "keyed by the block labels"),
-                         ("r_{1,1}=1", "a sequence in block order")]:
+    assert S.dim_of({S.labels[0]: 1}) == S.dim_of((1, 0, 0, 0))        # blocks left out: rank 0
+    for bad, message in [((1, 1, 0), "expected 4 ("), ((4, 0, 0, 0), "exceeds the block size"),
+                         ((-1, 0, 0, 0), "rank r_{1,1} must be"), ({"r_{9,9}": 1}, "unknown block 'r_{9,9}'"),
+                         (1.5, "a tuple in block order")]:
         with pytest.raises(ValueError, match=re.escape(message)):
             S.dim_of(bad)                                   # type: ignore[arg-type]
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -273,28 +273,49 @@ class BlockStructure(Sequence[Block]):
         return sum(b.field_dim * b.size ** 2 for b in self.blocks)
 
     # -- the product prod_i M_{k_i}(D_i) of a rank tuple ------------------------------------------------
-    def _ranks(self, ranks: Sequence[int] | Mapping[str, int]) -> tuple[int, ...]:
-        """``ranks`` in block order (a sequence, or a mapping keyed by every block label), each checked
-        to lie in ``0..m_i``."""
+    def parse_ranks(self, ranks: Any) -> tuple[int, ...]:
+        """Ranks in block order, each checked to lie in ``0..m_i``, from a sequence in block order, a
+        mapping keyed by block labels, blocks or (for cyclic groups) pairs ``(l, m)`` (blocks left out get
+        rank 0), or the text of a component's label (``"r_{1,1}=1 r_{4,3}=1"``).
+
+        Examples
+        --------
+        >>> S = BlockStructure((Block.cyclic(1, 1, 3), Block.cyclic(4, 3, 2), Block.cyclic(2, 1, 2)))
+        >>> S.parse_ranks({"r_{4,3}": 1}), S.parse_ranks("r_{1,1}=1 r_{4,3}=1"), S.parse_ranks([2, 0, 1])
+        ((0, 1, 0), (1, 1, 0), (2, 0, 1))
+        """
+        if isinstance(ranks, str):
+            ranks = Ranks(ranks)
         if isinstance(ranks, Mapping):
-            if set(ranks) != set(self.labels):
-                raise ValueError(f"ranks must be keyed by the block labels {', '.join(self.labels)}, got "
-                                 f"{', '.join(map(str, ranks))}")
-            ranks = [ranks[label] for label in self.labels]
-        elif isinstance(ranks, (str, bytes)) or not isinstance(ranks, Sequence):
-            raise ValueError(f"ranks must be a sequence in block order or a mapping {{label: rank}}, got "
-                             f"{type(ranks).__name__}")
+            keys: dict[str | Block | tuple[int, int], int] = {}
+            for i, b in enumerate(self.blocks):
+                keys[b.label] = keys[b] = i
+                if b.eigenvalue is not None:
+                    keys[b.eigenvalue] = i
+            values = [0] * len(self.blocks)
+            for key, value in ranks.items():
+                if key not in keys:
+                    pairs = " or pairs (l, m)" if self.blocks and self.blocks[0].eigenvalue is not None else ""
+                    raise ValueError(f"unknown block {key!r}; the blocks are {', '.join(self.labels)} "
+                                     f"(keys are these labels{pairs})")
+                values[keys[key]] = value
+            ranks = values
+        elif isinstance(ranks, bytes) or not isinstance(ranks, Iterable):
+            raise ValueError("ranks must be a tuple in block order or a mapping {'r_{l,m}': rank}, "
+                             f"got {type(ranks).__name__}")
+        ranks = tuple(ranks)
         if len(ranks) != len(self.blocks):
-            raise ValueError(f"expected {len(self.blocks)} ranks (one per block), got {len(ranks)}")
+            raise ValueError(f"ranks must have one entry per block: expected {len(self.blocks)} "
+                             f"({', '.join(self.labels)}), got {len(ranks)}")
         out = []
         for b, k in zip(self.blocks, ranks):
-            k = check_int(k, f"rank of {b.label}", 0)
+            k = check_int(k, f"rank {b.label}", 0)
             if k > b.size:
-                raise ValueError(f"rank of {b.label} is {k}, above the block size (multiplicity) {b.size}")
+                raise ValueError(f"rank {b.label}={k} exceeds the block size (multiplicity) {b.size}")
             out.append(k)
         return tuple(out)
 
-    def dim_of(self, ranks: Sequence[int] | Mapping[str, int]) -> int:
+    def dim_of(self, ranks: Any) -> int:
         """Real dimension of ``prod_i M_{k_i, m_i x m_i}(D_i)``: ``sum_i dim_R(D_i) k_i (2 m_i - k_i)``
         (:meth:`Block.dim_of` added over the blocks).
 
@@ -306,23 +327,23 @@ class BlockStructure(Sequence[Block]):
         >>> S.n_params_of({"r_{1,1}": 1, "r_{4,3}": 1, "r_{2,1}": 0})
         14
         """
-        return sum(b.dim_of(k) for b, k in zip(self.blocks, self._ranks(ranks)))
+        return sum(b.dim_of(k) for b, k in zip(self.blocks, self.parse_ranks(ranks)))
 
-    def degree_of(self, ranks: Sequence[int] | Mapping[str, int]) -> int:
+    def degree_of(self, ranks: Any) -> int:
         """Degree of ``prod_i M_{k_i}(D_i)`` as a real variety: the product of :meth:`Block.degree_of`."""
-        return math.prod(b.degree_of(k) for b, k in zip(self.blocks, self._ranks(ranks)))
+        return math.prod(b.degree_of(k) for b, k in zip(self.blocks, self.parse_ranks(ranks)))
 
-    def ed_degree_of(self, ranks: Sequence[int] | Mapping[str, int]) -> int:
+    def ed_degree_of(self, ranks: Any) -> int:
         """ED degree of ``prod_i M_{k_i}(D_i)`` (Frobenius norm): ``prod_i binom(m_i, k_i)``."""
-        return math.prod(b.ed_degree_of(k) for b, k in zip(self.blocks, self._ranks(ranks)))
+        return math.prod(b.ed_degree_of(k) for b, k in zip(self.blocks, self.parse_ranks(ranks)))
 
-    def max_rank_of(self, ranks: Sequence[int] | Mapping[str, int]) -> int:
+    def max_rank_of(self, ranks: Any) -> int:
         """Real rank of a generic matrix with block ranks ``k_i`` over ``D_i``: ``sum_i delta_i k_i``."""
-        return sum(b.weight * k for b, k in zip(self.blocks, self._ranks(ranks)))
+        return sum(b.weight * k for b, k in zip(self.blocks, self.parse_ranks(ranks)))
 
-    def n_params_of(self, ranks: Sequence[int] | Mapping[str, int]) -> int:
+    def n_params_of(self, ranks: Any) -> int:
         """Weights of the block-wise encoder and decoder of these ranks: ``sum_i 2 dim_R(D_i) m_i k_i``."""
-        return sum(b.n_params_of(k) for b, k in zip(self.blocks, self._ranks(ranks)))
+        return sum(b.n_params_of(k) for b, k in zip(self.blocks, self.parse_ranks(ranks)))
 
     def __repr__(self) -> str:
         return f"BlockStructure({', '.join(f'{b.label}:{b.size}x{b.field.name}' for b in self.blocks)})"

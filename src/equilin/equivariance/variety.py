@@ -17,7 +17,7 @@ All counts, degrees and dimensions are exact Python ints.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -119,10 +119,10 @@ class EquivariantVariety(Commutant):
         return count_components(self.blocks, self.rank)
 
     def parse_ranks(self, ranks: Any) -> tuple[int, ...]:
-        """Validate a rank tuple (block order), a mapping ``{"r_{l,m}" or (l, m): rank}`` or the text of
-        :meth:`EquivariantComponent.label` (``"r_{1,1}=1 r_{4,3}=1"``; blocks left out get rank 0):
-        ranks within ``0..d_b`` and weighted sum ``<= r``. Returns the tuple; it need not be maximal
-        (see :meth:`component` for that check).
+        """:meth:`BlockStructure.parse_ranks` (a rank tuple in block order, a mapping
+        ``{"r_{l,m}" or (l, m): rank}`` or the text of :meth:`EquivariantComponent.label`; ranks within
+        ``0..d_b``), and a weighted sum ``<= rank``. Returns the tuple; it need not be maximal (see
+        :meth:`component` for that check).
 
         Examples
         --------
@@ -130,41 +130,13 @@ class EquivariantVariety(Commutant):
         >>> E.parse_ranks({"r_{4,3}": 1}), E.parse_ranks("r_{1,1}=1 r_{4,3}=1 r_{2,1}=0")
         ((0, 1, 0), (1, 1, 0))
         """
-        if isinstance(ranks, str):
-            ranks = Ranks(ranks)
-        if isinstance(ranks, Mapping):
-            keys: dict[str | Block | tuple[int, int], int] = {}
-            for i, b in enumerate(self.blocks):
-                keys[b.label] = keys[b] = i
-                if b.eigenvalue is not None:
-                    keys[b.eigenvalue] = i
-            values = [0] * len(self.blocks)
-            for key, value in ranks.items():
-                if key not in keys:
-                    pairs = " or pairs (l, m)" if self.blocks[0].eigenvalue is not None else ""
-                    raise ValueError(f"unknown block {key!r}; the blocks are {', '.join(self.labels)} "
-                                     f"(keys are these labels{pairs})")
-                values[keys[key]] = value
-            ranks = values
-        elif isinstance(ranks, (str, bytes)) or not isinstance(ranks, Iterable):
-            raise ValueError("ranks must be a tuple in block order or a mapping {'r_{l,m}': rank}, "
-                             f"got {type(ranks).__name__}")
-        ranks = tuple(ranks)
-        if len(ranks) != len(self.blocks):
-            raise ValueError(f"ranks must have one entry per block: expected {len(self.blocks)} "
-                             f"({', '.join(self.labels)}), got {len(ranks)}")
-        out = []
-        for b, k in zip(self.blocks, ranks):
-            k = check_int(k, f"rank {b.label}", 0)
-            if k > b.size:
-                raise ValueError(f"rank {b.label}={k} exceeds the block size (multiplicity) {b.size}")
-            out.append(k)
+        out = self.block_structure.parse_ranks(ranks)
         used = sum(b.weight * k for b, k in zip(self.blocks, out))
         if used > self.rank:
             raise ValueError(f"weighted rank {used} of {_label(self.blocks, out)} exceeds rank={self.rank} "
                              "(a block's rank counts with its weight: 2 for complex blocks of a cyclic "
                              "group, the irreducible's dimension in general)")
-        return tuple(out)
+        return out
 
     def component(self, ranks: Sequence[int] | Mapping[Any, int]) -> EquivariantComponent:
         """The irreducible component of a maximal rank tuple.
