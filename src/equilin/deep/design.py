@@ -17,7 +17,7 @@ import numpy as np
 from equilin.deep.gsets import ELEMENT_LIMIT, GSet, _elements
 from equilin.deep.multiplicities import multiplicities
 from equilin.equivariance import EquivariantVariety
-from equilin.groups import Permutation, PermutationGroup
+from equilin.groups import Permutation, PermutationGroup, divisors
 
 __all__ = ["OrbitType", "orbit_types", "smallest_gset"]
 
@@ -57,7 +57,7 @@ def orbit_types(variety: EquivariantVariety, max_generators: int = 2) -> list[Or
     candidates: list[tuple[Permutation, ...]]
     if sigma is not None:
         order = sigma.order
-        candidates = [(sigma ** (order // d),) for d in sorted(_divisors(order))]
+        candidates = [(sigma ** (order // d),) for d in divisors(order)]
     else:
         candidates = [(g,) for g in elements]
         if max_generators >= 2:
@@ -77,10 +77,6 @@ def orbit_types(variety: EquivariantVariety, max_generators: int = 2) -> list[Or
         out.append(OrbitType(gens, gset.h, multiplicities(variety, gset), gset))
     out.sort(key=lambda t: (t.size, t.multiplicities))
     return out
-
-
-def _divisors(N: int) -> list[int]:
-    return [d for d in range(1, N + 1) if N % d == 0]
 
 
 def smallest_gset(variety: EquivariantVariety, ranks: Any, max_generators: int = 2) -> tuple[GSet, dict[int, int]]:

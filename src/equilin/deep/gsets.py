@@ -41,11 +41,7 @@ def _permutation(value: Any, where: str) -> Permutation:
 
 
 def _elements(group: PermutationGroup, what: str) -> list[Permutation]:
-    try:
-        return list(group.elements(limit=ELEMENT_LIMIT))
-    except ValueError:
-        raise ValueError(f"{what} enumerates the group's elements, and this group has more than "
-                         f"{ELEMENT_LIMIT:,}; use a smaller group") from None
+    return group.element_list(what, limit=ELEMENT_LIMIT)
 
 
 # -- hidden layers ----------------------------------------------------------------------------------

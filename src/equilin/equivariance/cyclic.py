@@ -22,9 +22,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
-from functools import lru_cache
 
 from equilin.equivariance.blocks import Block
+from equilin.groups import divisors
 from equilin.validation import check_int
 
 __all__ = ["spectrum", "blocks_of"]
@@ -44,10 +44,6 @@ def _check_cycle_type(cycle_type: Mapping[int, int]) -> dict[int, int]:
     return dict(sorted(out.items()))
 
 
-@lru_cache(maxsize=1024)
-def _divisors(length: int) -> tuple[int, ...]:
-    small = [d for d in range(1, math.isqrt(length) + 1) if length % d == 0]
-    return tuple(sorted(set(small) | {length // d for d in small}))
 
 
 def spectrum(cycle_type: Mapping[int, int]) -> dict[int, int]:
@@ -67,7 +63,7 @@ def spectrum(cycle_type: Mapping[int, int]) -> dict[int, int]:
     ct = _check_cycle_type(cycle_type)
     d: dict[int, int] = {}
     for length, count in ct.items():
-        for l in _divisors(length):
+        for l in divisors(length):
             d[l] = d.get(l, 0) + count
     return dict(sorted(d.items()))
 

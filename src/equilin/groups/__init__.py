@@ -44,7 +44,7 @@ from equilin.groups.actions import (
     volume_rot90,
     volume_shift,
 )
-from equilin.groups.cycles import MAX_ARRAY_N, cycle_type_of_string, parse_cycles
+from equilin.groups.cycles import MAX_ARRAY_N, cycle_type_of_string, divisors, parse_cycles
 from equilin.groups.group import PermutationGroup, as_group
 from equilin.groups.orbits import OrbitStructure, orbit_labels
 from equilin.groups.permutation import Permutation
@@ -63,6 +63,7 @@ __all__ = [
     "VOLUME_GROUPS",
     "as_group",
     "cycle_type_of_string",
+    "divisors",
     "cyclic_eigenvalue",
     "image_action",
     "image_flip",

@@ -8,13 +8,15 @@ the permutations and the image actions live here too.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-__all__ = ["parse_cycles", "cycle_type_of_string", "MAX_ARRAY_N"]
+__all__ = ["parse_cycles", "cycle_type_of_string", "divisors", "MAX_ARRAY_N"]
 
 _TOKEN = re.compile(r"\s*(?:(\()|(\))|(,)|([^\s(),]+))")
 
@@ -140,3 +142,16 @@ def cycle_type_of_string(cycles: str, n: int) -> dict[int, int]:
     if n - moved:
         counts[1] = n - moved
     return dict(sorted(counts.items()))
+
+
+@lru_cache(maxsize=1024)
+def divisors(n: int) -> tuple[int, ...]:
+    """The divisors of ``n >= 1`` in increasing order (cached: cycle lengths repeat).
+
+    Examples
+    --------
+    >>> divisors(28)
+    (1, 2, 4, 7, 14, 28)
+    """
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return tuple(sorted(set(small) | {n // d for d in small}))

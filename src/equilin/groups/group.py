@@ -149,6 +149,25 @@ class PermutationGroup:
                         yield gh
             frontier = nxt
 
+    def element_list(self, purpose: str, limit: int = 100_000) -> list[Permutation]:
+        """All elements, for a computation that enumerates the group; ``purpose`` names that computation
+        in the error raised for a group of more than ``limit`` elements.
+
+        Examples
+        --------
+        >>> len(PermutationGroup.from_cycles(["(1 2 3)", "(1 2)"], 3).element_list("the example"))
+        6
+        >>> PermutationGroup.from_cycles(["(1 2 3 4 5)", "(1 2)"], 5).element_list("the example", limit=10)
+        Traceback (most recent call last):
+        ...
+        ValueError: the example enumerates the group's elements, and this group has more than 10; use a smaller group
+        """
+        try:
+            return list(self.elements(limit=limit))
+        except ValueError:
+            raise ValueError(f"{purpose} enumerates the group's elements, and this group has more than "
+                             f"{limit:,}; use a smaller group") from None
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PermutationGroup):
             return NotImplemented

@@ -44,11 +44,7 @@ __all__ = ["augmented_gram", "augment", "compare"]
 
 
 def _elements(group: PermutationGroup) -> list[Permutation]:
-    try:
-        return list(group.elements(limit=100_000))
-    except ValueError:
-        raise ValueError("augmenting by the whole group enumerates it; this group has more than 100,000 "
-                         "elements") from None
+    return group.element_list("augmenting by the whole group")
 
 
 def _check(X: ArrayLike, group: Any) -> tuple[NDArray[np.float64], PermutationGroup]:
