@@ -12,7 +12,8 @@ import os
 from typing import Any
 
 from equilin.groups import Permutation, PermutationGroup
-from equilin.io import persistence
+from equilin.io import load as load_verified
+from equilin.io import read_metadata
 from equilin.models import closed_form  # noqa: F401  (registers the estimators)
 
 __all__ = ["load"]
@@ -36,10 +37,10 @@ def load(path: str | os.PathLike[str], expected: type | tuple[type, ...] | None 
     ...     type(load(path)).__name__
     'DenseAutoencoder'
     """
-    if persistence.read_metadata(path)["kind"] == "module":
+    if read_metadata(path)["kind"] == "module":
         try:
             import equilin.models.nn  # noqa: F401  (registers the torch modules)
         except ImportError as exc:
             raise ImportError(f"{path} holds a torch module: install torch (pip install 'equilin[torch]') to "
                               "load it") from exc
-    return persistence.load(path, expected, group=group, map_location=map_location)
+    return load_verified(path, expected, group=group, map_location=map_location)
