@@ -354,3 +354,23 @@ def test_same_seed_gives_identical_data_and_shifts() -> None:
     g1, g2 = np.random.default_rng(5), np.random.default_rng(5)  # a Generator works as a seed too
     assert_same(shift_images(images, seed=g1)[0], shift_images(images, seed=g2)[0], "generator")
     assert_same(a.shifted(0.2, seed=1).x_test, b.shifted(0.2, seed=1).x_test, "dataset shift")
+
+
+def test_a_public_subclass_registers_itself_and_round_trips(tmp_path: Path) -> None:
+    class ShiftAutoencoder(DenseAutoencoder):           # a user's estimator: saved under its own name
+        pass
+
+    X = np.random.default_rng(0).standard_normal((20, 5))
+    path = save(ShiftAutoencoder(2).fit(X), tmp_path / "m.npz")
+    assert read_metadata(path)["class"] == "ShiftAutoencoder"
+    again = load(path)
+    assert type(again) is ShiftAutoencoder and np.array_equal(again.predict(X), ShiftAutoencoder(2).fit(X).predict(X))
+
+
+def test_a_class_that_reuses_a_registered_name_can_be_defined_but_not_saved(tmp_path: Path) -> None:
+    namespace: dict[str, Any] = {"base": DenseAutoencoder}
+    exec("class DenseAutoencoder(base):\n    pass", namespace)   # another module's class of the same name
+    twin = namespace["DenseAutoencoder"](2).fit(np.eye(5))
+    with pytest.raises(TypeError, match="the name DenseAutoencoder belongs to equilin.models.closed_form"):
+        save(twin, tmp_path / "twin.npz")
+    assert type(load(save(DenseAutoencoder(2).fit(np.eye(5)), tmp_path / "ours.npz"))) is DenseAutoencoder

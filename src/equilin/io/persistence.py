@@ -76,9 +76,12 @@ def save(obj: Any, path: str | os.PathLike[str]) -> Path:
     """
     target = _check_path(path)
     key = type(obj).__name__
-    if _REGISTRY.get(key, (None,))[0] is not type(obj):
+    registered = _REGISTRY.get(key, (None,))[0]
+    if registered is not type(obj):
+        clash = "" if registered is None else (f"; the name {key} belongs to {registered.__module__}.{key}, and a "
+                                               "file names its class by name only: rename this class")
         raise TypeError(f"cannot save a {type(obj).__module__}.{type(obj).__qualname__}: equilin saves only "
-                        f"its estimators and modules ({', '.join(sorted(_REGISTRY))})")
+                        f"its estimators and modules ({', '.join(sorted(_REGISTRY))}){clash}")
     kind = _REGISTRY[key][1]
     encoder = _Encoder()
     if kind == "estimator":
@@ -174,11 +177,9 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
 def _register(cls: type, kind: str) -> None:
     if cls.__name__.startswith("_"):
         return                                   # private bases are never written to a file
-    known = _REGISTRY.get(cls.__name__)
-    if known is not None and known[0] is not cls:
-        raise TypeError(f"two persistent classes are named {cls.__name__}: {known[0].__module__} and "
-                        f"{cls.__module__}; persistent classes need unique names")
-    _REGISTRY[cls.__name__] = (cls, kind)
+    # the first class of a name keeps it: a file names its class by name only, so a later class of the
+    # same name (a user's subclass, say) cannot be saved; save says so, defining it stays harmless
+    _REGISTRY.setdefault(cls.__name__, (cls, kind))
 
 
 class PersistentEstimator:
