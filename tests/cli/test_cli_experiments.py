@@ -1,8 +1,10 @@
-"""Tests of equilin.cli.experiments: equilin demo and critical (equilin mnist: tests/experiments)."""
+"""Tests of equilin.cli.experiments: equilin demo, critical and mnist --nonlinear (the rest of equilin
+mnist: tests/experiments/test_mnist.py)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +55,53 @@ def test_critical_deep_cases(capsys: pytest.CaptureFixture[str]) -> None:
     assert status == 0
     assert [c["name"] for c in report["cases"]] == ["(d1)", "(d2)", "(d3)", "(d4)", "(d5)", "(d6)"]
     assert all(sum(c["counts"].values()) == 1 and c["network"].startswith("deep equivariant") for c in report["cases"])
+
+
+# -- equilin mnist --nonlinear -----------------------------------------------------------------
+NONLINEAR_ARGS = ("mnist", "--data", "digits", "--rank", "10", "--nonlinear", "--epochs", "1", "--limit-train",
+                  "200", "--limit-test", "50", "--threads", "1", "--quiet")
+
+
+def test_mnist_nonlinear_table_then_verdict(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """--nonlinear adds the three ReLU rows to the experiment's own table, then says where nonlinearity
+    pays, quoting the table's test MSEs."""
+    pytest.importorskip("sklearn")
+    pytest.importorskip("torch")
+    status, out, err = run(capsys, *NONLINEAR_ARGS, "--group", "d4", "--out", str(tmp_path))
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[1].split()[:3] == ["model", "training", "rank/width"]
+    rows = {line.split()[0]: line.split() for line in lines[2:8]}
+    assert list(rows) == ["dense", "equal-rank", "best", "relu-best", "relu-wide", "relu-dense"]
+    assert rows["relu-wide"][1:4] == ["adam", "64", "units"]
+    start = lines.index("Where nonlinearity pays, from this run's test MSE (ReLU rows: Adam, 1 epoch):")
+    verdict = "\n".join(lines[start:])
+    for name in ("best", "dense", "relu-best", "relu-wide", "relu-dense"):
+        column = 6 if name.startswith("relu") else 5             # "64 units" is two words
+        assert f"test MSE {rows[name][column]}" in verdict, name  # the table's test MSE column, quoted
+    assert "with the bottleneck, equivariant: nonlinearity" in verdict
+    assert "without a bottleneck: nonlinearity" in verdict
+    report = json.loads((tmp_path / "mnist.json").read_text())
+    assert [m["name"] for m in report["models"]][-3:] == ["relu-best", "relu-wide", "relu-dense"]
+    assert "\n".join(report["verdict"]) == verdict.split("\nwrote ")[0]
+
+
+def test_mnist_nonlinear_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    pytest.importorskip("torch")
+    status, out, err = run(capsys, *NONLINEAR_ARGS, "--json", "--out", str(tmp_path))
+    assert status == 0 and err == "", err
+    report = json.loads(out)
+    relu = [m for m in report["models"] if m["name"].startswith("relu-")]
+    assert [(m["name"], m["training"]) for m in relu] == [("relu-best", "adam"), ("relu-wide", "adam"),
+                                                          ("relu-dense", "adam")]
+    assert relu[2]["params"] == 2 * 64 * 10 + 10 + 64 and relu[2]["width"] == 10
+    assert all(m["equivariance_error"] < 1e-5 for m in relu[:2]) and relu[2]["equivariance_error"] > 1e-3
+    assert report["verdict"][0].startswith("Where nonlinearity pays")
+
+
+@pytest.mark.parametrize("group", ["shift-xy", "p4m"])
+def test_mnist_nonlinear_other_groups_one_line_status_2(capsys: pytest.CaptureFixture[str], group: str) -> None:
+    status, out, err = run(capsys, "mnist", "--data", "digits", "--quiet", "--nonlinear", "--group", group)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and f"--nonlinear has rows for --group shift-x and d4 only, got --group {group}" in err

@@ -1,6 +1,7 @@
 """The experiment commands: ``equilin mnist``, ``equilin demo`` and ``equilin critical``.
 
-* ``mnist``: the talk's five linear autoencoders on shifted digits (:func:`equilin.experiments.run_mnist`).
+* ``mnist``: the talk's five linear autoencoders on shifted digits (:func:`equilin.experiments.run_mnist`);
+  with ``--nonlinear`` also three ReLU autoencoders and where nonlinearity pays.
 * ``demo``: the MNIST run with the demo's settings, or with ``--geometry`` the talk's worked geometry
   examples (:data:`DEMO_STEPS`, run as ``equilin invariant / equivariant / count``).
 * ``critical``: pure and spurious critical points of training (:func:`equilin.experiments.run_critical`).
@@ -21,7 +22,7 @@ from pathlib import Path
 import equilin.experiments
 from equilin.cli.arguments import Command, Subparsers, UsageError, check_non_negative
 from equilin.data import SOURCES
-from equilin.experiments import GROUPS, MODEL_NAMES
+from equilin.experiments import GROUPS, MODEL_NAMES, NONLINEAR_GROUPS
 
 __all__ = [
     "DEMO_ADAM_MODELS",
@@ -50,7 +51,12 @@ fill from the highest frequency down.
 best: the component with the least training error (exact knapsack over the blocks).
 Prints a table (parameters, train and test MSE per pixel on all test images, the talk's test MSE,
 equivariance error under cyclic shifts by 1-3 pixels on 1,000 test images, fit time) and writes
-mnist_reconstructions.png, mnist_weight_sharing.png and mnist.json to --out."""
+mnist_reconstructions.png, mnist_weight_sharing.png and mnist.json to --out.
+--nonlinear (--group shift-x or d4): three more rows, ReLU autoencoders trained with Adam (--epochs,
+--lr, --seed, batch 256): relu-best, permuted hidden neurons through the smallest G-set that carries the
+best component (parameters of the order of the linear equivariant model's); relu-wide, channels of the
+input action (parameters close to the dense model's, no bottleneck); relu-dense, n -> R -> n. After
+the table: where nonlinearity pays and where it does not, from the run's test MSEs."""
 
 
 def _comma_models(text: str) -> tuple[str, ...]:
@@ -72,7 +78,8 @@ def _run_mnist_command(args: argparse.Namespace, *, data: str, rank: int, train:
                                            adam_models=adam_models, out=args.out, progress=not args.quiet, lr=lr,
                                            limit_train=getattr(args, "limit_train", None),
                                            limit_test=getattr(args, "limit_test", None), threads=args.threads,
-                                           group=getattr(args, "group", "shift-x"))
+                                           group=getattr(args, "group", "shift-x"),
+                                           nonlinear=getattr(args, "nonlinear", False))
     if as_json:
         print(result.to_json())
         return
@@ -94,6 +101,9 @@ def cmd_mnist(args: argparse.Namespace) -> None:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    if args.nonlinear and args.group not in NONLINEAR_GROUPS:
+        raise UsageError(f"--nonlinear has rows for --group {' and '.join(NONLINEAR_GROUPS)} only, got --group "
+                         f"{args.group}")
     adam_models = None
     if args.adam_models is not None:
         if args.train == "closed-form":
@@ -187,6 +197,9 @@ def add_mnist_command(sub: Subparsers) -> Command:
     mni.add_argument("--adam-models", metavar="NAMES",
                      help="comma-separated models to train with Adam, e.g. equivariant,dense "
                           "(default all five: dense, equivariant, equal-rank, high-pass, best)")
+    mni.add_argument("--nonlinear", action="store_true",
+                     help="also train three ReLU autoencoders with Adam (relu-best, relu-wide, relu-dense; "
+                          f"--group {' or '.join(NONLINEAR_GROUPS)}) and say where nonlinearity pays")
     mni.add_argument("--epochs", type=int, default=5, metavar="E", help="Adam epochs (default 5)")
     mni.add_argument("--lr", type=float, default=1e-3, metavar="LR",
                      help="Adam learning rate (default 1e-3; batch 256)")

@@ -10,8 +10,9 @@ uses the models, the data, the figures (:mod:`equilin.plots`) and the geometry b
   and :func:`format_ranks`; the models of the table with their ranks and notes (:class:`ModelSpec`,
   :func:`talk_model_specs` for the five :data:`MODEL_NAMES`, :func:`general_model_specs` for other groups);
 * :mod:`~equilin.experiments.results`: :class:`ModelResult` and :class:`ExperimentResult` (table, JSON);
-* :mod:`~equilin.experiments.nonlinear`: :func:`run_nonlinear`, permuted neurons with ReLU against the
-  linear closed forms;
+* :mod:`~equilin.experiments.nonlinear`: the ReLU rows of ``run_mnist(..., nonlinear=True)``
+  (:data:`NONLINEAR_MODELS`, :func:`nonlinear_rows`, for :data:`NONLINEAR_GROUPS`): permuted neurons with
+  ReLU against the linear closed forms, and :func:`nonlinear_verdict`, where nonlinearity pays;
 * :mod:`~equilin.experiments.critical`: :func:`run_critical` with :func:`critical_cases` and
   :func:`deep_critical_cases`, :class:`CriticalCase`, :class:`CriticalExperimentResult`;
 * :mod:`~equilin.experiments.evaluation` (test MSE, chunked) and :mod:`~equilin.experiments.threads`
@@ -43,7 +44,13 @@ from equilin.experiments.mnist import (
     run_mnist,
     shift_elements,
 )
-from equilin.experiments.nonlinear import run_nonlinear
+from equilin.experiments.nonlinear import (
+    NONLINEAR_GROUPS,
+    NONLINEAR_MODELS,
+    nonlinear_rows,
+    nonlinear_verdict,
+    wide_channels,
+)
 from equilin.experiments.ranks import (
     GENERAL_MODELS,
     MODEL_NAMES,
@@ -75,6 +82,8 @@ __all__ = [
     "MODEL_NAMES",
     "ModelResult",
     "ModelSpec",
+    "NONLINEAR_GROUPS",
+    "NONLINEAR_MODELS",
     "SHIFT_FRACTION",
     "TALK_RANKS",
     "TALK_TEST_MSE",
@@ -87,11 +96,13 @@ __all__ = [
     "high_pass_ranks",
     "is_talk_variety",
     "low_pass_ranks",
+    "nonlinear_rows",
+    "nonlinear_verdict",
     "run_critical",
     "run_mnist",
-    "run_nonlinear",
     "shift_elements",
     "talk_model_specs",
     "talk_ranks",
     "weighted_rank",
+    "wide_channels",
 ]

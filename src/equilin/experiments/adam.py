@@ -2,7 +2,7 @@
 imports torch.
 
 ``import equilin.experiments`` does not import torch: :func:`~equilin.experiments.run_mnist` (when
-it trains with Adam) and :func:`~equilin.experiments.run_nonlinear` import this module when they run.
+it trains with Adam) and :func:`~equilin.experiments.nonlinear_rows` import this module when they run.
 
 Every module is built under ``torch.manual_seed(seed)``, trained by :func:`equilin.models.nn.train`
 (float32, shuffled with ``seed``) and converted to float64 for
@@ -47,8 +47,8 @@ class Autoencoder(Protocol):
 
 
 class DenseNonlinearAutoencoder(torch.nn.Module):
-    """``n -> rank -> n`` with ReLU and biases (the dense nonlinear row of
-    :func:`~equilin.experiments.run_nonlinear`)."""
+    """``n -> rank -> n`` with ReLU and biases (the ``relu-dense`` row of
+    :func:`~equilin.experiments.nonlinear_rows`)."""
 
     def __init__(self, n: int, rank: int) -> None:
         super().__init__()

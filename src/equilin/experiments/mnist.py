@@ -31,6 +31,12 @@ talk's reported test MSEs (:data:`TALK_TEST_MSE`) stand beside ours (only in the
 28 x 28 images and ``r = 99``); the authors trained with Adam and estimated them on 300 random test
 images.
 
+With ``nonlinear=True`` (groups ``shift-x`` and ``d4``) the table gains three ReLU autoencoders trained
+with Adam (:mod:`equilin.experiments.nonlinear`: ``relu-best``, permuted neurons through the smallest
+G-set carrying the best component; ``relu-wide``, channels of the input action with about the dense
+model's parameters; ``relu-dense``, ``n -> r -> n``), and the result states, from its numbers, where
+nonlinearity pays (:attr:`ExperimentResult.verdict`).
+
 Adam training (``train="adam"`` or ``"both"``): :mod:`equilin.experiments.adam` (imported, with torch,
 only then): :func:`equilin.models.nn.train`, batch 256, learning rate ``lr``, ``epochs`` epochs,
 float32; every module is initialized under ``torch.manual_seed(seed)`` and shuffled with ``seed``.
@@ -58,6 +64,7 @@ from equilin import data as _data
 from equilin import plots
 from equilin.equivariance import EquivariantVariety
 from equilin.experiments.evaluation import Predictor, mse
+from equilin.experiments.nonlinear import NONLINEAR_GROUPS, NONLINEAR_MODELS, nonlinear_rows, nonlinear_verdict
 from equilin.experiments.ranks import (
     GENERAL_MODELS,
     MODEL_NAMES,
@@ -181,7 +188,7 @@ def run_mnist(data: str | os.PathLike[str] = "mnist", rank: int = 99, train: str
               epochs: int = 5, seed: int = 0, adam_models: Sequence[str] | None = None,
               out: str | os.PathLike[str] | None = None, progress: bool = True, lr: float = 1e-3,
               limit_train: int | None = None, limit_test: int | None = None,
-              threads: int | None = None, group: str = "shift-x") -> ExperimentResult:
+              threads: int | None = None, group: str = "shift-x", nonlinear: bool = False) -> ExperimentResult:
     """Run the talk's MNIST experiment (see the module docstring for the models and definitions).
 
     Parameters
@@ -219,6 +226,12 @@ def run_mnist(data: str | os.PathLike[str] = "mnist", rank: int = 99, train: str
         flips, or both (the image as a torus), each with data moved accordingly. For a group other than
         ``shift-x`` the models are dense, equal-rank and best, trained in closed form, with Adam
         (:class:`equilin.models.nn.EquivariantLinearAutoencoder`), or both.
+    nonlinear : bool
+        Also train the ReLU rows of :data:`~equilin.experiments.NONLINEAR_MODELS` with Adam (``epochs``,
+        ``lr``, ``seed``, batch 256; :mod:`equilin.experiments.nonlinear`; groups
+        :data:`~equilin.experiments.NONLINEAR_GROUPS` only) and state, after the table, where
+        nonlinearity pays (:attr:`ExperimentResult.verdict`). Their hidden layer is chosen from the
+        ``best`` component, which is fitted in closed form first if the run does not fit it.
 
     Returns
     -------
@@ -250,24 +263,36 @@ def run_mnist(data: str | os.PathLike[str] = "mnist", rank: int = 99, train: str
         elif any(name not in GENERAL_MODELS for name in adam):
             raise ValueError(f"group={group!r} has the models {', '.join(GENERAL_MODELS)} (the others are "
                              f"defined by the talk's shift-x blocks); got adam_models={list(adam)}")
+    if not isinstance(nonlinear, bool):
+        raise ValueError(f"nonlinear must be True or False, got {nonlinear!r}")
+    if nonlinear:
+        if group not in NONLINEAR_GROUPS:
+            raise ValueError(f"the nonlinear rows exist for the groups {' and '.join(NONLINEAR_GROUPS)} only, "
+                             f"got group={group!r}")
+        if importlib.util.find_spec("torch") is None:
+            raise ValueError("the nonlinear rows are trained with Adam, which needs PyTorch: "
+                             "pip install 'equilin[torch]'")
     out_dir = None if out is None else Path(out)
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"out must be a directory, but {out_dir} is a file")
 
     n_closed = (len(MODEL_NAMES) if group == "shift-x" else 3) if "closed-form" in trainings else 0
-    choose = 1 if "best" in adam and not n_closed else 0
-    stages = _Stages(2 + 2 * n_closed + choose + 2 * len(adam) + (2 if out_dir is not None else 0), progress)
+    choose = 1 if ("best" in adam or nonlinear) and not n_closed else 0
+    n_nonlinear = 1 + 2 * len(NONLINEAR_MODELS) if nonlinear else 0
+    stages = _Stages(2 + 2 * n_closed + choose + 2 * len(adam) + n_nonlinear + (2 if out_dir is not None else 0),
+                     progress)
     try:
         with limit_threads(threads):
             return _run(stages, data, rank, trainings, adam, epochs, seed, lr, out_dir, progress,
-                        limit_train, limit_test, group, threads)
+                        limit_train, limit_test, group, threads, nonlinear)
     finally:
         stages.close()
 
 
 def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tuple[str, ...],
          epochs: int, seed: int, lr: float, out_dir: Path | None, progress: bool,
-         limit_train: int | None, limit_test: int | None, group: str, threads: int | None) -> ExperimentResult:
+         limit_train: int | None, limit_test: int | None, group: str, threads: int | None,
+         nonlinear: bool) -> ExperimentResult:
     with stages.step("load"):
         raw = _data.load(source, seed=seed, limit_train=limit_train, limit_test=limit_test)
     h, w = raw.shape
@@ -315,9 +340,9 @@ def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tu
     def check_error(predict: Predictor) -> float:
         return equivariance_error(predict, sigma, check_rows, elements=elements)
 
-    if adam:
-        info["adam"] = {"models": list(adam), "epochs": epochs, "lr": lr, "batch_size": ADAM_BATCH_SIZE,
-                        "dtype": "float32 (evaluated in float64)"}
+    if adam or nonlinear:
+        info["adam"] = {"models": list(adam) + (list(NONLINEAR_MODELS) if nonlinear else []), "epochs": epochs,
+                        "lr": lr, "batch_size": ADAM_BATCH_SIZE, "dtype": "float32 (evaluated in float64)"}
     results: dict[tuple[str, str], ModelResult] = {}
     predictors: dict[tuple[str, str], Predictor] = {}
     best_ranks: tuple[int, ...] | None = None
@@ -378,7 +403,20 @@ def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tu
                         spec.note)
                     predictors[spec.name, "adam"] = predict
     order = [(s.name, t) for s in specs for t in TRAININGS if (s.name, t) in results]
-    result = ExperimentResult(info, [results[k] for k in order], stages.seconds)
+    models = [results[k] for k in order]
+    verdict: list[str] = []
+    if nonlinear:
+        if best_ranks is None:
+            with stages.step("choose the best component (closed form)"):
+                best_ranks = tuple(EquivariantAutoencoder(sigma, "best", rank=rank).fit(X).ranks_.values())
+        rows = nonlinear_rows(variety, dict(zip(labels, best_ranks, strict=True)), X, X_test, check_error, rank,
+                              epochs=epochs, lr=lr, seed=seed, batch_size=ADAM_BATCH_SIZE, threads=threads,
+                              progress=progress, step=stages.step)
+        for row, predict in rows:
+            models.append(row)
+            predictors[row.name, row.training] = predict
+        verdict = nonlinear_verdict(models, n, epochs)
+    result = ExperimentResult(info, models, stages.seconds, verdict=verdict)
     if out_dir is not None:
         _write_outputs(stages, result, predictors, variety, specs, ds.x_test[:FIGURE_DIGITS], out_dir,
                        progress)

@@ -1,93 +1,234 @@
-"""Where nonlinearity pays: permuted neurons with activations against the linear closed forms.
+"""Where nonlinearity pays: the ReLU rows of the MNIST experiment and their verdict.
 
-:func:`run_nonlinear` runs on the MNIST experiment's data (:mod:`equilin.experiments.mnist`: the same
-loading, the same random shifts or random elements of ``D_4``) and trains its nonlinear rows with Adam
-(:mod:`equilin.experiments.adam`, imported, with torch, when it runs). ``docs/deep.md`` section 7 shows
-its table (``benchmarks/bench_nonlinear.py``).
+``run_mnist(..., nonlinear=True)`` (``equilin mnist --nonlinear``, groups :data:`NONLINEAR_GROUPS`) adds
+the three models of :data:`NONLINEAR_MODELS` to its table, trained with Adam on the same data
+(:func:`nonlinear_rows`), and states after the table, from that run's numbers, where nonlinearity pays
+and where it does not (:func:`nonlinear_verdict`):
+
+``relu-best``
+    ``R^n -> H -> R^n`` with permuted hidden neurons, ReLU and orbit-constant biases
+    (:class:`equilin.models.nn.DeepEquivariantNetwork`), ``H`` the smallest G-set that carries the
+    best component (:func:`equilin.deep.smallest_gset`): the linear network through ``H`` realizes the
+    ``best`` model, so its parameters are of the order of the linear equivariant model's;
+``relu-wide``
+    the same with ``H`` = ``K`` channels of the input action (:meth:`equilin.deep.GSet.channels`), ``K``
+    the count whose weights come closest to the dense model's ``2 n r`` parameters (:func:`wide_channels`);
+    ``K n >= n`` hidden units: no bottleneck;
+``relu-dense``
+    ``n -> r -> n`` with ReLU and biases, not equivariant: the dense nonlinear autoencoder of the same
+    bottleneck width as the linear models.
+
+Training is :mod:`equilin.experiments.adam` (imported, with torch, when :func:`nonlinear_rows` runs):
+float32, Adam, the experiment's epochs, learning rate, batch and seed; evaluated in float64.
 """
 
 from __future__ import annotations
 
 import functools
-import os
-import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-import numpy as np
+from numpy.typing import NDArray
 
-from equilin import data as _data
 from equilin.deep import DeepLinearNetwork, GSet, smallest_gset
 from equilin.equivariance import EquivariantVariety
 from equilin.experiments.evaluation import Predictor, mse
-from equilin.experiments.mnist import ADAM_BATCH_SIZE, EQUIVARIANCE_IMAGES, SHIFT_FRACTION
-from equilin.experiments.threads import limit_threads
-from equilin.groups import Permutation, PermutationGroup, image_group, image_shift
-from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder
-from equilin.testing import equivariance_error
-from equilin.validation import check_int
+from equilin.experiments.results import ModelResult
 
-__all__ = ["run_nonlinear"]
+__all__ = ["NONLINEAR_GROUPS", "NONLINEAR_MODELS", "nonlinear_rows", "nonlinear_verdict", "wide_channels"]
+
+NONLINEAR_GROUPS: tuple[str, ...] = ("shift-x", "d4")
+"""The groups of :data:`~equilin.experiments.GROUPS` whose experiment has the nonlinear rows."""
+
+NONLINEAR_MODELS: tuple[str, ...] = ("relu-best", "relu-wide", "relu-dense")
+"""The nonlinear rows, in table order (see the module docstring)."""
+
+TIE = 0.01
+"""Relative difference of test MSE below which the verdict calls two models even."""
+
+Step = Callable[[str], AbstractContextManager[Any]]
+"""A progress stage: ``with step("train relu-best (adam)"): ...``."""
 
 
-def run_nonlinear(data: str | os.PathLike[str] = "mnist", group: str = "shift-x", rank: int = 99,
-                  epochs: int = 5, lr: float = 1e-3, seed: int = 0, wide_channels: int | None = None,
-                  limit_train: int | None = None, limit_test: int | None = None,
-                  threads: int | None = None) -> list[dict[str, Any]]:
-    """Where nonlinearity pays: nonlinear equivariant autoencoders against the linear closed forms.
+def wide_channels(variety: EquivariantVariety, rank: int) -> int:
+    """Channels ``K`` of the ``relu-wide`` layer: the ``K >= 1`` whose weights ``K x`` (those of
+    ``R^n -> R^n -> R^n``, :attr:`equilin.deep.DeepLinearNetwork.n_params`) come closest to the dense
+    autoencoder's ``2 n rank``.
 
-    On the experiment's data (moved by ``group``: ``"shift-x"`` or ``"d4"``), with bottleneck ``rank``:
-
-    * ``linear equivariant`` and ``linear dense``: the closed-form optima (best component, dense rank r);
-    * ``nonlinear equivariant (small)``: ``R^n -> H -> R^n`` with ReLU and orbit-constant biases, ``H``
-      the smallest permuted layer that carries the best component (:func:`equilin.deep.smallest_gset`),
-      so that its parameters are of the order of the linear equivariant model's;
-    * ``nonlinear equivariant (wide)``: ``H`` = ``wide_channels`` copies of the input action (default: as
-      many as make the parameters closest to the dense model's), ReLU and biases;
-    * ``nonlinear dense``: ``n -> r -> n`` with ReLU and biases;
-
-    the last three trained with Adam (``epochs``, batch 256, float32). Returns one dict per model:
-    ``model, params, width, train_mse, test_mse, equivariance, seconds``.
+    Examples
+    --------
+    >>> from equilin.groups import image_shift
+    >>> wide_channels(EquivariantVariety(image_shift(28, 28), 99), 99)  # 155,232 / 43,904 = 3.5
+    4
     """
-    from equilin.experiments import adam as torch_adam  # imports torch: run_nonlinear always trains
+    G = variety.group
+    per = DeepLinearNetwork(G, [GSet.channels(G, 1)]).n_params
+    return max(1, round(2 * G.n * rank / per))
 
-    if group not in ("shift-x", "d4"):
-        raise ValueError(f"group must be 'shift-x' or 'd4', got {group!r}")
-    epochs = check_int(epochs, "epochs", 1)
-    raw = _data.load(data, seed=seed, limit_train=limit_train, limit_test=limit_test)
-    h, w = raw.shape
-    n = h * w
-    G: Permutation | PermutationGroup = image_shift(h, w) if group == "shift-x" else image_group("d4", h, w)
-    ds = raw.dihedral(seed=seed) if group == "d4" else raw.shifted(SHIFT_FRACTION, axis="x", seed=seed)
-    X = ds.x_train.reshape(ds.n_train, n).astype(np.float32)
-    X_test = ds.x_test.reshape(ds.n_test, n)
-    check = ds.x_test[:EQUIVARIANCE_IMAGES].reshape(-1, n)
-    rows: list[dict[str, Any]] = []
 
-    def record(name: str, predict: Predictor, params: int, width: int, seconds: float) -> None:
-        rows.append({"model": name, "params": int(params), "width": int(width), "train_mse": mse(predict, X),
-                     "test_mse": mse(predict, X_test),
-                     "equivariance": equivariance_error(predict, G, check), "seconds": seconds})
+def nonlinear_rows(variety: EquivariantVariety, best: dict[str, int], X: NDArray[Any], X_test: NDArray[Any],
+                   check_error: Callable[[Predictor], float], rank: int, *, epochs: int, lr: float, seed: int,
+                   batch_size: int, threads: int | None = None, progress: bool = False,
+                   step: Step | None = None) -> list[tuple[ModelResult, Predictor]]:
+    """Train and evaluate the rows of :data:`NONLINEAR_MODELS` on ``X``.
 
-    with limit_threads(threads), torch_adam.torch_threads(threads):
-        start = time.perf_counter()
-        best = EquivariantAutoencoder(G, "best", rank=rank).fit(X.astype(np.float64))
-        record("linear equivariant (closed form)", best.predict, best.n_params_, rank, time.perf_counter() - start)
-        start = time.perf_counter()
-        dense = DenseAutoencoder(rank).fit(X.astype(np.float64))
-        record("linear dense (closed form)", dense.predict, 2 * n * rank, rank, time.perf_counter() - start)
-        E = EquivariantVariety(G, n)
-        H_small, _ = smallest_gset(E, tuple(best.ranks_.values()))
-        sizes = {"small": H_small}
-        if wide_channels is None:                       # parameters of n -> K n -> n: 2 K (orbitals of X x X)
-            per = DeepLinearNetwork(G, [GSet.channels(G, 1)]).n_params
-            wide_channels = max(1, round(2 * n * rank / per))
-        sizes["wide"] = GSet.channels(G, check_int(wide_channels, "wide_channels", 1))
-        adam = functools.partial(torch_adam.train, X=X, batch_size=ADAM_BATCH_SIZE, epochs=epochs, lr=lr, seed=seed,
-                                 progress=False)
-        for name, H in sizes.items():
-            model, seconds = adam(functools.partial(torch_adam.nonlinear_equivariant, G, H))
-            record(f"nonlinear equivariant ({name}, ReLU)", torch_adam.predictor(model), model.n_parameters(), H.h,
-                   seconds)
-        net, seconds = adam(functools.partial(torch_adam.DenseNonlinearAutoencoder, n, rank))
-        record("nonlinear dense (ReLU)", torch_adam.predictor(net), net.n_parameters(), rank, seconds)
+    Parameters
+    ----------
+    variety : EquivariantVariety
+        The experiment's group (``variety.group``) on the ``n`` pixels.
+    best : dict
+        The best component's block ranks ``{label: rank}`` (the ``best`` row's): ``relu-best``'s hidden
+        layer is the smallest G-set that carries them.
+    X, X_test : ndarray
+        Training and test images as ``(N, n)`` rows.
+    check_error : callable
+        The experiment's equivariance error of a predictor.
+    rank : int
+        The bottleneck ``r``: the hidden width of ``relu-dense``; ``relu-wide`` is sized by ``2 n r``.
+    epochs, lr, seed, batch_size : int, float, int, int
+        Adam's settings (every module built under ``torch.manual_seed(seed)``).
+    threads : int, optional
+        At most this many PyTorch threads while training and evaluating (restored afterwards).
+    progress : bool
+        Adam's progress bars.
+    step : callable, optional
+        Wraps each training and each evaluation as a progress stage.
+
+    Returns
+    -------
+    list of (ModelResult, predictor)
+        In the order of :data:`NONLINEAR_MODELS`; ``training`` is ``"adam"``, ``width`` the hidden units,
+        ``weighted_rank`` None, ``ranks`` empty.
+    """
+    from equilin.experiments import adam as torch_adam  # imports torch: only when the rows are trained
+
+    stage: Step = step if step is not None else (lambda name: nullcontext())
+    G = variety.group
+    n = G.n
+    with stage("relu-best: the smallest G-set carrying the best component"):
+        small, orbits = smallest_gset(variety, tuple(best.values()))
+    K = wide_channels(variety, rank)
+    carried = " ".join(f"{label}={r}" for label, r in best.items() if r)
+    orbit_text = ", ".join(f"{count} of size {size}" for size, count in sorted(orbits.items()))
+    builds: list[tuple[str, Callable[[], Any], int, str, str]] = [
+        ("relu-best", functools.partial(torch_adam.nonlinear_equivariant, G, small), small.h,
+         f"H: {small.h} units, orbits {orbit_text}",
+         f"permuted hidden neurons H, ReLU, orbit-constant biases; H is the smallest G-set carrying best's "
+         f"ranks ({carried})"),
+        ("relu-wide", functools.partial(torch_adam.nonlinear_equivariant, G, GSet.channels(G, K)), K * n,
+         f"H: {K} channel{'s' if K > 1 else ''} of the input ({K * n:,} units)",
+         f"permuted hidden neurons, ReLU, orbit-constant biases; H = {K} cop{'ies' if K > 1 else 'y'} of the "
+         f"input action, whose weights come closest to dense's 2 n r = {2 * n * rank:,}: no bottleneck"),
+        ("relu-dense", functools.partial(torch_adam.DenseNonlinearAutoencoder, n, rank), rank,
+         f"{rank} hidden units",
+         f"n -> {rank} -> n with ReLU and biases, not equivariant"),
+    ]
+    rows: list[tuple[ModelResult, Predictor]] = []
+    with torch_adam.torch_threads(threads):
+        for name, build, width, hidden, note in builds:
+            with stage(f"train {name} (adam)"):
+                module, seconds = torch_adam.train(build, X, batch_size=batch_size, epochs=epochs, lr=lr, seed=seed,
+                                                   progress=progress)
+            with stage(f"evaluate {name} (adam)"):
+                predict = torch_adam.predictor(module)
+                row = ModelResult(name, "adam", {}, int(module.n_parameters()), mse(predict, X),
+                                  mse(predict, X_test), seconds, check_error(predict), None, None, note,
+                                  width=width, hidden=hidden)
+            rows.append((row, predict))
     return rows
+
+
+def _linear(models: Sequence[ModelResult], name: str) -> ModelResult | None:
+    """The linear row ``name``: closed form when the run has it, else Adam, else None."""
+    for training in ("closed-form", "adam"):
+        for m in models:
+            if m.name == name and m.training == training:
+                return m
+    return None
+
+
+def _outcome(relu: ModelResult, linear: ModelResult) -> tuple[int, str]:
+    """``(-1, "pays ...")``, ``(0, "is even ...")`` or ``(1, "does not pay ...")`` from the test MSEs."""
+    ratio = relu.test_mse / linear.test_mse
+    if abs(ratio - 1) < TIE:
+        return 0, f"nonlinearity is even (test MSE within {TIE:.0%} of the linear one)"
+    if ratio < 1:
+        return -1, f"nonlinearity pays (test MSE {1 - ratio:.0%} below {linear.name}'s)"
+    return 1, f"nonlinearity does not pay at this training budget (test MSE {ratio:.2f}x {linear.name}'s)"
+
+
+def _describe(m: ModelResult, pad: int) -> str:
+    """``"    relu-best  test MSE 0.01100 (adam: 100 params, 28 hidden units, 1.0 s)"``."""
+    width = f"{m.width:,} hidden units" if m.width is not None else f"rank {m.weighted_rank}"
+    return (f"    {m.name.ljust(pad)}  test MSE {m.test_mse:.5f} ({m.training}: {m.params:,} params, {width}, "
+            f"{m.fit_seconds:.1f} s)")
+
+
+def nonlinear_verdict(models: Sequence[ModelResult], n: int, epochs: int) -> list[str]:
+    """Where nonlinearity pays, in words, from the test MSEs of ``models`` (a run's rows; ``n`` pixels,
+    ``epochs`` of Adam); no lines without ReLU rows. One paragraph per comparison whose rows are present:
+
+    * with the bottleneck, equivariant: ``relu-best`` against the linear ``best`` (closed form when the
+      run has it, else Adam);
+    * with the bottleneck, dense: ``relu-dense`` against the linear ``dense``;
+    * without a bottleneck: ``relu-wide`` against the linear ``dense`` (comparable parameters) and ``best``;
+    * equivariance: the largest error of the equivariant ReLU rows and that of ``relu-dense``.
+
+    A ReLU network pays when its test MSE is lower than the linear one's by at least :data:`TIE`
+    (relative), does not pay when it is higher by as much, and is even in between.
+
+    Examples
+    --------
+    >>> row = lambda name, mse, width=None: ModelResult(name, "closed-form" if width is None else "adam",
+    ...     {}, 100, mse, mse, 1.0, 0.0, None, None if width else 10, width=width)
+    >>> for line in nonlinear_verdict([row("best", 0.008), row("relu-best", 0.011, 28)], 64, 5):
+    ...     print(line)
+    Where nonlinearity pays, from this run's test MSE (ReLU rows: Adam, 5 epochs):
+      with the bottleneck, equivariant: nonlinearity does not pay at this training budget (test MSE 1.38x best's)
+        relu-best  test MSE 0.01100 (adam: 100 params, 28 hidden units, 1.0 s)
+        best       test MSE 0.00800 (closed-form: 100 params, rank 10, 1.0 s)
+        with biases that keep its units active, the ReLU network computes every linear map through its hidden
+        layer on bounded data (the linear best's among them): the gap is training, not capacity.
+      equivariance: relu-best equivariant to 0.0e+00 (permuted neurons, pointwise ReLU).
+    >>> nonlinear_verdict([row("best", 0.008), row("relu-best", 0.007, 28)], 64, 5)[1]
+    "  with the bottleneck, equivariant: nonlinearity pays (test MSE 12% below best's)"
+    """
+    relu = {m.name: m for m in models if m.name in NONLINEAR_MODELS}
+    if not relu:
+        return []
+    lines = [f"Where nonlinearity pays, from this run's test MSE (ReLU rows: Adam, {epochs} "
+             f"epoch{'s' if epochs != 1 else ''}):"]
+    pad = max(len(m.name) for m in models)
+    for name, linear_name, label in (("relu-best", "best", "with the bottleneck, equivariant"),
+                                     ("relu-dense", "dense", "with the bottleneck, dense")):
+        linear = _linear(models, linear_name)
+        if name not in relu or linear is None:
+            continue
+        sign, outcome = _outcome(relu[name], linear)
+        lines += [f"  {label}: {outcome}", _describe(relu[name], pad), _describe(linear, pad)]
+        if sign > 0:
+            lines += ["    with biases that keep its units active, the ReLU network computes every linear map "
+                      "through its hidden",
+                      f"    layer on bounded data (the linear {linear_name}'s among them): the gap is training, "
+                      "not capacity."]
+    wide, dense, best = relu.get("relu-wide"), _linear(models, "dense"), _linear(models, "best")
+    if wide is not None and dense is not None:
+        sign, outcome = _outcome(wide, dense)
+        lines += [f"  without a bottleneck: {outcome}, at {wide.params / dense.params:.2f}x its parameters",
+                  _describe(wide, pad), _describe(dense, pad)]
+        if best is not None:
+            lines.append(_describe(best, pad))
+        units = wide.width if wide.width is not None else 0
+        if units >= n:
+            outcome = "its lower MSE is not compression" if sign < 0 else "it does not compress"
+            lines.append(f"    {'but' if sign < 0 else 'and'} relu-wide has no bottleneck ({units:,} hidden units "
+                         f"for {n:,} pixels): {outcome}.")
+    equivariant = [m for m in relu.values() if m.name != "relu-dense"]
+    if equivariant:
+        text = (f"  equivariance: {' and '.join(m.name for m in equivariant)} equivariant to "
+                f"{max(m.equivariance_error for m in equivariant):.1e} (permuted neurons, pointwise ReLU)")
+        if "relu-dense" in relu:
+            text += f"; relu-dense {relu['relu-dense'].equivariance_error:.1e}: not equivariant"
+        lines.append(text + ".")
+    return lines
