@@ -300,8 +300,8 @@ def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tu
     name = raw.name
     if rank > n:
         raise ValueError(f"rank must be at most {n} ({h} x {w} pixels), got {rank}")
-    sigma: Permutation | PermutationGroup = image_shift(h, w) if group == "shift-x" else image_group(group, h, w)
-    variety = EquivariantVariety(sigma, rank)
+    G: Permutation | PermutationGroup = image_shift(h, w) if group == "shift-x" else image_group(group, h, w)
+    variety = EquivariantVariety(G, rank)
     # talk_model_specs checks that the rank allows the equal-rank model
     specs = talk_model_specs(variety) if group == "shift-x" else general_model_specs(variety)
     with stages.step({"shift-x": "shift", "shift-xy": "shift", "d4": "rotate and flip"}.get(group, "transform")):
@@ -338,7 +338,7 @@ def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tu
     elements = shift_elements(h, w) if group == "shift-x" else None   # else the group's generators
 
     def check_error(predict: Predictor) -> float:
-        return equivariance_error(predict, sigma, check_rows, elements=elements)
+        return equivariance_error(predict, G, check_rows, elements=elements)
 
     if adam or nonlinear:
         info["adam"] = {"models": list(adam) + (list(NONLINEAR_MODELS) if nonlinear else []), "epochs": epochs,
@@ -361,9 +361,9 @@ def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tu
                 if spec.ranks is None:
                     model: Any = DenseAutoencoder(rank).fit(X)
                 elif spec.ranks == "best":
-                    model = EquivariantAutoencoder(sigma, "best", rank=rank).fit(X)
+                    model = EquivariantAutoencoder(G, "best", rank=rank).fit(X)
                 else:
-                    model = EquivariantAutoencoder(sigma, spec.ranks).fit(X)
+                    model = EquivariantAutoencoder(G, spec.ranks).fit(X)
                 seconds = time.perf_counter() - start
             with stages.step(f"evaluate {spec.name} (closed form)"):
                 chosen = None if spec.ranks is None else tuple(model.ranks_.values())
@@ -387,12 +387,12 @@ def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tu
                 if spec.ranks == "best":
                     if best_ranks is None:
                         with stages.step("choose the best component (closed form)"):
-                            best = EquivariantAutoencoder(sigma, "best", rank=rank).fit(X)
+                            best = EquivariantAutoencoder(G, "best", rank=rank).fit(X)
                             best_ranks = tuple(best.ranks_.values())
                     chosen = best_ranks
                 with stages.step(f"train {spec.name} (adam)"):
                     module, seconds = torch_adam.train(
-                        functools.partial(torch_adam.linear_autoencoder, n, rank, sigma, chosen), X,
+                        functools.partial(torch_adam.linear_autoencoder, n, rank, G, chosen), X,
                         batch_size=ADAM_BATCH_SIZE, epochs=epochs, lr=lr, seed=seed, progress=progress)
                 with stages.step(f"evaluate {spec.name} (adam)"):
                     predict = torch_adam.predictor(module)
@@ -408,7 +408,7 @@ def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tu
     if nonlinear:
         if best_ranks is None:
             with stages.step("choose the best component (closed form)"):
-                best_ranks = tuple(EquivariantAutoencoder(sigma, "best", rank=rank).fit(X).ranks_.values())
+                best_ranks = tuple(EquivariantAutoencoder(G, "best", rank=rank).fit(X).ranks_.values())
         rows = nonlinear_rows(variety, dict(zip(labels, best_ranks, strict=True)), X, X_test, check_error, rank,
                               epochs=epochs, lr=lr, seed=seed, batch_size=ADAM_BATCH_SIZE, threads=threads,
                               progress=progress, step=stages.step)
