@@ -70,6 +70,20 @@ def _check_vector(w: Any, name: str) -> NDArray[np.float64]:
     return check_real(arr, name)
 
 
+def _check_layers(filter_sizes: Any, strides: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Filter sizes and strides (all 1 when ``None``) as tuples of positive ints, one stride per filter."""
+    if isinstance(filter_sizes, (str, bytes)) or not isinstance(filter_sizes, Sequence) or not filter_sizes:
+        raise ValueError(f"filter_sizes must be a non-empty sequence of positive integers, got {filter_sizes!r}")
+    ks = tuple(check_int(k, f"filter_sizes[{i}]", 1) for i, k in enumerate(filter_sizes))
+    if strides is None:
+        strides = (1,) * len(ks)
+    if isinstance(strides, (str, bytes)) or not isinstance(strides, Sequence):
+        raise ValueError(f"strides must be a sequence of positive integers, got {strides!r}")
+    if len(strides) != len(ks):
+        raise ValueError(f"strides must have one entry per layer ({len(ks)}), got {len(strides)}")
+    return ks, tuple(check_int(s, f"strides[{i}]", 1) for i, s in enumerate(strides))
+
+
 def _compose(u: NDArray[np.float64], w: NDArray[np.float64], step: int) -> NDArray[np.float64]:
     """Filter of ``alpha_w o alpha_u`` where ``u`` has total stride ``step``: ``u(x) w(x^step)``."""
     out = np.zeros(u.size + (w.size - 1) * step)
@@ -104,17 +118,7 @@ class LCN:
 
     def __init__(self, d0: int, filter_sizes: Sequence[int], strides: Sequence[int] | None = None) -> None:
         self.d0 = check_int(d0, "d0", 1)
-        if isinstance(filter_sizes, (str, bytes)) or not isinstance(filter_sizes, Sequence) or not filter_sizes:
-            raise ValueError(f"filter_sizes must be a non-empty sequence of positive integers, got {filter_sizes!r}")
-        self.filter_sizes: tuple[int, ...] = tuple(check_int(k, f"filter_sizes[{i}]", 1)
-                                                   for i, k in enumerate(filter_sizes))
-        if strides is None:
-            strides = (1,) * len(self.filter_sizes)
-        if isinstance(strides, (str, bytes)) or not isinstance(strides, Sequence):
-            raise ValueError(f"strides must be a sequence of positive integers, got {strides!r}")
-        if len(strides) != len(self.filter_sizes):
-            raise ValueError(f"strides must have one entry per layer ({len(self.filter_sizes)}), got {len(strides)}")
-        self.strides: tuple[int, ...] = tuple(check_int(s, f"strides[{i}]", 1) for i, s in enumerate(strides))
+        self.filter_sizes, self.strides = _check_layers(filter_sizes, strides)
         sizes = [self.d0]
         for i, (k, s) in enumerate(zip(self.filter_sizes, self.strides)):
             d = sizes[-1]
@@ -124,6 +128,23 @@ class LCN:
                                  f"sizes or the strides")
             sizes.append((d - k) // s + 1)
         self.sizes: tuple[int, ...] = tuple(sizes)
+
+    @classmethod
+    def for_output(cls, filter_sizes: Sequence[int], strides: Sequence[int] | None = None,
+                   outputs: int = 1) -> LCN:
+        """The network with the smallest input that gives ``outputs`` output neurons, the sizes built
+        from the last layer back: ``d_{i-1} = s_i (d_i - 1) + k_i``.
+
+        Examples
+        --------
+        >>> LCN.for_output((3, 3, 2), (2, 1, 1)).sizes
+        (9, 4, 2, 1)
+        """
+        ks, ss = _check_layers(filter_sizes, strides)
+        d = check_int(outputs, "outputs", 1)
+        for k, s in zip(reversed(ks), reversed(ss)):
+            d = s * (d - 1) + k
+        return cls(d, ks, ss)
 
     # -- structure ----------------------------------------------------------------------------
     @property

@@ -195,10 +195,7 @@ def test_invalid_inputs(rng: np.random.Generator) -> None:
 def test_talk_theorem_strides_above_one_training_ends_zero_or_pure_regular(layers: list[tuple[int, int]],
                                                                           seed: int) -> None:
     """KMST 2024 (the talk's theorem): all strides > 1, N >= 1 + sum d_i s_i, generic data."""
-    d = 1
-    for k, s in reversed(layers):
-        d = (d - 1) * s + k
-    net = LCN(max(d, 1), [k for k, _ in layers], [s for _, s in layers])
+    net = LCN.for_output([k for k, _ in layers], [s for _, s in layers])
     P = Parameterization.lcn(net)
     rng = np.random.default_rng(seed)
     X, Y = data(P, rng, N=max(net.sample_count(), net.d0))

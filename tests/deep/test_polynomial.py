@@ -67,10 +67,7 @@ def test_bad_arguments() -> None:
 # -- polynomial convolutional networks (Shahverdi, Marchetti, Kohn) -----------------------------------
 def lcn(filter_sizes: tuple[int, ...], strides: tuple[int, ...], outputs: int = 1) -> LCN:
     """The convolutional network with ``outputs`` output neurons (input size built backwards)."""
-    d = outputs
-    for k, s in zip(reversed(filter_sizes), reversed(strides)):
-        d = (d - 1) * s + k
-    return LCN(d, filter_sizes, strides)
+    return LCN.for_output(filter_sizes, strides, outputs)
 
 
 CONVOLUTIONS = [  # (filter sizes, strides, output size): the table of docs/deep.md section 8

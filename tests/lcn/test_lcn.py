@@ -198,3 +198,14 @@ def test_invalid_parameters() -> None:
 def test_values() -> None:
     assert LCN(6, (2, 2)) == LCN(6, [2, 2], [1, 1]) and len({LCN(6, (2, 2)), LCN(6, (2, 2), (1, 1))}) == 1
     assert repr(LCN(6, (2, 2))) == "LCN(d0=6, filter_sizes=(2, 2), strides=(1, 1))"
+
+
+@given(architectures(), st.integers(1, 4))
+def test_for_output_is_the_smallest_input_with_that_many_outputs(net: LCN, outputs: int) -> None:
+    built = LCN.for_output(net.filter_sizes, net.strides, outputs)
+    assert built.sizes[-1] == outputs and (built.filter_sizes, built.strides) == (net.filter_sizes, net.strides)
+    for d0 in range(1, built.d0):                  # every smaller input: some layer does not fit, or fewer outputs
+        try:
+            assert LCN(d0, net.filter_sizes, net.strides).sizes[-1] < outputs
+        except ValueError as exc:
+            assert "does not fit" in str(exc)

@@ -44,13 +44,10 @@ def lcn_report(args: argparse.Namespace) -> dict[str, Any]:
     strides = parse_sizes(args.strides, "--strides") if args.strides is not None else (1,) * len(filters)
     if len(strides) != len(filters):
         raise UsageError(f"--strides needs one stride per filter ({len(filters)}), got {len(strides)}")
-    d0 = args.input
-    if d0 is None:          # the smallest input for which every layer has one output: d_{i-1} = s_i (d_i - 1) + k_i
-        d = 1
-        for k, s in reversed(list(zip(filters, strides))):
-            d = s * (d - 1) + k
-        d0 = d
-    net = LCN(check_non_negative(d0, "--input"), filters, strides)
+    if args.input is None:     # the smallest input for which the last layer has one output
+        net = LCN.for_output(filters, strides)
+    else:
+        net = LCN(check_non_negative(args.input, "--input"), filters, strides)
     neurovariety = None
     if args.degree is not None:
         if args.degree < 1:
