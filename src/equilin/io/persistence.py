@@ -296,7 +296,11 @@ def _renamed(cls: type, params: Any, version: int) -> Any:
     if version >= 4 or not isinstance(params, dict):
         return params
     renames: dict[str, str] = getattr(cls, "_renamed_params", {})
-    return {renames.get(k, k) if renames.get(k, k) not in params else k: v for k, v in params.items()}
+    out = {}
+    for name, value in params.items():
+        new = renames.get(name, name)
+        out[name if new in params else new] = value       # a file that has both names keeps them as they are
+    return out
 
 
 # -- estimators ---------------------------------------------------------------------------------------
