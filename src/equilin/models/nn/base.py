@@ -59,7 +59,7 @@ class _Structured(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self._host: dict[str, NDArray[Any]] = {}
-        self.register_load_state_dict_post_hook(_materialize_after_load)
+        self.register_load_state_dict_post_hook(_materialize_after_load)  # type: ignore[no-untyped-call]
 
     def _register_structure(self, name: str, array: NDArray[Any], dtype: torch.dtype | None = None) -> None:
         """Register ``array`` as the non-persistent buffer ``name`` on the default device (the meta device
@@ -75,7 +75,7 @@ class _Structured(nn.Module):
     def _apply(self, fn: Callable[[torch.Tensor], torch.Tensor], recurse: bool = True) -> Self:
         host = self.__dict__.get("_host", {})
         before = {name: self._buffers.get(name) for name in host}
-        super()._apply(fn, recurse)
+        super()._apply(fn, recurse)  # type: ignore[no-untyped-call]
         for name in host:
             now = self._buffers.get(name)
             if now is not None and now is not before[name] and now.device.type != "meta":
@@ -125,7 +125,7 @@ class _LinearAutoencoder(PersistentModule, _Structured):
     @classmethod
     def from_constructor_args(cls, args: dict[str, Any], dtype: str) -> Self:
         with torch.random.fork_rng(devices=[]):  # construction draws initial weights: leave the RNG as it was
-            return cls(**args, dtype=getattr(torch, dtype))
+            return cls(**args, dtype=getattr(torch, dtype))  # type: ignore[call-arg]
 
     def load_persistent_state(self, state: dict[str, NDArray[Any]], training: bool) -> None:
         try:

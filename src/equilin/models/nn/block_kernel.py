@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from equilin.equivariance import (
     DENSE_LIMIT,
@@ -47,7 +46,7 @@ class _BlockKernel(_Structured):
     :attr:`operator` is :class:`_OrbitOperator` (a dense basis of one orbit per type, while orbits
     are small: BLAS beats torch's FFTs there), :class:`_FourierOperator` (abelian groups whose orbits
     exceed ``DENSE_LIMIT`` points) or :class:`_TorusOperator` (torus groups above ``DENSE_LIMIT``
-    points). The kernel holds the structure (non-persistent buffers, rebuilt by :class:`_Structured`); the weights are the module's
+    points). The kernel holds the structure (non-persistent buffers); the weights are the module's
     parameters, passed in."""
 
     _from_codes: torch.Tensor

@@ -13,7 +13,6 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 from numpy.typing import NDArray
-from torch import nn
 from torch.autograd.function import once_differentiable
 
 from equilin.equivariance import EquivariantVariety
@@ -183,7 +182,7 @@ class _CyclicKernel(_Structured):
     gives the output spectrum, and one product per cycle length transforms it back. Encoder and
     decoder are :class:`torch.autograd.Function` s whose backward passes are the transposed steps.
 
-    The kernel holds the structure (non-persistent buffers, rebuilt by :class:`_Structured`); the weights are the module's parameters,
+    The kernel holds the structure (non-persistent buffers); the weights are the module's parameters,
     passed in."""
 
     code_gather: torch.Tensor

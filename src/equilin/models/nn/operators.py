@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from equilin.equivariance import AbelianFourierDecomposition, IsotypicDecomposition, TorusFourierDecomposition
 from equilin.geometry import REAL
