@@ -438,7 +438,7 @@ CASES: list[Case] = [
     Case("nn.train", "shape", "1-D X", lambda: _train(np.zeros(5)), V, "X must be 2-D (samples x features)"),
     Case("nn.train", "dtype", "strings", lambda: _train(np.full((4, 5), "a")), V, "X must be a real numeric array"),
     Case("nn.train", "n mismatch", "4 features for n=5", lambda: _train(np.zeros((4, 4))), V,
-         "input must have shape (N, 5), got (4, 4)"),
+         "X must have 5 columns (the model's n_features), got shape (4, 4)"),
     Case("nn.train", "empty", "0 x 5", lambda: _train(np.zeros((0, 5))), V, "X has no samples"),
     Case("nn.train", "value", "epochs=0", lambda: _train(np.zeros((4, 5)), epochs=0), V,
          "epochs must be an integer >= 1, got 0"),

@@ -199,7 +199,7 @@ def test_save_refuses_bad_objects_and_paths(tmp_path: Path) -> None:
     with pytest.raises(IsADirectoryError):
         load(tmp_path)
     with pytest.raises(PersistenceError, match="dtype torch.bfloat16"):
-        save(DenseLinearAutoencoder(3, 1, dtype=torch.bfloat16), tmp_path / "x.npz")
+        save(DenseLinearAutoencoder(3, 1).to(torch.bfloat16), tmp_path / "x.npz")
 
 
 

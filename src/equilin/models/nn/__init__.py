@@ -24,7 +24,20 @@ on any device (``.to(device)``), and offers ``function_matrix()`` (small ``n``),
 ``export()`` (a dense ``nn.Sequential`` of two bias-free ``nn.Linear`` layers, for deployment) and
 ``save`` / ``load`` (:mod:`~equilin.models.nn.base`). :func:`train` (:mod:`~equilin.models.nn.training`)
 fits any of them with Adam.
+
+The modules follow PyTorch's conventions of state: the ``state_dict`` holds the weights only; the
+structure computed from the group (index maps, bases, masks) lives in non-persistent buffers that each
+module rebuilds itself (:mod:`~equilin.models.nn.base`), so the meta-device pattern
+(``with torch.device("meta"): ...``, ``.to_empty(device=...)``, ``load_state_dict``), ``deepcopy``,
+pickling, ``.to(device)`` and ``.to(dtype)`` between float32 and float64 all give the module's function.
+Importing this package needs PyTorch (``pip install 'equilin[torch]'``).
 """
+
+try:
+    import torch  # noqa: F401
+except ImportError as exc:          # torch is an optional dependency of equilin
+    raise ImportError("equilin.models.nn needs PyTorch, which is not installed: pip install 'equilin[torch]'"
+                      ) from exc
 
 from equilin.models.nn.cyclic_kernel import DFT_MATRIX_MAX_LENGTH
 from equilin.models.nn.deep import ACTIVATIONS, DeepEquivariantNetwork

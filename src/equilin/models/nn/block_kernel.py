@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from equilin.equivariance import (
     DENSE_LIMIT,
@@ -24,13 +23,13 @@ from equilin.equivariance import (
 )
 from equilin.geometry import QUATERNIONIC, field_units
 from equilin.models.closed_form import EquivariantAutoencoder
-from equilin.models.nn.base import _buffer
+from equilin.models.nn.base import _buffer, _Structured
 from equilin.models.nn.operators import _FourierOperator, _Operator, _OrbitOperator, _TorusOperator
 
 __all__: list[str] = []
 
 
-class _BlockKernel(nn.Module):
+class _BlockKernel(_Structured):
     """The block kernel of :class:`EquivariantLinearAutoencoder` for every other group (``method=
     "abelian"``, ``"torus"`` or ``"generic"``): per block, matrices over the block's field ``D`` (R, C
     or H), realized and repeated on the copies of the irreducible, in the adapted orthogonal basis.
@@ -90,10 +89,10 @@ class _BlockKernel(nn.Module):
         grouped = np.concatenate([np.arange(starts[j], starts[j + 1]) for members, *_ in self.groups
                                   for j in members] or [np.zeros(0, dtype=np.int64)]).astype(np.int64)
         self._identity_codes = bool(np.array_equal(grouped, np.arange(grouped.size)))
-        self.register_buffer("_from_codes", torch.from_numpy(grouped), persistent=False)
-        self.register_buffer("_to_codes", torch.from_numpy(np.argsort(grouped)), persistent=False)
+        self._register_structure("_from_codes", grouped)
+        self._register_structure("_to_codes", np.argsort(grouped))
         for g, (_, d, *_rest) in enumerate(self.groups):
-            self.register_buffer(f"units_{g}", torch.from_numpy(field_units(d)).to(dtype), persistent=False)
+            self._register_structure(f"units_{g}", field_units(d), dtype)
 
     def initial_weights(self, dtype: torch.dtype) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """Uniform ``+-1/sqrt(m dim_R D)`` encoders ``(B, d, k, m)`` and decoders ``(B, d, m, k)``."""

@@ -13,13 +13,12 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 from numpy.typing import NDArray
-from torch import nn
 from torch.autograd.function import once_differentiable
 
 from equilin.equivariance import EquivariantVariety
 from equilin.geometry import COMPLEX
 from equilin.models.closed_form import EquivariantAutoencoder
-from equilin.models.nn.base import _buffer
+from equilin.models.nn.base import _buffer, _Structured
 
 __all__ = ["DFT_MATRIX_MAX_LENGTH"]
 
@@ -163,7 +162,7 @@ _decode: Callable[..., torch.Tensor] = _Decode.apply
 """``_Decode.apply(kernel, *codes, *decoders)``: the outputs ``(N, n)``."""
 
 
-class _CyclicKernel(nn.Module):
+class _CyclicKernel(_Structured):
     """The Fourier kernel of :class:`EquivariantLinearAutoencoder` for a cyclic group (``method=
     "fourier"``): transforms along the cycles of ``sigma`` and one batched product per group of blocks.
 
@@ -197,7 +196,7 @@ class _CyclicKernel(nn.Module):
         # every cycle group, for to_blocks / from_blocks
         self.all_lengths = [g.length for g in layout.cycle_groups]
         for i, cycles in enumerate(layout.cycle_groups):
-            self.register_buffer(f"cycles_{i}", torch.from_numpy(cycles.index.ravel().copy()), persistent=False)
+            self._register_structure(f"cycles_{i}", cycles.index.ravel())
         self.block_sources = layout.block_sources
         # batches: the blocks of positive rank, keyed by field and source lengths
         keyed: dict[tuple[bool, tuple[int, ...]], list[int]] = {}
@@ -230,12 +229,11 @@ class _CyclicKernel(nn.Module):
             if self.use_fft[li]:  # which columns of view_as_real(rfft), and their sqrt(2) scales
                 cols = [2 * j + part for j, part in rows[li]]
                 scale = [1.0 if j == 0 or 2 * j == L else _SQRT2 for j, _ in rows[li]]
-                self.register_buffer(f"fft_columns_{li}", torch.tensor(cols, dtype=torch.int64), persistent=False)
+                self._register_structure(f"fft_columns_{li}", np.array(cols, dtype=np.int64))
                 self._constants.append(np.array(scale))
             else:
                 self._constants.append(_dft_rows(L, rows[li]))
-            self.register_buffer(f"positions_{li}", torch.from_numpy(group_of[L].index.ravel().copy()),
-                                 persistent=False)
+            self._register_structure(f"positions_{li}", group_of[L].index.ravel())
         # one cycle length covering 0..n-1 in order (e.g. image shifts): the signal is a view of x
         self.in_place = (len(self.lengths) == 1 and self.counts[0] * self.lengths[0] == self.n_features
                          and bool((group_of[self.lengths[0]].index.ravel() == np.arange(self.n_features)).all()))
@@ -245,7 +243,7 @@ class _CyclicKernel(nn.Module):
         offset = 0
         for g, batch in enumerate(self.batches):
             d, w, parts = blocks[batch.blocks[0]].size, batch.width, batch.parts
-            mask = torch.zeros(len(batch.blocks), parts * w, dtype=dtype)
+            mask = np.zeros((len(batch.blocks), parts * w))
             for i, b in enumerate(batch.blocks):
                 for p in range(parts):
                     mask[i, p * w:p * w + parsed[b]] = 1
@@ -254,11 +252,11 @@ class _CyclicKernel(nn.Module):
             offset += len(batch.blocks) * parts * w
             self._has_padding.append(bool((mask == 0).any()))
             self._shapes.append((len(batch.blocks), d, parts * w))
-            self.register_buffer(f"encoder_mask_{g}", mask[:, None, :], persistent=False)
-            self.register_buffer(f"decoder_mask_{g}", mask[:, :, None], persistent=False)
+            self._register_structure(f"encoder_mask_{g}", mask[:, None, :], dtype)
+            self._register_structure(f"decoder_mask_{g}", mask[:, :, None], dtype)
         self.code_width = offset
         order = [k for b in range(len(blocks)) for k in gather.get(b, [])]
-        self.register_buffer("code_gather", torch.tensor(order, dtype=torch.int64), persistent=False)
+        self._register_structure("code_gather", np.array(order, dtype=np.int64))
 
     def initial_weights(self, dtype: torch.dtype) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """Uniform ``+-1/sqrt(d)`` encoders ``(blocks, d, parts w)`` and decoders ``(blocks, parts w, d)``,

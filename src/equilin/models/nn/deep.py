@@ -41,12 +41,12 @@ from torch import nn
 from equilin.deep import DeepLinearNetwork, GSet
 from equilin.groups import PermutationGroup, orbit_labels
 from equilin.models.closed_form import EquivariantAutoencoder
-from equilin.models.nn.base import _buffer
+from equilin.models.nn.base import _buffer, _check_dtype, _check_module_dtype, _Structured
 
 __all__ = ["DeepEquivariantNetwork", "ACTIVATIONS"]
 
 
-class DeepEquivariantNetwork(nn.Module):
+class DeepEquivariantNetwork(_Structured):
     """``R^n -> R^{h_1} -> ... -> R^n`` with weight-shared layers between G-sets: linear and bias-free
     by default, or with a pointwise activation after every hidden layer and orbit-constant biases.
 
@@ -74,8 +74,7 @@ class DeepEquivariantNetwork(nn.Module):
         super().__init__()
         if not isinstance(network, DeepLinearNetwork):
             raise ValueError(f"network must be an equilin.deep.DeepLinearNetwork, got {type(network).__name__}")
-        if dtype not in (torch.float32, torch.float64):
-            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+        dtype = _check_dtype(dtype)
         units: list[GSet] = []                 # the G-sets of every layer, input and output included
         for l, layer in enumerate(network.layers()):
             if not isinstance(layer, GSet):
@@ -90,14 +89,14 @@ class DeepEquivariantNetwork(nn.Module):
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
         for l in range(1, len(network.hidden) + 2):
-            labels = torch.from_numpy(network.weight_sharing(l))
-            self.register_buffer(f"labels_{l - 1}", labels, persistent=False)
+            labels = network.weight_sharing(l)
+            self._register_structure(f"labels_{l - 1}", labels)
             fan_in = labels.shape[1]
             theta = torch.empty(network.layer_params(l), dtype=dtype).uniform_(-1.0, 1.0) * math.sqrt(3.0 / fan_in)
             self.weights.append(nn.Parameter(theta))
             if bias:                           # G-invariant: one value per orbit of the layer's units
-                orbits = torch.from_numpy(_orbit_labels(units[l]))
-                self.register_buffer(f"orbits_{l - 1}", orbits, persistent=False)
+                orbits = _orbit_labels(units[l])
+                self._register_structure(f"orbits_{l - 1}", orbits)
                 self.biases.append(nn.Parameter(torch.zeros(int(orbits.max()) + 1, dtype=dtype)))
         self.bias = bool(bias)
 
@@ -137,6 +136,7 @@ class DeepEquivariantNetwork(nn.Module):
         if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[1] != self.n_features:
             got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"input must be a torch.Tensor of shape (N, {self.n_features}), got {got}")
+        _check_module_dtype(self, self.weights[0], x)
         y = x
         L = len(self.weights)
         for l in range(1, L + 1):

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from equilin.models.closed_form import DenseAutoencoder
-from equilin.models.nn.base import _LinearAutoencoder
+from equilin.models.nn.base import _check_dtype, _LinearAutoencoder
 from equilin.validation import check_int
 
 __all__ = ["DenseLinearAutoencoder"]
@@ -30,6 +30,7 @@ class DenseLinearAutoencoder(_LinearAutoencoder):
         self.n_features = check_int(n, "n", 1)
         self.rank = check_int(rank, "rank", 1)
         self.n_outputs = self.n_features if m is None else check_int(m, "m", 1)
+        dtype = _check_dtype(dtype)
         self.encoder = nn.Linear(self.n_features, self.rank, bias=False, dtype=dtype)
         self.decoder = nn.Linear(self.rank, self.n_outputs, bias=False, dtype=dtype)
 

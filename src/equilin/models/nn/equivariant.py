@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from equilin.equivariance import EquivariantVariety, choose_method
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.models.closed_form import EquivariantAutoencoder
-from equilin.models.nn.base import _LinearAutoencoder
+from equilin.models.nn.base import _check_dtype, _LinearAutoencoder
 from equilin.models.nn.block_kernel import _BlockKernel
 from equilin.models.nn.cyclic_kernel import _CyclicKernel
 from equilin.validation import check_int
@@ -84,8 +85,7 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
     def __init__(self, group: PermutationGroup | Permutation, ranks: Sequence[int] | Mapping[Any, int],
                  dtype: torch.dtype = torch.float32, *, seed: int = 0, method: str = "auto") -> None:
         super().__init__()
-        if dtype not in (torch.float32, torch.float64):
-            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+        dtype = _check_dtype(dtype)
         self.group = as_group(group)
         self.seed = check_int(seed, "seed", 0)
         self.variety = EquivariantVariety.for_ranks(self.group, ranks, method=method, seed=self.seed)
@@ -95,7 +95,7 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
         self.block_ranks = parsed
         self.n_features = self.n_outputs = self.variety.n
         self.rank = self.component.max_rank
-        self.register_buffer("_anchor", torch.zeros(0, dtype=dtype), persistent=False)  # dtype and device
+        self._register_structure("_anchor", np.zeros(0), dtype)  # dtype and device
         self.kernel: _CyclicKernel | _BlockKernel = (_CyclicKernel if self.method == "fourier" else _BlockKernel)(
             self.variety, parsed, dtype)
         encoders, decoders = self.kernel.initial_weights(dtype)
@@ -116,12 +116,16 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
         return self.component.n_params
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self._check_input(x).shape[0] == 0:
+            return self.forward(_with_zero_row(x))[:0]
         out: torch.Tensor = self.kernel(self._check_input(x), list(self.encoders), list(self.decoders))
         return out
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Real codes (``N x max_rank``), block by block: the real coordinates of each block's code
         (complex codes of a cyclic group as interleaved ``(Re, Im)``)."""
+        if self._check_input(x).shape[0] == 0:
+            return self.encode(_with_zero_row(x))[:0]
         return self.kernel.encode(self._check_input(x), list(self.encoders), self.rank)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -129,6 +133,8 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
         if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != self.rank:
             got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
             raise ValueError(f"codes must be a torch.Tensor of shape (N, {self.rank}), got {got}")
+        if z.shape[0] == 0:
+            return self.decode(_with_zero_row(z))[:0]
         return self.kernel.decode(z, list(self.decoders))
 
     def block_parameters(self, j: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -178,6 +184,13 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
         with torch.no_grad():
             module.kernel.copy_closed_form(estimator, list(module.encoders), list(module.decoders))
         return module
+
+
+def _with_zero_row(x: torch.Tensor) -> torch.Tensor:
+    """``x`` (an empty batch) and one zero row: torch's FFTs refuse empty batches, so an empty batch runs
+    as one zero row of which the result keeps none, and its graph reaches the input and the weights
+    (zero gradients, as for ``nn.Linear``)."""
+    return torch.cat([x, x.new_zeros((1, x.shape[1]))])
 
 
 class IsotypicLinearAutoencoder(EquivariantLinearAutoencoder):

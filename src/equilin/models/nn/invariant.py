@@ -13,7 +13,7 @@ from torch import nn
 from equilin.geometry import InvariantVariety
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.models.closed_form import InvariantAutoencoder
-from equilin.models.nn.base import _LinearAutoencoder
+from equilin.models.nn.base import _check_dtype, _LinearAutoencoder
 from equilin.validation import check_int
 
 __all__ = ["InvariantLinearAutoencoder"]
@@ -37,6 +37,7 @@ class InvariantLinearAutoencoder(_LinearAutoencoder):
     def __init__(self, group: PermutationGroup | Permutation, rank: int, m: int | None = None,
                  dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
+        dtype = _check_dtype(dtype)
         G = as_group(group)
         self.group = G
         self.n_features = G.n
@@ -44,7 +45,7 @@ class InvariantLinearAutoencoder(_LinearAutoencoder):
         self.n_outputs = G.n if m is None else check_int(m, "m", 1)
         variety = InvariantVariety(G, self.n_outputs, self.rank)
         self.k = variety.k
-        self.register_buffer("orbit_of", torch.from_numpy(variety.orbit_of), persistent=False)
+        self._register_structure("orbit_of", variety.orbit_of)
         bound = 1.0 / math.sqrt(G.n)
         self.weight = nn.Parameter(torch.empty(self.rank, self.k, dtype=dtype).uniform_(-bound, bound))
         self.decoder = nn.Linear(self.rank, self.n_outputs, bias=False, dtype=dtype)

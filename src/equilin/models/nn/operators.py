@@ -16,11 +16,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from equilin.equivariance import AbelianFourierDecomposition, IsotypicDecomposition, TorusFourierDecomposition
 from equilin.geometry import REAL
-from equilin.models.nn.base import _buffer
+from equilin.models.nn.base import _buffer, _Structured
 
 __all__: list[str] = []
 
@@ -46,7 +45,7 @@ _permute: Callable[[torch.Tensor, int, torch.Tensor, torch.Tensor], torch.Tensor
 """``_permute(x, dim, perm, inverse)``, typed (torch leaves ``Function.apply`` unannotated)."""
 
 
-class _Operator(nn.Module):
+class _Operator(_Structured):
     """What the block kernel needs of a coordinate operator: :meth:`coordinates` (``(N, n) -> (N, width)``,
     the active blocks' real coordinates in the group layout) and its adjoint :meth:`vectors`; the
     transposed forms (``(width, N)``) default to transposed views."""
@@ -93,8 +92,7 @@ class _OrbitOperator(_Operator):
                 local = np.concatenate([basis[:, splits[i]:splits[i + 1]] for i in chosen], axis=1)
                 if self._transitive:
                     local = local[np.argsort(points[0])]
-                self.register_buffer(f"local_{t}", torch.from_numpy(np.ascontiguousarray(local)).to(dtype),
-                                     persistent=False)
+                self._register_structure(f"local_{t}", local, dtype)
                 column = 0
                 for i in chosen:
                     where[i, t] = column
@@ -111,11 +109,11 @@ class _OrbitOperator(_Operator):
                                   + np.arange(w)[None, :]).ravel())
         to_groups = np.concatenate(index).astype(np.int64) if index else np.zeros(0, dtype=np.int64)
         self._identity = bool(np.array_equal(to_groups, np.arange(to_groups.size)))
-        self.register_buffer("_to_groups", torch.from_numpy(to_groups), persistent=False)
-        self.register_buffer("_from_groups", torch.from_numpy(np.argsort(to_groups)), persistent=False)
+        self._register_structure("_to_groups", to_groups)
+        self._register_structure("_from_groups", np.argsort(to_groups))
         order = np.concatenate(gather)
-        self.register_buffer("_gather", torch.from_numpy(order), persistent=False)
-        self.register_buffer("_scatter", torch.from_numpy(np.argsort(order)), persistent=False)
+        self._register_structure("_gather", order)
+        self._register_structure("_scatter", np.argsort(order))
 
     def coordinates(self, x: torch.Tensor) -> torch.Tensor:
         N = x.shape[0]
@@ -211,10 +209,9 @@ class _FourierOperator(_Operator):
                 twin_pos = np.searchsorted(sel, reader.twin_of[twin_rows])
                 for name, value in (("read", reader.read[sel]), ("twin", reader.twin[twin_rows]),
                                     ("twin_of", twin_pos)):
-                    self.register_buffer(f"{name}_{t}", torch.from_numpy(np.asarray(value, dtype=np.int64)),
-                                         persistent=False)
-                self.register_buffer(f"conj_{t}", torch.from_numpy(conj), persistent=False)
-                self.register_buffer(f"scale_{t}", torch.from_numpy(reader.scale[sel]).to(dtype), persistent=False)
+                    self._register_structure(f"{name}_{t}", np.asarray(value, dtype=np.int64))
+                self._register_structure(f"conj_{t}", conj)
+                self._register_structure(f"scale_{t}", reader.scale[sel], dtype)
             self._types.append((count, reader.shape, reader.half, reader.size, P))
             first += count * P * 2
         index = []
@@ -225,11 +222,10 @@ class _FourierOperator(_Operator):
                     parts = np.arange(1 if real[i] else 2)
                     index.append((start + (np.arange(count)[:, None] * P + q) * 2 + parts[None, :]).ravel())
         self._width = first
-        self.register_buffer("_to_groups", torch.from_numpy(np.concatenate(index).astype(np.int64)),
-                             persistent=False)
+        self._register_structure("_to_groups", np.concatenate(index).astype(np.int64))
         order = np.concatenate(gather)
-        self.register_buffer("_gather", torch.from_numpy(order), persistent=False)
-        self.register_buffer("_scatter", torch.from_numpy(np.argsort(order)), persistent=False)
+        self._register_structure("_gather", order)
+        self._register_structure("_scatter", np.argsort(order))
 
     def coordinates(self, x: torch.Tensor) -> torch.Tensor:
         N = x.shape[0]
@@ -299,8 +295,8 @@ class _TorusOperator(_Operator):
             start += 1 if T.blocks[i].field is REAL else 2
         self._width = start
         picks = np.array([where[int(c)] for cols in columns for c in cols], dtype=np.int64)
-        self.register_buffer("_picks", torch.from_numpy(picks), persistent=False)
-        self.register_buffer("_signs", torch.from_numpy(np.concatenate(signs)).to(dtype), persistent=False)
+        self._register_structure("_picks", picks)
+        self._register_structure("_signs", np.concatenate(signs), dtype)
 
     def coordinates(self, x: torch.Tensor) -> torch.Tensor:
         return self.fourier.coordinates(x).index_select(1, self._picks) * self._signs

@@ -23,6 +23,8 @@ class TrainingHistory(dict[str, Any]):
 def _as_tensor(data: Any, name: str, like: torch.Tensor) -> torch.Tensor:
     """``data`` (array_like or tensor) as a checked 2-D tensor of real rows, in ``like``'s dtype and device."""
     if isinstance(data, torch.Tensor):
+        if data.is_complex() or data.dtype == torch.bool:
+            raise ValueError(f"{name} must be a real numeric tensor, got dtype {data.dtype}")
         tensor = data
     else:
         arr = np.asarray(data)
@@ -35,6 +37,12 @@ def _as_tensor(data: Any, name: str, like: torch.Tensor) -> torch.Tensor:
     if not torch.isfinite(tensor).all():
         raise ValueError(f"{name} contains NaN or infinite entries")
     return tensor.to(dtype=like.dtype, device=like.device)
+
+
+def _check_width(tensor: torch.Tensor, name: str, width: Any, what: str) -> None:
+    """``tensor`` has ``width`` columns, when the model says how many (``n_features`` / ``n_outputs``)."""
+    if isinstance(width, int) and tensor.shape[1] != width:
+        raise ValueError(f"{name} must have {width} columns (the model's {what}), got shape {tuple(tensor.shape)}")
 
 
 def train(model: nn.Module, X: Any, Y: Any = None, *, epochs: int = 20, batch_size: int = 256,
@@ -60,6 +68,20 @@ def train(model: nn.Module, X: Any, Y: Any = None, *, epochs: int = 20, batch_si
     Returns
     -------
     TrainingHistory
+
+    Raises
+    ------
+    ValueError
+        The model has no trainable parameters (an :class:`EquivariantLinearAutoencoder` whose ranks are
+        all 0 computes the zero function: there is nothing to fit), or the data are empty, not 2-D, not
+        real, not finite, or of a width that does not fit the model.
+
+    Examples
+    --------
+    >>> from equilin.models.nn import DenseLinearAutoencoder
+    >>> history = train(DenseLinearAutoencoder(3, 1), np.eye(3), epochs=2, progress=False)
+    >>> len(history["train_loss"])
+    2
     """
     from tqdm.auto import tqdm
 
@@ -71,17 +93,31 @@ def train(model: nn.Module, X: Any, Y: Any = None, *, epochs: int = 20, batch_si
         patience = check_int(patience, "patience", 1)
         if validation is None:
             raise ValueError("patience (early stopping) needs validation data")
-    ref = next(model.parameters())
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    if not trainable:
+        raise ValueError(f"this {type(model).__name__} has no trainable parameters (all its ranks 0, or every "
+                         "parameter frozen): there is nothing to train")
+    ref = trainable[0]
+    n, m = getattr(model, "n_features", None), getattr(model, "n_outputs", None)
     Xt = _as_tensor(X, "X", ref)
+    _check_width(Xt, "X", n, "n_features")
     Yt = Xt if Y is None else _as_tensor(Y, "Y", ref)
+    _check_width(Yt, "Y", m, "n_outputs")
     if Yt.shape[0] != Xt.shape[0]:
         raise ValueError(f"X and Y must have the same number of samples, got {Xt.shape[0]} and {Yt.shape[0]}")
     if validation is not None:
         Xv_raw, Yv_raw = validation if isinstance(validation, tuple) else (validation, None)
         Xv = _as_tensor(Xv_raw, "validation X", ref)
+        _check_width(Xv, "validation X", n, "n_features")
         Yv = Xv if Yv_raw is None else _as_tensor(Yv_raw, "validation Y", ref)
+        _check_width(Yv, "validation Y", m, "n_outputs")
+        if Yv.shape[0] != Xv.shape[0]:
+            raise ValueError(f"validation X and Y must have the same number of samples, got {Xv.shape[0]} and "
+                             f"{Yv.shape[0]}")
     generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(trainable, lr=lr)
     history = TrainingHistory(train_loss=[], val_loss=[], best_epoch=-1, stopped_early=False)
     best, best_state, waited = math.inf, None, 0
     bar = tqdm(range(epochs), desc=f"training {type(model).__name__}", disable=not progress, leave=False)
@@ -92,7 +128,11 @@ def train(model: nn.Module, X: Any, Y: Any = None, *, epochs: int = 20, batch_si
         for start in range(0, Xt.shape[0], batch_size):
             batch = order[start:start + batch_size]
             optimizer.zero_grad()
-            loss = torch.mean((model(Xt[batch]) - Yt[batch]) ** 2)
+            out = model(Xt[batch])
+            if out.shape != Yt[batch].shape:             # (N, 1) against (N, m) would broadcast silently
+                raise ValueError(f"the model maps a batch to shape {tuple(out.shape)}, but the targets of "
+                                 f"that batch have shape {tuple(Yt[batch].shape)}")
+            loss = torch.mean((out - Yt[batch]) ** 2)
             torch.autograd.backward(loss)
             optimizer.step()
             total += float(loss.detach()) * batch.numel()
@@ -100,7 +140,11 @@ def train(model: nn.Module, X: Any, Y: Any = None, *, epochs: int = 20, batch_si
         if validation is not None:
             model.eval()
             with torch.no_grad():
-                val = float(torch.mean((model(Xv) - Yv) ** 2))
+                out = model(Xv)
+                if out.shape != Yv.shape:
+                    raise ValueError(f"the model maps the validation X to shape {tuple(out.shape)}, but the "
+                                     f"validation targets have shape {tuple(Yv.shape)}")
+                val = float(torch.mean((out - Yv) ** 2))
             history["val_loss"].append(val)
             bar.set_postfix(train=f"{history['train_loss'][-1]:.5f}", val=f"{val:.5f}")
             if val < best:
