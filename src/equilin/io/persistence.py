@@ -353,7 +353,8 @@ def _stored_class(cls: type, params: dict[str, Any], fitted: dict[str, Any]) -> 
     hook = getattr(cls, "_stored_class", None)
     if hook is None:
         return cls, params
-    new_cls, new_params = hook(params, fitted)
+    stored: tuple[type, dict[str, Any]] = hook(params, fitted)
+    new_cls, new_params = stored
     if _REGISTRY.get(new_cls.__name__, (None,))[0] is not new_cls:  # only registered classes are built
         raise PersistenceError(f"{cls.__name__} loads as the unregistered class {new_cls.__name__}")
     return new_cls, new_params

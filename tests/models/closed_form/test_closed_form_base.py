@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from closed_form_helpers import assert_same_fit, four_estimators
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
-from closed_form_helpers import assert_same_fit, four_estimators
 
 from equilin import Permutation, PermutationGroup
 from equilin.io import save

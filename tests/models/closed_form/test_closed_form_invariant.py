@@ -7,7 +7,7 @@ import pytest
 from closed_form_helpers import brute_force_loss
 
 from equilin import Permutation
-from equilin.models.closed_form import InvariantAutoencoder, InvariantRegressor
+from equilin.models.closed_form import InvariantRegressor
 from equilin.testing import assert_invariant
 
 

@@ -309,7 +309,7 @@ class _ClosedFormBase(PersistentEstimator, BaseEstimator):  # type: ignore[misc]
         for s in _chunks(arr.shape[0], self._batch_size()):
             rows = _float_rows(_dense(arr[s]), "X")
             total += _sum_squares_safe(self._predict_checked(rows) - _float_rows(_dense(target[s]), "y"))
-        return total / (arr.shape[0] * self.n_outputs_)
+        return total / float(arr.shape[0] * self.n_outputs_)
 
     def function_matrix(self) -> NDArray[np.float64]:
         """The dense ``m x n`` function matrix ``M`` (refused above :data:`FUNCTION_MATRIX_LIMIT`)."""
@@ -396,7 +396,7 @@ class _AutoencoderRole(ClassNamePrefixFeaturesOutMixin, TransformerMixin):  # ty
 
     def loss(self, X: ArrayLike, y: Any = None) -> float:
         """Mean squared reconstruction error per entry, ``||X M^T - X||^2 / (N n)`` (``y`` is ignored)."""
-        return self._squared_error(X, None)
+        return float(self._squared_error(X, None))
 
     def score(self, X: ArrayLike, y: Any = None) -> float:
         """Negative :meth:`loss` (greater is better, as scikit-learn's model selection expects)."""
@@ -452,11 +452,12 @@ class _RegressorRole(MultiOutputMixin, RegressorMixin):  # type: ignore[misc]  #
     def predict(self, X: ArrayLike) -> NDArray[np.float64]:
         """The predictions ``X M^T`` (``N x m``; 1-D when fitted on 1-D ``y``)."""
         out = self._outputs(X)
-        return out.ravel() if getattr(self, "y_ndim_", 2) == 1 else out
+        result: NDArray[np.float64] = out.ravel() if getattr(self, "y_ndim_", 2) == 1 else out
+        return result
 
     def loss(self, X: ArrayLike, y: ArrayLike) -> float:
         """Mean squared error per output entry, ``||X M^T - y||^2 / (N m)``."""
-        return self._squared_error(X, self._targets(y)[0])
+        return float(self._squared_error(X, self._targets(y)[0]))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
