@@ -55,7 +55,7 @@ from equilin.groups import (
     parse_cycles,
     volume_rot90,
 )
-from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
+from equilin.models.closed_form import DenseAutoencoder, DenseRegressor, EquivariantAutoencoder, InvariantAutoencoder
 from equilin.testing import equivariance_error, invariance_error
 from equilin.validation import as_generator
 
@@ -373,19 +373,26 @@ CASES: list[Case] = [
     Case("DenseAutoencoder.fit", "NaN/Inf", "one inf", lambda: DenseAutoencoder(1).fit(INF5), V,
          "X contains NaN or infinite entries"),
     Case("DenseAutoencoder.fit", "dtype", "complex", lambda: DenseAutoencoder(1).fit(X5 + 0j), V,
-         "X must be a real numeric array, got dtype complex128"),
+         "Complex data not supported: X is an array of dtype complex128"),
     Case("DenseAutoencoder.fit", "dtype", "strings", lambda: DenseAutoencoder(1).fit(X5.astype(str)), V,
          "X must be a real numeric array"),
-    Case("DenseAutoencoder.fit", "dtype", "bool", lambda: DenseAutoencoder(1).fit(X5 > 0), V, "got dtype bool"),
+    Case("DenseAutoencoder.fit", "dtype", "bool", lambda: DenseAutoencoder(1).fit(X5 > 0), V,
+         "got an array of dtype bool"),
+    Case("DenseAutoencoder.fit", "dtype", "sparse complex", lambda: DenseAutoencoder(1).fit(
+        __import__("scipy.sparse").sparse.csr_matrix(X5 + 1j)), V, "X is a scipy.sparse matrix of dtype complex128"),
+    Case("DenseAutoencoder.fit", "shape", "20 x 0", lambda: DenseAutoencoder(1).fit(np.zeros((20, 0))), V,
+         "X has 0 feature(s) (shape=(20, 0)) while a minimum of 1 is required"),
     Case("DenseAutoencoder.fit", "dtype", "float32 (accepted: computed in float64)",
          lambda: DenseAutoencoder(2).fit(X5.astype(np.float32)).components_.dtype == np.float64, None,
          "float64 results"),
-    Case("DenseAutoencoder.fit", "n mismatch", "Y with 3 rows for 20", lambda: DenseAutoencoder(1).fit(X5, X5[:3]),
-         V, "X and Y must have the same number of samples, got 20 and 3"),
+    Case("DenseRegressor.fit", "n mismatch", "y with 3 rows for 20", lambda: DenseRegressor(1).fit(X5, X5[:3]),
+         V, "X and y must have the same number of samples, got 20 and 3"),
+    Case("DenseRegressor.fit", "value", "y=None", lambda: DenseRegressor(1).fit(X5, None), V,
+         "DenseRegressor requires y to be passed, but the target y is None"),
     Case("DenseAutoencoder.fit", "value", "batch_size=0", lambda: DenseAutoencoder(1, batch_size=0).fit(X5), V,
          "batch_size must be an integer >= 1, got 0"),
     Case("DenseAutoencoder.predict", "n mismatch", "4 features for 5", lambda: _fitted_dense().predict(
-        np.zeros((2, 4))), V, "X has 4 features, expected 5"),
+        np.zeros((2, 4))), V, "X has 4 features, but DenseAutoencoder is expecting 5 features as input"),
     Case("DenseAutoencoder.predict", "value", "not fitted", lambda: DenseAutoencoder(1).predict(X5), V,
          "is not fitted yet"),
     Case("DenseAutoencoder.predict", "NaN/Inf", "one NaN", lambda: _fitted_dense().predict(NAN5), V,
@@ -393,17 +400,18 @@ CASES: list[Case] = [
     Case("InvariantAutoencoder.fit", "type", "group='(1 2)'", lambda: InvariantAutoencoder("(1 2)", 1).fit(X5), V,
          "expected a PermutationGroup or Permutation"),
     Case("InvariantAutoencoder.fit", "n mismatch", "group on 4 points, 5 features",
-         lambda: InvariantAutoencoder(C4, 1).fit(X5), V, "X has 5 features, expected 4"),
+         lambda: InvariantAutoencoder(C4, 1).fit(X5), V,
+         "X has 5 features, but InvariantAutoencoder is expecting 4 features as input (the group acts on 4 points)"),
     Case("InvariantAutoencoder.fit", "NaN/Inf", "one NaN", lambda: InvariantAutoencoder(S5, 1).fit(NAN5), V,
          "X contains NaN or infinite entries"),
     Case("InvariantAutoencoder.fit", "rank out of range", "rank=-1", lambda: InvariantAutoencoder(S5, -1).fit(X5),
          V, "rank must be an integer >= 0"),
     Case("InvariantAutoencoder.fit", "too large", "rank=10**30",
          lambda: InvariantAutoencoder(S5, 10**30).fit(X5), V, "is too large: the encoder and decoder"),
-    Case("InvariantAutoencoder.fit", "n mismatch", "m=3 without Y", lambda: InvariantAutoencoder(S5, 1, m=3).fit(X5),
-         V, "m=3 needs targets Y with 3 columns"),
+
     Case("EquivariantAutoencoder.fit", "n mismatch", "sigma on 4 points, 5 features",
-         lambda: EquivariantAutoencoder(C4, "best", rank=1).fit(X5), V, "X has 5 features, expected 4"),
+         lambda: EquivariantAutoencoder(C4, "best", rank=1).fit(X5), V,
+         "X has 5 features, but EquivariantAutoencoder is expecting 4 features as input"),
     Case("EquivariantAutoencoder.fit", "value", "ranks='good'",
          lambda: EquivariantAutoencoder(S5, "good", rank=1).fit(X5), V,
          "ranks must be a rank tuple, a mapping or 'best'"),

@@ -23,7 +23,15 @@ from equilin.geometry import (
 )
 from equilin.groups import Permutation, PermutationGroup
 from equilin.io import PersistenceError, save
-from equilin.models import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder, load
+from equilin.models import (
+    DenseAutoencoder,
+    DenseRegressor,
+    EquivariantAutoencoder,
+    EquivariantRegressor,
+    InvariantAutoencoder,
+    InvariantRegressor,
+    load,
+)
 from equilin.version import VERSION as __version__
 
 __all__ = [
@@ -43,6 +51,9 @@ __all__ = [
     "DenseAutoencoder",
     "InvariantAutoencoder",
     "EquivariantAutoencoder",
+    "DenseRegressor",
+    "InvariantRegressor",
+    "EquivariantRegressor",
     "save",
     "load",
     "PersistenceError",

@@ -28,7 +28,7 @@ from saved_models import (
 
 from equilin.io import FORMAT_VERSION, METADATA_KEY, PersistenceError, load
 from equilin.io.archive import FORMAT, _atomic_write, _checksum, _read_verified, _write_archive
-from equilin.models.closed_form import DenseAutoencoder, InvariantAutoencoder
+from equilin.models.closed_form import DenseAutoencoder, InvariantRegressor
 
 
 @pytest.fixture
@@ -60,12 +60,12 @@ def test_the_documented_checksum_is_the_stored_one(saved: Any) -> None:
     path, meta, arrays = saved
     assert meta["checksum"] == {"algorithm": "sha256", "hexdigest": documented_checksum(meta, arrays)}
     assert meta["format"] == "equilin-model" and meta["format_version"] == FORMAT_VERSION == 4
-    assert meta["class"] == "InvariantAutoencoder" and meta["kind"] == "estimator"
+    assert meta["class"] == "InvariantRegressor" and meta["kind"] == "estimator"
     assert meta["summary"] == {"dtype": "float64", "n": 9, "n_generators": 2, "ranks": 2}
     gens = arrays["params/group"]
     assert gens.dtype == np.int64 and gens.tolist() == [g.array.tolist() for g in TWO_GENERATORS.generators]
     rewrite(path, meta, arrays)  # the test's own writer produces a loadable file
-    assert isinstance(load(path), InvariantAutoencoder)
+    assert isinstance(load(path), InvariantRegressor)
 
 
 
@@ -115,7 +115,7 @@ def test_newer_format_version_is_refused(saved: Any) -> None:
     (lambda m: m.update(format="other"), "does not declare format 'equilin-model'"),
     (lambda m: m.update(format_version="1"), "invalid format_version"),
     (lambda m: m.update({"class": "os.system"}), "unknown class 'os.system'"),
-    (lambda m: m.update(format_version=3), "unknown class 'InvariantAutoencoder'"),
+    (lambda m: m.update(format_version=3), "unknown class 'InvariantRegressor'"),
 
     (lambda m: m.update(kind="other"), "unknown kind 'other'"),
     (lambda m: m.pop("checksum"), "lacks 'checksum'"),

@@ -207,7 +207,7 @@ def test_a_class_of_another_kind_is_refused(saved: Any) -> None:
     path, meta, arrays = saved
     meta["kind"] = "module"
     rewrite(path, meta, arrays, reseal=True)
-    with pytest.raises(PersistenceError, match="InvariantAutoencoder is an estimator, but the file says 'module'"):
+    with pytest.raises(PersistenceError, match="InvariantRegressor is an estimator, but the file says 'module'"):
         load(path)
 
 
@@ -233,11 +233,11 @@ def test_inconsistent_group_behind_a_valid_checksum(saved: Any) -> None:
 def test_inconsistent_state_behind_a_valid_checksum(saved: Any) -> None:
     path, meta, arrays = saved
     rewrite(path, meta, {**arrays, "fitted/decoder_": np.zeros((3, 5))}, reseal=True)  # rank 2, 5 columns
-    with pytest.raises(PersistenceError, match="the restored InvariantAutoencoder is inconsistent"):
+    with pytest.raises(PersistenceError, match="the restored InvariantRegressor is inconsistent"):
         load(path)
     meta["params"]["dict"].append(["learning_rate", 0.1])
     rewrite(path, meta, arrays, reseal=True)
-    with pytest.raises(PersistenceError, match="do not fit InvariantAutoencoder"):
+    with pytest.raises(PersistenceError, match="do not fit InvariantRegressor"):
         load(path)
 
 

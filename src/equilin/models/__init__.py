@@ -2,8 +2,10 @@
 hard-wired equivariance against data augmentation.
 
 * :mod:`equilin.models.closed_form` -- the exact global optimum of the dense, invariant and equivariant
-  linear (auto)encoders (:class:`DenseAutoencoder`, :class:`InvariantAutoencoder`,
-  :class:`EquivariantAutoencoder`), scikit-learn style, from Gram statistics accumulated chunk by chunk.
+  linear autoencoders (:class:`DenseAutoencoder`, :class:`InvariantAutoencoder`,
+  :class:`EquivariantAutoencoder`: scikit-learn transformers) and reduced-rank regressors
+  (:class:`DenseRegressor`, :class:`InvariantRegressor`, :class:`EquivariantRegressor`), scikit-learn
+  estimators, from Gram statistics accumulated chunk by chunk.
 * :mod:`equilin.models.nn` -- the same function spaces as PyTorch modules, trained with Adam or copied
   from the closed forms; imported on demand (it needs torch).
 * :mod:`equilin.models.augmentation` -- the dense optimum on data augmented by the whole group against
@@ -14,13 +16,23 @@ Importing this package does not import torch.
 """
 
 from equilin.models.augmentation import augment, augmented_gram, compare
-from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
+from equilin.models.closed_form import (
+    DenseAutoencoder,
+    DenseRegressor,
+    EquivariantAutoencoder,
+    EquivariantRegressor,
+    InvariantAutoencoder,
+    InvariantRegressor,
+)
 from equilin.models.files import load
 
 __all__ = [
     "DenseAutoencoder",
+    "DenseRegressor",
     "EquivariantAutoencoder",
+    "EquivariantRegressor",
     "InvariantAutoencoder",
+    "InvariantRegressor",
     "augment",
     "augmented_gram",
     "compare",

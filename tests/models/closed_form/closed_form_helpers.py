@@ -1,5 +1,5 @@
 """Helpers shared by the tests of equilin.models.closed_form: a brute-force optimum, the four estimators
-of the partial-fit tests, and the comparison of two fits."""
+(or regressors) of the partial-fit tests, and the comparison of two fits."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ import numpy as np
 import scipy.optimize
 
 from equilin.groups import image_shift
-from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
+from equilin.models.closed_form import (
+    DenseAutoencoder,
+    DenseRegressor,
+    EquivariantAutoencoder,
+    EquivariantRegressor,
+    InvariantAutoencoder,
+    InvariantRegressor,
+)
 
 
 def brute_force_loss(predict, n_params: int, X: np.ndarray, Y: np.ndarray, starts: int = 12,
@@ -23,8 +30,12 @@ def brute_force_loss(predict, n_params: int, X: np.ndarray, Y: np.ndarray, start
                for _ in range(starts))
 
 
-def four_estimators() -> list:
+def four_estimators(regression: bool = False) -> list:
+    """Four autoencoders on 12 features, or the four matching regressors."""
     sigma = image_shift(3, 4)
+    if regression:
+        return [DenseRegressor(3), InvariantRegressor(sigma, 2), EquivariantRegressor(sigma, "best", rank=5),
+                EquivariantRegressor(sigma, (1, 1, 1))]
     return [DenseAutoencoder(3), InvariantAutoencoder(sigma, 2), EquivariantAutoencoder(sigma, "best", rank=5),
             EquivariantAutoencoder(sigma, (1, 1, 1))]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from closed_form_helpers import brute_force_loss
 
-from equilin.models.closed_form import DenseAutoencoder
+from equilin.models.closed_form import DenseAutoencoder, DenseRegressor
 
 
 def test_dense_autoencoder_is_eckart_young(rng: np.random.Generator) -> None:
@@ -26,7 +26,7 @@ def test_dense_autoencoder_is_eckart_young(rng: np.random.Generator) -> None:
 def test_dense_regression_matches_brute_force(seed: int) -> None:
     rng = np.random.default_rng(seed)
     X, Y = rng.standard_normal((30, 4)), rng.standard_normal((30, 3))
-    model = DenseAutoencoder(1).fit(X, Y)
+    model = DenseRegressor(1).fit(X, Y)
 
     def predict(theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         B, A = theta[:4].reshape(1, 4), theta[4:].reshape(3, 1)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from equilin import Permutation
 from equilin.equivariance import EquivariantVariety
 from equilin.groups import image_shift
-from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder
+from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder, EquivariantRegressor
 from equilin.testing import assert_equivariant
 
 from conftest import permutations, small_general_groups
@@ -25,7 +25,7 @@ def test_equivariant_regression_matches_brute_force(seed: int) -> None:
     sigma = Permutation.from_cycles("(1 2 3)(4 5 6)", 6)  # blocks r_{1,1} (size 2), r_{3,2} (size 2)
     E = EquivariantVariety(sigma, 2)
     X, Y = rng.standard_normal((40, 6)), rng.standard_normal((40, 6))
-    model = EquivariantAutoencoder(sigma, ranks=(0, 1)).fit(X, Y)
+    model = EquivariantRegressor(sigma, ranks=(0, 1)).fit(X, Y)
     Q = E.Q()
     assert_equivariant(model.function_matrix(), sigma)
 
@@ -48,10 +48,11 @@ def test_best_beats_every_component(sigma: Permutation, r: int, regression: bool
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((25, sigma.n)) * rng.uniform(0.1, 3.0, sigma.n)
     Y = rng.standard_normal((25, sigma.n)) if regression else None
-    best = EquivariantAutoencoder(sigma, "best", rank=r).fit(X, Y)
+    estimator = EquivariantRegressor if regression else EquivariantAutoencoder
+    best = estimator(sigma, "best", rank=r).fit(X, Y)
     assert sum(b.weight * k for b, k in zip(best.variety_.blocks, best.ranks_.values())) <= r
     for component in EquivariantVariety(sigma, r).components():
-        other = EquivariantAutoencoder(sigma, component.ranks, rank=r).fit(X, Y)
+        other = estimator(sigma, component.ranks, rank=r).fit(X, Y)
         assert best.train_loss_ <= other.train_loss_ + 1e-12
     np.testing.assert_allclose(best.loss(X, Y), best.train_loss_, rtol=1e-8, atol=1e-12)
 
@@ -113,7 +114,7 @@ def test_general_group_best_beats_every_component_and_is_equivariant(index: int)
         codes = best.transform(X[:4])
         assert codes.shape == (4, best.component_.max_rank) == (4, np.linalg.matrix_rank(M, 1e-8))
         np.testing.assert_allclose(best.inverse_transform(codes), best.predict(X[:4]), atol=1e-10)
-        regression = EquivariantAutoencoder(group, "best", rank=r).fit(X, Y)
+        regression = EquivariantRegressor(group, "best", rank=r).fit(X, Y)
         assert E.is_equivariant(regression.function_matrix(), 1e-9)
 
 
@@ -125,6 +126,6 @@ def test_general_group_closed_form_is_the_nearest_point_for_whitened_data() -> N
     group = small_general_groups()[0]
     U = np.random.default_rng(5).standard_normal((8, 8))
     for r in range(1, 9):
-        model = EquivariantAutoencoder(group, "best", rank=r).fit(np.eye(8), U.T)
+        model = EquivariantRegressor(group, "best", rank=r).fit(np.eye(8), U.T)
         nearest = EquivariantVariety(group, r).nearest(U)
         assert np.linalg.norm(model.function_matrix() - U) == pytest.approx(np.linalg.norm(nearest - U), abs=1e-9)

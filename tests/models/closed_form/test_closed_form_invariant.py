@@ -7,7 +7,7 @@ import pytest
 from closed_form_helpers import brute_force_loss
 
 from equilin import Permutation
-from equilin.models.closed_form import InvariantAutoencoder
+from equilin.models.closed_form import InvariantRegressor
 from equilin.testing import assert_invariant
 
 
@@ -16,7 +16,7 @@ def test_invariant_regression_matches_brute_force(seed: int) -> None:
     rng = np.random.default_rng(seed)
     sigma = Permutation.from_cycles("(1 3 4)(2 5)", 6)  # orbits {1,3,4}, {2,5}, {6}
     X, Y = rng.standard_normal((30, 6)), rng.standard_normal((30, 3))
-    model = InvariantAutoencoder(sigma, rank=1).fit(X, Y)
+    model = InvariantRegressor(sigma, rank=1).fit(X, Y)
     E = model.variety_.E_P
     assert_invariant(model.function_matrix(), sigma)
 

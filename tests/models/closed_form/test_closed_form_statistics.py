@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 
 from equilin import Permutation
 from equilin.groups import image_shift
-from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
+from equilin.models.closed_form import DenseAutoencoder, DenseRegressor, EquivariantAutoencoder, InvariantAutoencoder
 
 
 def test_dense_chunking_does_not_change_the_result(rng: np.random.Generator) -> None:
     X, Y = rng.standard_normal((101, 6)), rng.standard_normal((101, 4))
-    a = DenseAutoencoder(2, batch_size=1000).fit(X, Y)
-    b = DenseAutoencoder(2, batch_size=7).fit(X, Y)
+    a = DenseRegressor(2, batch_size=1000).fit(X, Y)
+    b = DenseRegressor(2, batch_size=7).fit(X, Y)
     np.testing.assert_allclose(a.function_matrix(), b.function_matrix(), atol=1e-10)
 
 
@@ -32,8 +32,8 @@ def test_partial_fit_equals_fit_on_the_concatenation(sizes: list[int], which: in
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((sum(sizes), 12)) * rng.uniform(0.1, 3.0, 12)
     Y = rng.standard_normal((sum(sizes), 12)) if regression else None
-    full = four_estimators()[which].fit(X, Y)
-    online = four_estimators()[which]
+    full = four_estimators(regression)[which].fit(X, Y)
+    online = four_estimators(regression)[which]
     bounds = np.cumsum([0] + sizes)
     for a, b in itertools.pairwise(bounds):
         assert online.partial_fit(X[a:b], None if Y is None else Y[a:b]) is online
@@ -56,8 +56,8 @@ def test_partial_fit_refines_and_fit_starts_over(rng: np.random.Generator) -> No
 
 
 def test_partial_fit_checks_later_batches(rng: np.random.Generator) -> None:
-    model = DenseAutoencoder(2).partial_fit(rng.standard_normal((5, 4)), rng.standard_normal((5, 3)))
-    with pytest.raises(ValueError, match="2 features, expected 3"):
+    model = DenseRegressor(2).partial_fit(rng.standard_normal((5, 4)), rng.standard_normal((5, 3)))
+    with pytest.raises(ValueError, match="y has 2 features, but DenseRegressor is expecting 3"):
         model.partial_fit(rng.standard_normal((5, 4)), rng.standard_normal((5, 2)))
     bad = rng.standard_normal((5, 4))
     bad[3, 1] = np.inf
@@ -77,16 +77,16 @@ def test_dask_array_fit_equals_in_memory_fit(rng: np.random.Generator) -> None:
     X = rng.standard_normal((203, 12))
     Y = rng.standard_normal((203, 12))
     dX = da.from_array(X, chunks=(37, 12))
-    for make in four_estimators():
-        for target in (None, Y):
-            params = make.get_params()
-            expected = type(make)(**params).fit(X, target)
-            with dask.config.set(scheduler="threads"):
-                got = type(make)(**params).fit(dX, target)
-            assert_same_fit(got, expected, X)
+    for make in [*four_estimators(), *four_estimators(regression=True)]:
+        target = Y if "Regressor" in type(make).__name__ else None
+        params = make.get_params()
+        expected = type(make)(**params).fit(X, target)
+        with dask.config.set(scheduler="threads"):
+            got = type(make)(**params).fit(dX, target)
+        assert_same_fit(got, expected, X)
     # dask targets with other row chunks are aligned; partial_fit mixes numpy and dask batches
-    model = DenseAutoencoder(2).fit(dX, da.from_array(Y, chunks=(50, 12)))
-    assert_same_fit(model, DenseAutoencoder(2).fit(X, Y), X)
+    model = DenseRegressor(2).fit(dX, da.from_array(Y, chunks=(50, 12)))
+    assert_same_fit(model, DenseRegressor(2).fit(X, Y), X)
     mixed = DenseAutoencoder(2).partial_fit(X[:100]).partial_fit(dX[100:])
     assert_same_fit(mixed, DenseAutoencoder(2).fit(X), X)
 
@@ -100,11 +100,11 @@ def test_dask_array_bad_input(rng: np.random.Generator) -> None:
     bad[33, 2] = np.nan
     with pytest.raises(ValueError, match="X contains NaN"):
         DenseAutoencoder(1).fit(da.from_array(bad, chunks=(10, 6)))
-    with pytest.raises(ValueError, match="7 features, expected 6"):
+    with pytest.raises(ValueError, match="X has 7 features, but InvariantAutoencoder is expecting 6"):
         InvariantAutoencoder(Permutation.identity(6), 1).fit(da.from_array(np.ones((4, 7)), chunks=(2, 7)))
     with pytest.raises(TypeError, match="Y is a dask array but X is not"):
-        DenseAutoencoder(1).fit(X, da.from_array(X, chunks=(10, 6)))
-    with pytest.raises(ValueError, match="real numeric"):
+        DenseRegressor(1).fit(X, da.from_array(X, chunks=(10, 6)))
+    with pytest.raises(ValueError, match="Complex data not supported: X is a dask.Array of dtype complex128"):
         DenseAutoencoder(1).fit(da.from_array(X.astype(complex), chunks=(10, 6)))
 
 

@@ -1,6 +1,7 @@
 """The invariant closed form: encoder ``B = W E_P`` shared along the orbits of the group, dense decoder;
 the exact optimum over ``I^G_{r, m x n}`` by reduced-rank regression on the orbit-summed inputs
-``X E_P^T`` (``docs/math.md`` sections 3 and 5).
+``X E_P^T`` (``docs/math.md`` sections 3 and 5): :class:`InvariantRegressor` on targets,
+:class:`InvariantAutoencoder` on ``Y = X``.
 """
 
 from __future__ import annotations
@@ -8,90 +9,50 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from equilin.geometry import InvariantVariety
 from equilin.groups import Permutation, PermutationGroup, as_group
-from equilin.models.closed_form.base import _check_batch, _check_data, _check_padding, _ClosedFormBase
+from equilin.models.closed_form.base import (
+    _as_rows,
+    _AutoencoderRole,
+    _check_batch,
+    _check_padding,
+    _ClosedFormBase,
+    _RegressorRole,
+)
 from equilin.models.closed_form.statistics import _accumulate, _BlockSolution, _InvariantKernel
 from equilin.validation import check_int
 
-__all__ = ["InvariantAutoencoder"]
+__all__ = ["InvariantAutoencoder", "InvariantRegressor"]
 
 
-class InvariantAutoencoder(_ClosedFormBase):
-    """Invariant linear (auto)encoder: encoder ``B = W E_P`` shared along the orbits of ``group``,
-    dense decoder; the exact optimum over ``I^G_{r, m x n}``.
+class _InvariantModel(_ClosedFormBase):
+    """The invariant solver; :class:`InvariantAutoencoder` and :class:`InvariantRegressor` choose the
+    targets."""
 
-    Parameters
-    ----------
-    group : PermutationGroup or Permutation
-        The group (a permutation stands for the cyclic group it generates).
-    rank : int
-        Bottleneck ``r``.
-    m : int, optional
-        Output dimension, checked against the targets ``Y`` (default: ``Y``'s columns, or ``n``).
-    batch_size : int
-        Rows per chunk when accumulating the Gram matrices of the orbit sums.
-
-    Attributes
-    ----------
-    weights_ : ndarray (r, k)
-        The free encoder weights ``W`` (one column per orbit).
-    decoder_ : ndarray (m, r)
-    variety_ : InvariantVariety
-        The function space ``I^G_{r, m x n}`` the model was fitted in.
-    train_loss_, n_params_ (``r k + m r``), n_features_in_, n_outputs_.
-    gram_inputs_, gram_cross_, sum_squares_, n_samples_seen_, has_targets_
-        Accumulated statistics of the orbit sums ``Z = X E_P^T``: ``Z^T Z`` (``k x k``), ``Z^T Y``
-        (``k x m``), ``tr(Y^T Y)``, the number of samples, whether targets were given.
-
-    Notes
-    -----
-    An invariant map cannot reproduce its input unless every orbit is a single point, so as an
-    autoencoder (``Y = X``) it reconstructs the orbit means' best rank-``r`` image; regression
-    (``fit(X, Y)``) is the typical use.
-
-    Examples
-    --------
-    >>> sigma = Permutation.from_cycles("(1 3 4)(2 5)", 5)
-    >>> rng = np.random.default_rng(0)
-    >>> X, Y = rng.standard_normal((50, 5)), rng.standard_normal((50, 2))
-    >>> model = InvariantAutoencoder(sigma, rank=1).fit(X, Y)
-    >>> model.weights_.shape, model.n_params_
-    ((1, 2), 4)
-    """
-
-    _param_names = ("group", "rank", "m", "batch_size")
     variety_: InvariantVariety
     weights_: NDArray[np.float64]
     decoder_: NDArray[np.float64]
     ranks_: int
+    _dropped_params = ("m",)  # files of equilin 0.1: the output dimension, now that of the targets
 
-    def __init__(self, group: PermutationGroup | Permutation, rank: int, m: int | None = None,
-                 batch_size: int = 8192) -> None:
+    def __init__(self, group: PermutationGroup | Permutation, rank: int, batch_size: int = 8192) -> None:
         self.group = group
         self.rank = rank
-        self.m = m
         self.batch_size = batch_size
 
-    def partial_fit(self, X: ArrayLike, Y: ArrayLike | None = None) -> InvariantAutoencoder:
-        """Add the statistics of one batch (row samples ``X``, targets ``Y`` or ``None``) and recompute
-        the solution from all batches seen since the last :meth:`fit`."""
+    def _partial_fit(self, X: Any, Y: Any) -> None:
         G = as_group(self.group)
         rank = check_int(self.rank, "rank", 0)
-        batch_size = check_int(self.batch_size, "batch_size", 1)
-        m_param = None if self.m is None else check_int(self.m, "m", 1)
-        self._check_mode(Y)
+        batch_size = self._batch_size()
         started = self._started
         if started and G.n != self.n_features_in_:
             raise ValueError(f"the group acts on n = {G.n} points but the model was fitted so far on "
                              f"{self.n_features_in_} features; call fit() to start over")
-        data, targets = _check_batch(X, Y, G.n, self.n_outputs_ if started and Y is not None else m_param)
+        data, targets = _check_batch(X, Y, G.n, self.n_outputs_ if started and Y is not None else None,
+                                     type(self).__name__, f" (the group acts on {G.n} points)")
         m = G.n if targets is None else int(targets.shape[1])
-        if targets is None and self.m not in (None, G.n):
-            raise ValueError(f"m={self.m} needs targets Y with {self.m} columns; without Y the model "
-                             f"reconstructs X (m = n = {G.n})")
         variety = InvariantVariety(G, m, rank)
         _check_padding(rank, m, variety.k)
         stats = self._merge(_accumulate(_InvariantKernel(variety), data, targets, batch_size),
@@ -109,20 +70,102 @@ class InvariantAutoencoder(_ClosedFormBase):
         self.decoder_[:, :kept] = dec.T
         self.ranks_ = kept
         self.n_params_ = variety.n_params_shared
-        self._set_train_loss(stats.sum_squares, float(solution.gains[kept]), stats.samples)
-        return self
+        self._set_train_loss(stats, float(solution.gains[kept]))
 
-    def transform(self, X: ArrayLike) -> NDArray[np.float64]:
-        """Codes ``X E_P^T W^T`` (``N x r``)."""
+    @property
+    def _code_width(self) -> int:
+        return int(self.weights_.shape[0])
+
+    def _transform_checked(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
+        codes: NDArray[np.float64] = self.variety_.orbit_sums(X) @ self.weights_.T
+        return codes
+
+    def inverse_transform(self, X: Any) -> NDArray[np.float64]:
+        """Decoded outputs ``Z A^T`` (``N x m``) of codes ``X`` (``Z``, ``N x r``)."""
         self._check_fitted()
-        x = _check_data(X, "X", self.n_features_in_).astype(np.float64)
-        return self.variety_.orbit_sums(x) @ self.weights_.T
+        codes = _as_rows(X, "Z", self._code_width, type(self).__name__, " codes")
+        return self._map_rows(codes, lambda z: z @ self.decoder_.T)
 
-    def inverse_transform(self, Z: ArrayLike) -> NDArray[np.float64]:
-        """Decoded outputs ``Z A^T`` (``N x m``)."""
-        self._check_fitted()
-        return _check_data(Z, "Z", self.rank) @ self.decoder_.T
+    def _predict_checked(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
+        out: NDArray[np.float64] = self._transform_checked(X) @ self.decoder_.T
+        return out
 
-    def _predict_checked(self, X: NDArray[Any]) -> NDArray[np.float64]:
-        return self.transform(X) @ self.decoder_.T
 
+_PARAMETERS = """
+    Parameters
+    ----------
+    group : PermutationGroup or Permutation
+        The group (a permutation stands for the cyclic group it generates); it fixes ``n``.
+    rank : int
+        Bottleneck ``r``.
+    batch_size : int
+        Rows per chunk when accumulating the Gram matrices of the orbit sums (a ``scipy.sparse`` ``X``:
+        the orbit sums by a sparse product; ``transform`` and ``predict`` densify ``batch_size`` rows at
+        a time).
+"""
+
+
+class InvariantAutoencoder(_AutoencoderRole, _InvariantModel):
+    __doc__ = """Invariant linear autoencoder: encoder ``B = W E_P`` shared along the orbits of
+    ``group``, dense decoder; the exact optimum over ``I^G_{r, n x n}`` of ``||X - X M^T||``, a
+    scikit-learn transformer (``fit(X, y=None)`` ignores ``y``; regression: :class:`InvariantRegressor`).
+""" + _PARAMETERS + """
+    Attributes
+    ----------
+    weights_ : ndarray (r, k)
+        The free encoder weights ``W`` (one column per orbit); :meth:`transform` gives ``X E_P^T W^T``.
+    decoder_ : ndarray (n, r)
+    variety_ : InvariantVariety
+        The function space ``I^G_{r, n x n}`` the model was fitted in.
+    ranks_, train_loss_, n_params_ (``r k + n r``), n_features_in_, feature_names_in_, n_outputs_.
+    gram_inputs_, gram_cross_, sum_squares_, n_samples_seen_, scale_exponent_, has_targets_
+        Accumulated statistics of the orbit sums ``Z = X E_P^T``: ``Z^T Z`` (``k x k``), ``Z^T X``,
+        ``tr(X^T X)`` (``4^-scale_exponent_`` times the true sums), the number of samples,
+        ``has_targets_ = False``.
+
+    Notes
+    -----
+    An invariant map cannot reproduce its input unless every orbit is a single point: the autoencoder
+    reconstructs the orbit means' best rank-``r`` image.
+
+    Examples
+    --------
+    >>> sigma = Permutation.from_cycles("(1 3 4)(2 5)", 5)
+    >>> X = np.random.default_rng(0).standard_normal((50, 5))
+    >>> model = InvariantAutoencoder(sigma, rank=1).fit(X)
+    >>> model.transform(X).shape, model.n_params_
+    ((50, 1), 7)
+    """
+
+
+class InvariantRegressor(_RegressorRole, _InvariantModel):
+    __doc__ = """Invariant reduced-rank regression: ``M = N E_P`` invariant under ``group`` (encoder
+    ``W E_P`` shared along the orbits, dense decoder), the exact optimum of ``||X M^T - Y||`` over
+    ``I^G_{r, m x n}``; a scikit-learn regressor (``score`` is ``R^2``; ``y`` may be 1-D).
+""" + _PARAMETERS + """
+    Attributes
+    ----------
+    weights_ : ndarray (r, k)
+        The free encoder weights ``W`` (one column per orbit).
+    decoder_ : ndarray (m, r)
+    variety_ : InvariantVariety
+        The function space ``I^G_{r, m x n}`` the model was fitted in.
+    ranks_, train_loss_, n_params_ (``r k + m r``), n_features_in_, feature_names_in_, n_outputs_.
+    gram_inputs_, gram_cross_, sum_squares_, n_samples_seen_, scale_exponent_, has_targets_
+        ``Z^T Z``, ``Z^T Y``, ``tr(Y^T Y)`` of the orbit sums ``Z = X E_P^T`` (``4^-scale_exponent_``
+        times the true sums), the number of samples, ``has_targets_ = True``.
+    y_ndim_ : int
+        1 when fitted on a 1-D ``y``.
+
+    Examples
+    --------
+    >>> sigma = Permutation.from_cycles("(1 3 4)(2 5)", 5)
+    >>> rng = np.random.default_rng(0)
+    >>> X, Y = rng.standard_normal((50, 5)), rng.standard_normal((50, 2))
+    >>> model = InvariantRegressor(sigma, rank=1).fit(X, Y)
+    >>> model.weights_.shape, model.n_params_, model.predict(X).shape
+    ((1, 2), 4, (50, 2))
+    """
+
+
+InvariantAutoencoder._regression_class = InvariantRegressor  # files of equilin 0.1 fitted with targets

@@ -18,15 +18,29 @@ of the fitted values); with ``V_k`` its top-``k`` eigenvectors, the optimum is `
 and the loss drops by the sum of the top-``k`` eigenvalues of ``H``. Samples are rows throughout, so a
 complex block uses ``X^H X`` (rows): the conjugation trap of ``docs/math.md`` section 5 is avoided by
 construction and checked by the tests.
+
+Scale. Rows whose largest entry lies outside ``[2^-256, 2^256]`` (data near ``1e200``, whose Gram matrix
+would overflow, or near ``1e-200``) are multiplied by a power of two ``2^-e`` before their products are
+taken; the statistics carry that exponent (:attr:`_Stats.exponent`: they are ``4^-e`` times the true
+sums) and batches of different exponents are brought to the larger one. Multiplying by a power of two is
+exact, so the encoders and decoders (which do not depend on a common scale of the statistics) are the
+true ones, and gains and losses are scaled back exactly by :func:`_unscale` (``inf`` where the true value
+exceeds the float range).
+
+Sparse input. A ``scipy.sparse`` CSR matrix of rows is accepted: kernels that can (:class:`_DenseKernel`,
+:class:`_InvariantKernel`) use sparse products, the others get each batch of ``batch_size`` rows
+densified (memory stays bounded by the batch).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from equilin.equivariance import EquivariantVariety
@@ -62,12 +76,62 @@ class _Stats(NamedTuple):
     cross: list[NDArray[Any]] | None
     sum_squares: float
     samples: int
+    exponent: int = 0   # the sums are 4^-exponent times the true ones (rows scaled by 2^-exponent)
+
+
+SAFE_EXPONENT = 256
+"""Rows whose largest entry is within ``[2^-SAFE_EXPONENT, 2^SAFE_EXPONENT]`` are used as they are."""
+
+
+def _row_exponent(x: Any) -> int:
+    """0 when the largest entry of the rows ``x`` (dense or sparse, finite) is in the safe range, else the
+    exponent ``e`` with ``max |x| / 2^e`` in ``[1/2, 1)``."""
+    values = x.data if sp.issparse(x) else x
+    if values.size == 0:
+        return 0
+    top = float(np.max(np.abs(values)))
+    if top == 0.0 or 2.0 ** -SAFE_EXPONENT <= top <= 2.0 ** SAFE_EXPONENT:
+        return 0
+    return math.frexp(top)[1]
+
+
+def _scaled(x: Any, exponent: int) -> Any:
+    """``x * 2^-exponent`` (exact for normal numbers; dense or sparse)."""
+    if exponent == 0:
+        return x
+    factor = math.ldexp(1.0, -exponent)
+    return x * factor
+
+
+def _to_exponent(stats: _Stats, exponent: int) -> _Stats:
+    """The statistics at a larger (or equal) exponent, their arrays multiplied in place by ``4^-shift``."""
+    shift = exponent - stats.exponent
+    if shift == 0:
+        return stats
+    if shift < 0:  # pragma: no cover - callers only raise the exponent
+        raise ValueError("statistics can only be brought to a larger exponent")
+    factor = math.ldexp(1.0, -2 * shift)   # 0.0 when the earlier sums are negligible below the new scale
+    for a in stats.inputs:
+        a *= factor
+    for a in stats.cross or []:
+        a *= factor
+    return stats._replace(sum_squares=stats.sum_squares * factor, exponent=exponent)
+
+
+def _unscale(value: Any, exponent: int) -> Any:
+    """A gain, loss or eigenvalue of statistics at ``exponent`` on the true scale (``inf`` on overflow)."""
+    if exponent == 0:
+        return value
+    with np.errstate(over="ignore"):
+        return np.ldexp(value, 2 * exponent)
 
 
 def _add(a: _Stats, b: _Stats) -> _Stats:
+    top = max(a.exponent, b.exponent)
+    a, b = _to_exponent(a, top), _to_exponent(b, top)
     cross = None if a.cross is None or b.cross is None else [u + v for u, v in zip(a.cross, b.cross)]
     return _Stats([u + v for u, v in zip(a.inputs, b.inputs)], cross, a.sum_squares + b.sum_squares,
-                  a.samples + b.samples)
+                  a.samples + b.samples, top)
 
 
 def _collect(into: _Stats | None, inputs: Iterable[NDArray[Any]], cross: Iterable[NDArray[Any]] | None,
@@ -76,61 +140,94 @@ def _collect(into: _Stats | None, inputs: Iterable[NDArray[Any]], cross: Iterabl
     the caller owns), so only one block's temporary exists at a time."""
     if into is None:
         return _Stats(list(inputs), None if cross is None else list(cross), sum_squares, samples)
+    # (the caller brings ``into`` and the batch to one exponent first)
     for total, part in zip(into.inputs, inputs):
         total += part
     if cross is not None and into.cross is not None:
         for total, part in zip(into.cross, cross):
             total += part
-    return _Stats(into.inputs, into.cross, into.sum_squares + sum_squares, into.samples + samples)
+    return _Stats(into.inputs, into.cross, into.sum_squares + sum_squares, into.samples + samples,
+                  into.exponent)
 
 
-def _sum_squares(x: NDArray[np.float64]) -> float:
+def _sum_squares(x: Any) -> float:
+    if sp.issparse(x):
+        return float(x.multiply(x).sum())
     flat = np.ascontiguousarray(x).reshape(-1)
     return float(flat @ flat)
 
 
+def _dense(x: Any) -> NDArray[Any]:
+    """A dense array of rows (a sparse batch densified)."""
+    return np.asarray(x.toarray()) if sp.issparse(x) else np.asarray(x)
+
+
+def _float_rows(x: Any, name: str) -> Any:
+    """Rows as float64 (dense, or sparse CSR), checked finite."""
+    if sp.issparse(x):
+        x = x.astype(np.float64)
+        check_finite(x.data, name)
+        return x
+    rows = np.asarray(x, dtype=np.float64)
+    check_finite(rows, name)
+    return rows
+
+
 class _Kernel:
     """Statistics of one batch of float64 rows; subclasses define :meth:`batch` (picklable, so Dask
-    workers can run it)."""
+    workers can run it). ``sparse``: whether :meth:`batch` takes sparse rows (else they are densified
+    batch by batch)."""
 
-    def batch(self, x: NDArray[np.float64], y: NDArray[np.float64] | None,
-              into: _Stats | None) -> _Stats:  # pragma: no cover
+    sparse = False
+
+    def batch(self, x: Any, y: NDArray[np.float64] | None, into: _Stats | None) -> _Stats:  # pragma: no cover
         raise NotImplementedError
 
-    def chunk(self, x: NDArray[Any], y: NDArray[Any] | None, batch_size: int) -> _Stats:
-        """Statistics of a chunk, ``batch_size`` rows at a time (checks finiteness on the way)."""
+    def chunk(self, x: Any, y: Any, batch_size: int) -> _Stats:
+        """Statistics of a chunk, ``batch_size`` rows at a time (checks finiteness on the way; rows of
+        extreme magnitude are scaled by a power of two, see the module's notes)."""
         total: _Stats | None = None
-        for s in _chunks(len(x), batch_size):
-            xs = np.asarray(x[s], dtype=np.float64)
-            check_finite(xs, "X")
-            ys = None
-            if y is not None:
-                ys = np.asarray(y[s], dtype=np.float64)
-                check_finite(ys, "Y")
-            total = self.batch(xs, ys, total)
+        for s in _chunks(x.shape[0], batch_size):
+            xs = _float_rows(x[s], "X")
+            if not self.sparse:
+                xs = _dense(xs)
+            ys = None if y is None else _float_rows(_dense(y[s]), "y")
+            exponents = [_row_exponent(xs)] + ([] if ys is None else [_row_exponent(ys)])
+            exponent = max(exponents + ([] if total is None else [total.exponent]))
+            if total is not None:
+                total = _to_exponent(total, exponent)
+            xs, ys = _scaled(xs, exponent), None if ys is None else _scaled(ys, exponent)
+            total = self.batch(xs, ys, total)._replace(exponent=exponent)
         assert total is not None
         return total
 
 
 class _DenseKernel(_Kernel):
-    """``X^T X`` and ``X^T Y``."""
+    """``X^T X`` and ``X^T Y`` (by sparse products for sparse rows)."""
 
-    def batch(self, x: NDArray[np.float64], y: NDArray[np.float64] | None, into: _Stats | None) -> _Stats:
+    sparse = True
+
+    def batch(self, x: Any, y: NDArray[np.float64] | None, into: _Stats | None) -> _Stats:
         target = x if y is None else y
-        return _collect(into, [x.T @ x], None if y is None else [x.T @ y], _sum_squares(target),
-                        len(x))
+        return _collect(into, [_dense(x.T @ x)], None if y is None else [_dense(x.T @ y)],
+                        _sum_squares(target), x.shape[0])
 
 
 class _InvariantKernel(_Kernel):
-    """``Z^T Z`` and ``Z^T Y`` of the orbit sums ``Z = X E_P^T`` (``Y = X`` for an autoencoder)."""
+    """``Z^T Z`` and ``Z^T Y`` of the orbit sums ``Z = X E_P^T`` (``Y = X`` for an autoencoder), by
+    sparse products for sparse rows (``E_P`` is sparse)."""
+
+    sparse = True
 
     def __init__(self, variety: InvariantVariety) -> None:
         self.variety = variety
+        n, k = variety.n, variety.k
+        self.orbit_matrix = sp.csr_array((np.ones(n), (np.arange(n), variety.orbit_of)), shape=(n, k))
 
-    def batch(self, x: NDArray[np.float64], y: NDArray[np.float64] | None, into: _Stats | None) -> _Stats:
-        z = self.variety.orbit_sums(x)
+    def batch(self, x: Any, y: NDArray[np.float64] | None, into: _Stats | None) -> _Stats:
+        z = _dense(x @ self.orbit_matrix)   # N x k: small
         target = x if y is None else y
-        return _collect(into, [z.T @ z], [z.T @ target], _sum_squares(target), len(x))
+        return _collect(into, [z.T @ z], [_dense(target.T @ z).T], _sum_squares(target), x.shape[0])
 
 
 class _EquivariantKernel(_Kernel):
@@ -140,7 +237,7 @@ class _EquivariantKernel(_Kernel):
     def __init__(self, variety: EquivariantVariety) -> None:
         self.variety = variety
 
-    def batch(self, x: NDArray[np.float64], y: NDArray[np.float64] | None, into: _Stats | None) -> _Stats:
+    def batch(self, x: Any, y: NDArray[np.float64] | None, into: _Stats | None) -> _Stats:
         target = x if y is None else y
         if y is None:
             return _collect(into, self.variety.block_grams(x), None, _sum_squares(target), len(x))
