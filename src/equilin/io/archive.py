@@ -22,9 +22,9 @@ The format, every key, the atomic-write procedure and the error table are in ``d
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
-import errno
 import os
 import stat
 import tempfile
@@ -175,8 +175,8 @@ def _save_target(path: Any) -> Path:
         if link:
             raise FileNotFoundError(errno.ENOENT, f"{where} is a dangling symbolic link to {real}, whose "
                                                   f"directory {real.parent} does not exist")
-        raise FileNotFoundError(errno.ENOENT, f"the directory {Path(where).parent} does not exist; create it "
-                                              "first")
+        raise FileNotFoundError(errno.ENOENT, f"cannot save to {where}: the directory {Path(where).parent} does "
+                                              "not exist; create it first")
     return real
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import IO, Any, Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -113,7 +113,7 @@ def save(obj: Any, path: str | os.PathLike[str]) -> Path:
     meta["checksum"] = {"algorithm": "sha256", "hexdigest": _checksum(meta, encoder.arrays)}
     if safetensors:
         data = write_safetensors(meta, encoder.arrays)
-        _atomic_write(target, lambda fh: fh.write(data), os.fspath(path))
+        _atomic_write(target, lambda fh: _write_bytes(fh, data), os.fspath(path))
     else:
         _atomic_write(target, lambda fh: _write_archive(fh, meta, encoder.arrays), os.fspath(path))
     return Path(path)
@@ -150,6 +150,10 @@ def check_save_path(path: str | os.PathLike[str], obj: Any = None) -> Path:
             _numpy_backend()
     _probe(target, os.fspath(path))
     return Path(path)
+
+
+def _write_bytes(fh: IO[bytes], data: bytes) -> None:
+    fh.write(data)
 
 
 def _registered_kind(obj: Any) -> str:
