@@ -413,6 +413,9 @@ def test_paths_through_files_and_empty_paths(tmp_path: Path) -> None:
         DenseAutoencoder(2).save(tmp_path / "file" / "m.npz")
     with pytest.raises(ValueError, match="the path is empty"):
         DenseAutoencoder(2).save("")
+    with pytest.raises(IsADirectoryError, match="new/ ends with '/', so it names a directory"):
+        DenseAutoencoder(2).save(f"{tmp_path}/new/")
+    assert _left(tmp_path) == ["file"]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")

@@ -171,6 +171,9 @@ def _save_target(path: Any) -> Path:
                                                 f"{stat.S_IMODE(info.st_mode):04o}): not replacing it; make it "
                                                 "writable or pass another file name")
         return real
+    if where.endswith(("/", os.sep)):
+        raise IsADirectoryError(errno.EISDIR, f"{where} ends with '/', so it names a directory; pass a file name "
+                                              f"such as {where}model.npz")
     if not real.parent.is_dir():
         if link:
             raise FileNotFoundError(errno.ENOENT, f"{where} is a dangling symbolic link to {real}, whose "

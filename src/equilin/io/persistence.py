@@ -1,10 +1,12 @@
-"""Saving and loading fitted estimators and modules: :func:`save`, :func:`load`, :func:`read_metadata`.
+"""Saving and loading fitted estimators and modules: :func:`save`, :func:`load`, :func:`read_metadata`,
+:func:`check_save_path`.
 
 :func:`save` writes an estimator of :mod:`equilin.models.closed_form` (its constructor parameters and
 every fitted attribute) or a module of :mod:`equilin.models.nn` (its constructor arguments and its
 ``state_dict()``) to one ``.npz`` archive (:mod:`equilin.io.archive`): the arrays plus JSON metadata
 (format version, library version, class, parameters with groups as 0-based ``int64`` generator arrays,
-ranks, dtype, an array manifest and a checksum), values encoded by :mod:`equilin.io.codec`. :func:`load`
+ranks, dtype, an array manifest and a checksum), values encoded by :mod:`equilin.io.codec`; a module
+may go to a ``.safetensors`` file instead (:mod:`equilin.io.tensorfile`). :func:`load`
 refuses anything it cannot verify with a :class:`~equilin.io.PersistenceError` that says what is wrong;
 nothing is ever unpickled (and no ``torch.load`` at all). The format is in ``docs/persistence.md``.
 
@@ -325,7 +327,8 @@ class PersistentModule:
         raise NotImplementedError
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write this module (constructor arguments and ``state_dict()``) to ``path`` atomically; see
+        """Write this module (constructor arguments and ``state_dict()``) to ``path`` atomically: an
+        ``.npz`` file, or a safetensors file when ``path`` ends in ``.safetensors``; see
         :func:`equilin.io.save`."""
         return save(self, path)
 
