@@ -36,12 +36,12 @@ class Read(Exception):
 @pytest.fixture
 def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail the test if a command starts its work (reads data, runs the experiment) before refusing."""
-    import equilin.cli.fit
+    from equilin.cli import fit as fit_command
 
     def stub(*args: Any, **kwargs: Any) -> Any:
         raise Read
 
-    monkeypatch.setattr(equilin.cli.fit, "open_shards", stub)
+    monkeypatch.setattr(fit_command, "open_shards", stub)
     monkeypatch.setattr(equilin.experiments, "run_mnist", stub)
 
 
