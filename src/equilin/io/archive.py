@@ -29,7 +29,7 @@ import os
 import stat
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -195,14 +195,20 @@ def _os_error(exc: OSError, message: str) -> OSError:
     return OSError(exc.errno, message) if exc.errno is not None else OSError(message)
 
 
-def _probe(target: Path, where: str) -> None:
-    """Create and remove a temporary file beside ``target``: refuses now a directory where no file can be
-    created (read-only file system, no permission, ``/proc``), before any work."""
+def _temp_file(target: Path, where: str) -> tuple[int, str]:
+    """A new temporary file beside ``target`` (descriptor, name); an error names ``where`` and the
+    directory, never the temporary name."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        return tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise _os_error(exc, f"cannot save to {where}: cannot create a file in {target.parent} "
                              f"({_reason(exc)})") from None
+
+
+def _probe(target: Path, where: str) -> None:
+    """Create and remove a temporary file beside ``target``: refuses now a directory where no file can be
+    created (read-only file system, no permission, ``/proc``), before any work."""
+    fd, tmp = _temp_file(target, where)
     os.close(fd)
     os.unlink(tmp)
 
@@ -213,11 +219,7 @@ def _atomic_write(target: Path, write: Callable[[IO[bytes]], None], where: str |
     :func:`_save_target`), ``where`` the path the user gave, which every error names."""
     where = str(target) if where is None else where
     mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask()
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise _os_error(exc, f"cannot save to {where}: cannot create a file in {target.parent} "
-                             f"({_reason(exc)})") from None
+    fd, tmp = _temp_file(target, where)
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
@@ -246,8 +248,15 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _read_verified(path: Any) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
-    """Metadata and arrays of a file, after every check that needs no library object."""
+Reader = Callable[[str, bytes, int, Callable[[str], PersistenceError]],
+                  "tuple[dict[str, Any], dict[str, NDArray[Any]]] | None"]
+"""A reader of another format: ``(path, first 16 bytes, size, fail)`` -> metadata and arrays, or
+``None`` when the file is not of its format."""
+
+
+def _read_verified(path: Any, readers: Sequence[Reader] = ()) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+    """Metadata and arrays of a file (an ``.npz`` archive, or a format of ``readers``), after every check
+    that needs no library object."""
     where = _check_path_type(path)
     try:
         info = os.stat(where)
@@ -266,11 +275,10 @@ def _read_verified(path: Any) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
     if not zipfile.is_zipfile(where):
         with open(where, "rb") as fh:
             head = fh.read(16)
-        if _looks_like_safetensors(head, info.st_size):
-            from equilin.io.tensorfile import read_safetensors
-
-            meta, arrays = read_safetensors(where, fail)
-            return _verified(meta, arrays, where)
+        for reader in readers:                    # the other formats (a torch module's .safetensors file)
+            found = reader(where, head, info.st_size, fail)
+            if found is not None:
+                return _verified(*found, where)
         raise fail("not a zip archive (truncated, or another format)")
     try:
         with np.load(path, allow_pickle=False) as npz:
@@ -287,11 +295,6 @@ def _read_verified(path: Any) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
     except Exception as exc:  # zipfile.BadZipFile (CRC), ValueError (bad .npy header, pickled data), EOFError...
         raise PersistenceError(f"{where} is corrupted: {type(exc).__name__}: {exc}") from exc
     return _verified(meta, arrays, where)
-
-
-def _looks_like_safetensors(head: bytes, size: int) -> bool:
-    """A safetensors file starts with the length of its JSON header (8 bytes, little-endian), then ``{``."""
-    return len(head) >= 9 and 2 <= int.from_bytes(head[:8], "little") <= size - 8 and head[8:9] == b"{"
 
 
 def _verified(meta: dict[str, Any], arrays: dict[str, NDArray[Any]],

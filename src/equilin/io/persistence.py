@@ -40,7 +40,7 @@ from equilin.io.archive import (
     _write_archive,
 )
 from equilin.io.codec import _Decoder, _Encoder
-from equilin.io.tensorfile import SUFFIX, _numpy_backend, write_safetensors
+from equilin.io.tensorfile import SUFFIX, _numpy_backend, read_safetensors, write_safetensors
 from equilin.version import VERSION
 
 __all__ = ["PersistentEstimator", "PersistentModule", "check_save_path", "load", "read_metadata", "save"]
@@ -48,6 +48,8 @@ __all__ = ["PersistentEstimator", "PersistentModule", "check_save_path", "load",
 # The only classes a file may name: the public subclasses of PersistentEstimator and PersistentModule,
 # which register themselves when their module is imported (nothing else is ever constructed).
 _REGISTRY: dict[str, tuple[type, str]] = {}
+
+_READERS = (read_safetensors,)   # the formats besides .npz that load recognises by their first bytes
 
 
 # -- public API -------------------------------------------------------------------------------------
@@ -215,7 +217,7 @@ def load(path: str | os.PathLike[str], expected: type | tuple[type, ...] | None 
     ...
     equilin.io.PersistenceError: .../bad.npz is not an equilin model file: not a zip archive (truncated, ...)
     """
-    meta, arrays = _read_verified(path)
+    meta, arrays = _read_verified(path, _READERS)
     where = str(path)
     key = meta["class"]
     cls = _resolve(meta, where)
@@ -246,7 +248,7 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     >>> meta["class"], meta["format_version"], meta["params"]
     ('DenseAutoencoder', 4, {'dict': [['rank', 3], ['batch_size', 8192]]})
     """
-    meta, _ = _read_verified(path)
+    meta, _ = _read_verified(path, _READERS)
     return meta
 
 

@@ -77,10 +77,18 @@ def _sorted_metadata(data: bytes) -> bytes:
     return data[:8] + text + b" " * (n - len(text)) + data[8 + n:]
 
 
-def read_safetensors(where: str, fail: Callable[[str], PersistenceError]
-                     ) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+def looks_like_safetensors(head: bytes, size: int) -> bool:
+    """A safetensors file starts with the length of its JSON header (8 bytes, little-endian), then ``{``."""
+    return len(head) >= 9 and 2 <= int.from_bytes(head[:8], "little") <= size - 8 and head[8:9] == b"{"
+
+
+def read_safetensors(where: str, head: bytes, size: int, fail: Callable[[str], PersistenceError]
+                     ) -> tuple[dict[str, Any], dict[str, NDArray[Any]]] | None:
     """The metadata and arrays of a file written by :func:`write_safetensors` (checked by the caller
-    against the manifest and the checksum)."""
+    against the manifest and the checksum), or ``None`` when ``head`` (its first bytes) is not that of a
+    safetensors file."""
+    if not looks_like_safetensors(head, size):
+        return None
     with open(where, "rb") as fh:
         data = fh.read()
     n = int.from_bytes(data[:8], "little")
