@@ -71,13 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         COMMANDS[args.command](args)
-    except (UsageError, ValueError, OverflowError, MemoryError, OSError) as exc:
-        if isinstance(exc, BrokenPipeError):  # e.g. `equilin ... | head`
-            return 0
-        print(f"{PROG} {args.command}: error: {_one_line(describe_error(exc))}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # e.g. `equilin ... | head`
         return 0
+    except (UsageError, ValueError, OverflowError, MemoryError, OSError) as exc:
+        print(f"{PROG} {args.command}: error: {_one_line(describe_error(exc))}", file=sys.stderr)
+        return 2
     return 0
 
 
