@@ -37,7 +37,7 @@ def test_critical_json_and_table(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["critical", "--n-init", "0"], "--n-init must be at least 1"),
+    (["critical", "--n-init", "0"], "--n-init must be between 1 and 1,000,000"),
     (["critical", "--seed", "-1"], "--seed must be a non-negative integer"),
     (["critical", "--max-iter", "0"], "--max-iter must be at least 1"),
     (["critical", "--tol", "1.5"], "--tol must be a number in (0, 1)"),

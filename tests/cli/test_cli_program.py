@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -56,3 +57,23 @@ def test_version_and_the_identity(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "equivariant", "--gens", "()", "--n", "3", "-r", "1", "--json")
     report = json.loads(out)                                # the trivial group: E_1 = M_{1, 3x3}
     assert status == 0 and (report["commutant_dim"], report["n_components"], report["dim"]) == (9, 1, 5)
+
+
+def test_an_os_error_during_the_work_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Any,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write that fails after the checks (the disk fills up while the figures are written): one line
+    naming the file, status 2; a closed pipe stays silent (status 0)."""
+    import equilin.experiments
+
+    def fails(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device", str(tmp_path / "mnist.json"))
+
+    monkeypatch.setattr(equilin.experiments, "run_mnist", fails)
+    status, _, err = run(capsys, "mnist", "--data", "digits", "--out", str(tmp_path), "--quiet")
+    assert status == 2 and err == f"equilin mnist: error: {tmp_path / 'mnist.json'}: No space left on device\n"
+
+    def closed(*args: Any, **kwargs: Any) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(equilin.experiments, "run_mnist", closed)
+    assert run(capsys, "mnist", "--data", "digits", "--out", str(tmp_path), "--quiet") == (0, "", "")

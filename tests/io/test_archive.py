@@ -320,3 +320,168 @@ def test_sigkill_at_random_moments_of_repeated_saves(rng: np.random.Generator, t
         if target.exists():
             model = DenseAutoencoder.load(target)
             assert model.n_features_in_ == 800 and model.n_samples_seen_ == 40
+
+
+# -- which file a save replaces ---------------------------------------------------------------------
+def _left(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+def test_a_directory_is_refused_with_the_users_path(tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError, match=f"^\\[Errno 21\\] {re.escape(str(tmp_path))} is a directory; "):
+        DenseAutoencoder(2).save(tmp_path)
+    link = tmp_path / "to-dir"
+    link.symlink_to(tmp_path)
+    with pytest.raises(IsADirectoryError, match="to-dir \\(a symbolic link to .*\\) is a directory"):
+        DenseAutoencoder(2).save(link)
+    assert _left(tmp_path) == ["to-dir"] and link.is_symlink()
+
+
+def test_a_fifo_is_left_alone(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    with pytest.raises(FileExistsError, match="pipe.npz is a FIFO \\(named pipe\\), not a regular file"):
+        DenseAutoencoder(2).save(fifo)
+    assert fifo.is_fifo() and _left(tmp_path) == ["pipe.npz"]
+    with pytest.raises(PersistenceError, match="pipe.npz is not an equilin model file: it is a FIFO"):
+        load(fifo)                                     # refused without opening it (which would block)
+
+
+def test_a_device_node_is_left_alone(tmp_path: Path) -> None:
+    """/dev/null (every system has it; as root /dev/full too): refused before anything is created."""
+    devices = ["/dev/null"] + (["/dev/full"] if os.geteuid() == 0 and os.path.exists("/dev/full") else [])
+    for device in devices:
+        before = os.stat(device)
+        with pytest.raises(FileExistsError, match=f"{device} is a character device, not a regular file"):
+            DenseAutoencoder(2).save(device)
+        after = os.stat(device)
+        assert (after.st_mode, after.st_rdev, after.st_ino) == (before.st_mode, before.st_rdev, before.st_ino)
+    link = tmp_path / "m.npz"
+    link.symlink_to("/dev/null")
+    with pytest.raises(FileExistsError, match="m.npz \\(a symbolic link to /dev/null\\) is a character device"):
+        DenseAutoencoder(2).save(link)
+    assert link.is_symlink() and _left(tmp_path) == ["m.npz"]
+
+
+def test_a_socket_is_left_alone(tmp_path: Path) -> None:
+    import socket
+
+    path = tmp_path / "s.npz"
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(path))
+        with pytest.raises(FileExistsError, match="s.npz is a socket"):
+            DenseAutoencoder(2).save(path)
+    assert path.is_socket()
+
+
+def test_saving_through_a_symlink_replaces_its_target(rng: np.random.Generator, tmp_path: Path) -> None:
+    est, X, Y = make("dense", rng)
+    est.fit(X, Y)
+    (tmp_path / "models").mkdir()
+    target = tmp_path / "models" / "real.npz"
+    DenseAutoencoder(1).fit(X).save(target)
+    target.chmod(0o640)
+    link = tmp_path / "latest.npz"
+    link.symlink_to(Path("models") / "real.npz")       # a relative link
+    chain = tmp_path / "chain.npz"
+    chain.symlink_to(link)                              # a link to the link
+    assert est.save(chain) == chain
+    assert link.is_symlink() and chain.is_symlink() and os.readlink(link) == "models/real.npz"
+    assert_same_estimator(load(target), est, X, Y)     # the target is the new model, not stale
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert _left(tmp_path) == ["chain.npz", "latest.npz", "models"] and _left(tmp_path / "models") == ["real.npz"]
+
+
+def test_a_dangling_symlink_creates_its_target_when_its_directory_exists(tmp_path: Path) -> None:
+    link = tmp_path / "m.npz"
+    link.symlink_to(tmp_path / "later" / "m.npz")
+    with pytest.raises(FileNotFoundError, match="m.npz is a dangling symbolic link to .*later/m.npz, whose "
+                                                "directory .*later does not exist"):
+        DenseAutoencoder(2).save(link)
+    (tmp_path / "later").mkdir()
+    DenseAutoencoder(2).save(link)
+    assert link.is_symlink() and load(tmp_path / "later" / "m.npz").rank == 2
+    loop = tmp_path / "loop.npz"
+    loop.symlink_to(loop)
+    with pytest.raises(OSError, match="loop.npz: too many levels of symbolic links"):
+        DenseAutoencoder(2).save(loop)
+
+
+def test_paths_through_files_and_empty_paths(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError, match="file/m.npz: a part of the path before the file name is a file"):
+        DenseAutoencoder(2).save(tmp_path / "file" / "m.npz")
+    with pytest.raises(ValueError, match="the path is empty"):
+        DenseAutoencoder(2).save("")
+    with pytest.raises(IsADirectoryError, match="new/ ends with '/', so it names a directory"):
+        DenseAutoencoder(2).save(f"{tmp_path}/new/")
+    assert _left(tmp_path) == ["file"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
+def test_read_only_places_are_refused_and_nothing_is_left(tmp_path: Path) -> None:  # pragma: no cover - root
+    path = DenseAutoencoder(1).save(tmp_path / "m.npz")
+    path.chmod(0o444)
+    with pytest.raises(PermissionError, match="m.npz is read-only \\(mode 0444\\)"):
+        DenseAutoencoder(2).save(path)
+    path.chmod(0o644)
+    tmp_path.chmod(0o555)
+    try:
+        with pytest.raises(PermissionError, match=f"cannot save to {re.escape(str(path))}: cannot create a file"):
+            DenseAutoencoder(2).save(path)
+    finally:
+        tmp_path.chmod(0o755)
+    assert _left(tmp_path) == ["m.npz"] and load(path).rank == 1
+
+
+def test_a_read_only_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a non-root user sees for a file without write permission (os.access stubbed, as root may write)."""
+    path = DenseAutoencoder(1).save(tmp_path / "m.npz")
+    path.chmod(0o444)
+    monkeypatch.setattr(os, "access", lambda *args, **kwargs: False)
+    with pytest.raises(PermissionError, match="m.npz is read-only \\(mode 0444\\): not replacing it"):
+        DenseAutoencoder(2).save(path)
+    assert load(path).rank == 1
+
+
+@pytest.mark.parametrize("errno_", [28, 30, 13])   # ENOSPC, EROFS, EACCES
+def test_a_failing_write_names_the_users_path_and_leaves_no_temp_file(
+        errno_: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = DenseAutoencoder(1).save(tmp_path / "m.npz")
+    before = path.read_bytes()
+    write_array = np.lib.format.write_array
+    calls = []
+
+    def failing(*args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:                                 # the first member: the metadata
+            raise OSError(errno_, os.strerror(errno_), str(tmp_path / ".m.npz.abc123.tmp"))
+        write_array(*args, **kwargs)
+
+    monkeypatch.setattr(np.lib.format, "write_array", failing)
+    with pytest.raises(OSError) as info:
+        DenseAutoencoder(2).save(path)
+    message = str(info.value)
+    assert info.value.errno == errno_ and isinstance(info.value, PermissionError) == (errno_ == 13)
+    assert message == (f"[Errno {errno_}] cannot save to {path}: {os.strerror(errno_)}; nothing was written "
+                       "(a previous file there is unchanged)")
+    assert ".tmp" not in message and info.value.__cause__ is None and info.value.__suppress_context__
+    assert path.read_bytes() == before and _left(tmp_path) == ["m.npz"]
+
+
+def test_a_directory_where_no_file_can_be_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """/proc refuses new files even to root; the error names the user's path and the directory."""
+    import tempfile
+
+    from equilin.io import check_save_path
+
+    if os.path.isdir("/proc/self"):
+        with pytest.raises(OSError, match="cannot save to /proc/x.npz: cannot create a file in /proc"):
+            DenseAutoencoder(2).save("/proc/x.npz")
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(30, "Read-only file system", str(tmp_path / ".m.npz.x.tmp"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(OSError, match="cannot save to .*m.npz: cannot create a file in .* \\(Read-only file system"):
+        check_save_path(tmp_path / "m.npz")
+    assert _left(tmp_path) == []

@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Callable
-from typing import TypeAlias
+from typing import Any, TypeAlias
+
+import numpy as np
 
 from equilin.groups import (
     IMAGE_ACTIONS,
@@ -38,6 +40,7 @@ __all__ = [
     "given_group_flags",
     "group_description",
     "group_from_args",
+    "neurovariety_dimensions",
     "parse_image_size",
     "parse_volume_size",
 ]
@@ -86,7 +89,8 @@ def add_group_arguments(parser: argparse.ArgumentParser, several: bool = True) -
                              "translations with rotations / and flips); volume action (with --volume): "
                              "shift-xyz (translations along the 3 axes), cube (the 24 rotations)")
     parser.add_argument("--shift", type=int, metavar="S",
-                        help="pixels per shift for the shift actions, p4 and p4m (default 1)")
+                        help="pixels per shift for the shift actions, p4 and p4m: 1 <= |S| < the side "
+                             "(default 1; negative: the other way)")
 
 
 def parse_image_size(text: str) -> tuple[int, int]:
@@ -125,6 +129,9 @@ def given_group_flags(args: argparse.Namespace) -> list[str]:
 
 def check_group_source(args: argparse.Namespace, several: bool = True) -> None:
     """Exactly one of the three ways to name a group, with the arguments it needs."""
+    for flag, value, example in (("--image", args.image, "28x28"), ("--volume", args.volume, "8x8x8")):
+        if value is not None and not value.strip():
+            raise UsageError(f"{flag} is empty; give its size, e.g. {flag} {example}")
     given = given_group_flags(args)
     if len(given) > 1:
         raise UsageError("give one of --gens with --n, --image with --action, or --volume with --action; got "
@@ -172,17 +179,34 @@ def group_from_args(args: argparse.Namespace, several: bool = True) -> Permutati
         if h * w > EQUIVARIANT_MAX_N:
             raise UsageError(f"--image {args.image} has {h * w:,} pixels, too many to build the group (at most "
                              f"{EQUIVARIANT_MAX_N:,})")
+        _check_shift(args, {"shift-x": (w,), "shift-y": (h,)}.get(args.action, (h, w)), f"{h}x{w} images")
         group = image_group(args.action, h, w, s)
     else:
         d, h, w = parse_volume_size(args.volume)
         if d * h * w > EQUIVARIANT_MAX_N:
             raise UsageError(f"--volume {args.volume} has {d * h * w:,} voxels, too many to build the group "
                              f"(at most {EQUIVARIANT_MAX_N:,})")
+        _check_shift(args, (d, h, w), f"{d}x{h}x{w} volumes")
         group = volume_group(args.action, d, h, w, s)
     if not several and len(group.generators) > 1:
         raise UsageError(f"this command takes a cyclic group; {args.action} has {len(group.generators)} "
                          "generators")
     return group
+
+
+def _check_shift(args: argparse.Namespace, lengths: tuple[int, ...], what: str) -> None:
+    """A ``--shift`` moves pixels: ``0`` and multiples of an axis length leave that axis in place (a shift
+    by ``s`` is one by ``s mod L``), so ``1 <= |S| < L`` on every axis it moves (negative: the other way)."""
+    s = args.shift
+    if s is None or not args.action.startswith(("shift", "p4")):
+        return
+    axis = min(lengths)
+    if axis < 2:
+        raise UsageError(f"--shift {s}: {args.action} of {what} moves nothing (an axis of length 1)")
+    if not 1 <= abs(s) < axis:
+        raise UsageError(f"--shift must be between 1 and {axis - 1} (or -1 and -{axis - 1}, the other way) for "
+                         f"{args.action} of {what}, got {s}: a shift by 0 or by a multiple of the axis length "
+                         "moves nothing")
 
 
 def group_description(args: argparse.Namespace) -> str:
@@ -194,3 +218,18 @@ def group_description(args: argparse.Namespace) -> str:
     if args.image:
         return f"{args.action}{shift} of {args.image} images"
     return f"{args.action}{shift} of {args.volume} volumes"
+
+
+def neurovariety_dimensions(network: Any, degree: int, seed: int) -> tuple[int, int]:
+    """:func:`equilin.deep.neurovariety_dimension` for ``--degree K``, with its numerical failures (values
+    ``x^K`` that overflow float64, no clear gap in the singular values) as one :class:`UsageError`."""
+    from equilin.deep import neurovariety_dimension
+
+    if degree < 1:
+        raise UsageError(f"--degree must be at least 1, got {degree}")
+    try:
+        with np.errstate(all="ignore"):        # overflow shows up as the failure below, not as warnings
+            return neurovariety_dimension(network, degree, seed=check_non_negative(seed, "--seed"))
+    except (RuntimeError, np.linalg.LinAlgError) as exc:
+        raise UsageError(f"--degree {degree}: the float64 Jacobian rank of this network with x^{degree} cannot be "
+                         f"trusted ({exc}); try a smaller --degree") from None

@@ -21,9 +21,10 @@ from equilin.cli.arguments import (
     check_non_negative,
     group_description,
     group_from_args,
+    neurovariety_dimensions,
 )
 from equilin.cli.formatting import exact_json, short_int
-from equilin.deep import DeepLinearNetwork, GSet, LinearLayer, neurovariety_dimension, smallest_gset
+from equilin.deep import DeepLinearNetwork, GSet, LinearLayer, smallest_gset
 from equilin.equivariance import EquivariantVariety
 from equilin.groups import Permutation, PermutationGroup
 
@@ -91,9 +92,7 @@ def deep_report(args: argparse.Namespace) -> dict[str, Any]:
                        "multiplicities": dict(zip(net.variety.labels, net.multiplicities[l - 1]))})
     neurovariety = None
     if args.degree is not None:
-        if args.degree < 1:
-            raise UsageError(f"--degree must be at least 1, got {args.degree}")
-        real, exact = neurovariety_dimension(net, args.degree, seed=check_non_negative(args.seed, "--seed"))
+        real, exact = neurovariety_dimensions(net, args.degree, args.seed)
         neurovariety = {"degree": args.degree, "dim": real, "dim_mod_p": exact}
     return {
         "group": group_description(args),

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import equilin.experiments
 from equilin.cli.arguments import Command, Subparsers, UsageError, check_non_negative
+from equilin.cli.paths import check_output_directory, printable
 from equilin.data import SOURCES
 from equilin.experiments import GROUPS, MODEL_NAMES, NONLINEAR_GROUPS
 
@@ -29,6 +30,8 @@ __all__ = [
     "DEMO_EPOCHS",
     "DEMO_STEPS",
     "DEMO_THREADS",
+    "MAX_N_INIT",
+    "MNIST_FILES",
     "add_critical_command",
     "add_demo_command",
     "add_mnist_command",
@@ -85,10 +88,17 @@ def _run_mnist_command(args: argparse.Namespace, *, data: str, rank: int, train:
         return
     print(result.table())
     if result.files:
-        print("wrote " + ", ".join(result.files.values()))
+        print("wrote " + ", ".join(printable(path) for path in result.files.values()))
+
+
+MNIST_FILES = ("mnist_reconstructions.png", "mnist_weight_sharing.png", "mnist.json")
+"""The files ``equilin mnist`` and ``equilin demo`` write to ``--out DIR``."""
 
 
 def cmd_mnist(args: argparse.Namespace) -> None:
+    if not args.data.strip():
+        raise UsageError(f"--data is empty; give one of {', '.join(SOURCES)} or a directory of the four MNIST "
+                         "IDX files")
     if args.data not in SOURCES and not Path(args.data).is_dir():  # before any progress bar is drawn
         raise UsageError(f"--data must be one of {', '.join(SOURCES)} or a directory of the four MNIST IDX "
                          f"files, got {args.data!r}")
@@ -104,6 +114,7 @@ def cmd_mnist(args: argparse.Namespace) -> None:
     if args.nonlinear and args.group not in NONLINEAR_GROUPS:
         raise UsageError(f"--nonlinear has rows for --group {' and '.join(NONLINEAR_GROUPS)} only, got --group "
                          f"{args.group}")
+    check_output_directory(args.out, "--out", MNIST_FILES)
     adam_models = None
     if args.adam_models is not None:
         if args.train == "closed-form":
@@ -146,10 +157,15 @@ def cmd_demo(args: argparse.Namespace, run: Callable[[Sequence[str]], int]) -> N
     """``equilin demo``: the MNIST run, or with ``--geometry`` the worked examples, each run by ``run``
     (``equilin.cli.main``) as if typed on the command line."""
     if not args.geometry:
+        if args.epochs < 1:
+            raise UsageError(f"--epochs must be at least 1, got {args.epochs}")
+        if args.threads < 1:
+            raise UsageError(f"--threads must be at least 1, got {args.threads}")
+        check_output_directory(args.out, "--out", MNIST_FILES)
         print(f"== The talk's MNIST experiment: five closed-form models, and Adam ({args.epochs} epochs) for "
               f"the {' and the '.join(DEMO_ADAM_MODELS)} model\n"
               f"$ equilin mnist --train both --adam-models {','.join(DEMO_ADAM_MODELS)} "
-              f"--epochs {args.epochs} --threads {args.threads} --out {args.out}\n"
+              f"--epochs {args.epochs} --threads {args.threads} --out {printable(args.out)}\n"
               "(the talk's worked geometry examples: equilin demo --geometry)")
         sys.stdout.flush()
         _run_mnist_command(args, data="mnist", rank=99, train="both", seed=0, lr=1e-3,
@@ -163,9 +179,13 @@ def cmd_demo(args: argparse.Namespace, run: Callable[[Sequence[str]], int]) -> N
             raise SystemExit(status)
 
 
+MAX_N_INIT = 1_000_000
+"""The most random initializations per network that ``equilin critical`` takes (each one is a training run)."""
+
+
 def cmd_critical(args: argparse.Namespace) -> None:
-    if args.n_init < 1:
-        raise UsageError(f"--n-init must be at least 1, got {args.n_init}")
+    if not 1 <= args.n_init <= MAX_N_INIT:
+        raise UsageError(f"--n-init must be between 1 and {MAX_N_INIT:,}, got {args.n_init}")
     check_non_negative(args.seed, "--seed")
     if args.max_iter < 1:
         raise UsageError(f"--max-iter must be at least 1, got {args.max_iter}")
@@ -208,7 +228,8 @@ def add_mnist_command(sub: Subparsers) -> Command:
     mni.add_argument("--limit-train", type=int, metavar="N", help="use only the first N training images")
     mni.add_argument("--limit-test", type=int, metavar="N", help="use only the first N test images")
     mni.add_argument("--out", default="out", metavar="DIR",
-                     help="directory for the figures and mnist.json (default out/)")
+                     help="directory for the figures and mnist.json (default out/; created with "
+                          "its parents when missing; checked before the run)")
     mni.add_argument("--threads", type=int, metavar="N",
                      help="at most N threads for numpy's BLAS and PyTorch (default: the libraries' "
                           "own); 1 is much faster on a machine whose cores are busy")
@@ -229,7 +250,8 @@ def add_demo_command(sub: Subparsers, run: Callable[[Sequence[str]], int]) -> Co
     demo.add_argument("--epochs", type=int, default=DEMO_EPOCHS, metavar="E",
                       help=f"Adam epochs of the MNIST run (default {DEMO_EPOCHS})")
     demo.add_argument("--out", default="out", metavar="DIR",
-                      help="directory for the figures and mnist.json (default out/)")
+                      help="directory for the figures and mnist.json (default out/; created with "
+                           "its parents when missing; checked before the run)")
     demo.add_argument("--threads", type=int, default=DEMO_THREADS, metavar="N",
                       help=f"at most N threads for numpy's BLAS and PyTorch (default {DEMO_THREADS}: "
                            "robust on a shared machine)")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
@@ -28,6 +27,7 @@ from equilin.cli.arguments import (
     group_description,
     group_from_args,
 )
+from equilin.cli.paths import check_output_file, describe_error, printable
 from equilin.data import open_shards
 from equilin.equivariance import EquivariantVariety, Ranks
 from equilin.io import save
@@ -96,9 +96,10 @@ def _fit_estimator(
 
 
 def fit_report(args: argparse.Namespace) -> dict[str, Any]:
+    if not args.data.strip():
+        raise UsageError("--data is empty; give a directory of .npy shards, a .npy file or a zarr array")
     estimator, description = _fit_estimator(args)
-    if not Path(args.out).resolve().parent.is_dir():
-        raise UsageError(f"--out {args.out}: the directory {Path(args.out).parent} does not exist")
+    check_output_file(args.out, "--out", estimator)       # before any data is read
     shards = open_shards(args.data, args.batch_size, name=f"--data {args.data}")
     group = getattr(estimator, "group", None) or getattr(estimator, "sigma", None)
     for shard in shards:  # shapes are known without reading: refuse before the progress bar starts
@@ -117,7 +118,10 @@ def fit_report(args: argparse.Namespace) -> dict[str, Any]:
             raise UsageError(f"{shard.name}: {exc}") from None
         bar.set_postfix(samples=f"{estimator.n_samples_seen_:,}")
     bar.close()
-    save(estimator, args.out)
+    try:
+        save(estimator, args.out)
+    except OSError as exc:   # the disk filled up, the directory was removed during the fit...
+        raise UsageError(f"--out: {describe_error(exc)}") from None
     ranks = estimator.ranks_
     return {
         "model": args.model,
@@ -142,9 +146,9 @@ def cmd_fit(args: argparse.Namespace) -> None:
     ranks_text = " ".join(f"{k}={v}" for k, v in ranks.items()) if isinstance(ranks, dict) else f"rank {ranks}"
     kind, _, group = report["description"].partition(" ")
     print(f"Fitted a closed-form {kind} linear autoencoder{' ' + group if group else ''} on {report['n_samples']:,} "
-          f"samples of dimension n = {report['n']:,} from {report['source']} in {report['data']}: "
-          f"{ranks_text}; train loss (mean squared error per entry) {report['train_loss']:.6g}; "
-          f"{report['n_params']:,} parameters. Wrote {report['out']}.")
+          f"samples of dimension n = {report['n']:,} from {printable(report['source'])} in "
+          f"{printable(report['data'])}: {ranks_text}; train loss (mean squared error per entry) "
+          f"{report['train_loss']:.6g}; {report['n_params']:,} parameters. Wrote {printable(report['out'])}.")
 
 
 def add_fit_command(sub: Subparsers) -> Command:
@@ -163,7 +167,9 @@ def add_fit_command(sub: Subparsers) -> Command:
                           "(default) to choose them from the data")
     fit.add_argument("--batch-size", type=int, default=8192, metavar="B",
                      help="rows per Gram-matrix update (and per zarr read, in whole chunks; default 8192)")
-    fit.add_argument("--out", required=True, metavar="MODEL.npz", help="where to write the fitted model")
+    fit.add_argument("--out", required=True, metavar="MODEL.npz",
+                     help="where to write the fitted model (checked before the data is read: its directory "
+                          "must exist and be writable; a symbolic link is written through)")
     fit.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     return cmd_fit

@@ -13,9 +13,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from equilin.cli.arguments import Command, Subparsers, UsageError, check_non_negative
+from equilin.cli.arguments import Command, Subparsers, UsageError, check_non_negative, neurovariety_dimensions
 from equilin.cli.formatting import exact_json
-from equilin.deep import neurovariety_dimension
 from equilin.lcn import LCN
 
 __all__ = ["add_lcn_command", "lcn_report", "parse_sizes"]
@@ -55,7 +54,7 @@ def lcn_report(args: argparse.Namespace) -> dict[str, Any]:
         if net.d0 > NEUROVARIETY_MAX_SIZE:
             raise UsageError(f"--degree computes the neurovariety for inputs of at most {NEUROVARIETY_MAX_SIZE:,} "
                              f"entries, got {net.d0:,}; use a smaller --input")
-        real, exact = neurovariety_dimension(net, args.degree, seed=check_non_negative(args.seed, "--seed"))
+        real, exact = neurovariety_dimensions(net, args.degree, args.seed)
         formula = net.n_params - net.n_layers + 1
         neurovariety = {"degree": args.degree, "dim": real, "dim_mod_p": exact, "formula": formula,
                         "agrees": real == exact == formula}

@@ -1,6 +1,7 @@
 """The command line ``equilin <command> ...`` (also ``python -m equilin``): the parser and :func:`main`.
 
-Bad input never shows a traceback: one line on stderr, exit status 2. Each command lives in the
+Bad input never shows a traceback: one line on stderr, exit status 2 (also for an ``OSError``, such as
+an output file that cannot be written). Each command lives in the
 module of its family, which adds its options to the parser and returns the function that runs it.
 """
 
@@ -17,6 +18,7 @@ from equilin.cli.experiments import add_critical_command, add_demo_command, add_
 from equilin.cli.fit import add_fit_command
 from equilin.cli.geometry import add_count_command, add_equivariant_command, add_invariant_command
 from equilin.cli.lcn import add_lcn_command
+from equilin.cli.paths import describe_error
 from equilin.version import VERSION
 
 __all__ = ["main", "build_parser"]
@@ -69,11 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         COMMANDS[args.command](args)
-    except (UsageError, ValueError, OverflowError, MemoryError) as exc:
-        print(f"{PROG} {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # e.g. `equilin ... | head`
         return 0
+    except (UsageError, ValueError, OverflowError, MemoryError, OSError) as exc:
+        print(f"{PROG} {args.command}: error: {_one_line(describe_error(exc))}", file=sys.stderr)
+        return 2
     return 0
 
 

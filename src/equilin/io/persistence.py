@@ -1,10 +1,12 @@
-"""Saving and loading fitted estimators and modules: :func:`save`, :func:`load`, :func:`read_metadata`.
+"""Saving and loading fitted estimators and modules: :func:`save`, :func:`load`, :func:`read_metadata`,
+:func:`check_save_path`.
 
 :func:`save` writes an estimator of :mod:`equilin.models.closed_form` (its constructor parameters and
 every fitted attribute) or a module of :mod:`equilin.models.nn` (its constructor arguments and its
 ``state_dict()``) to one ``.npz`` archive (:mod:`equilin.io.archive`): the arrays plus JSON metadata
 (format version, library version, class, parameters with groups as 0-based ``int64`` generator arrays,
-ranks, dtype, an array manifest and a checksum), values encoded by :mod:`equilin.io.codec`. :func:`load`
+ranks, dtype, an array manifest and a checksum), values encoded by :mod:`equilin.io.codec`; a module
+may go to a ``.safetensors`` file instead (:mod:`equilin.io.tensorfile`). :func:`load`
 refuses anything it cannot verify with a :class:`~equilin.io.PersistenceError` that says what is wrong;
 nothing is ever unpickled (and no ``torch.load`` at all). The format is in ``docs/persistence.md``.
 
@@ -21,7 +23,7 @@ import os
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import IO, Any, Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,17 +35,22 @@ from equilin.io.archive import (
     PersistenceError,
     _atomic_write,
     _checksum,
+    _probe,
     _read_verified,
+    _save_target,
     _write_archive,
 )
 from equilin.io.codec import _Decoder, _Encoder
+from equilin.io.tensorfile import SUFFIX, _numpy_backend, read_safetensors, write_safetensors
 from equilin.version import VERSION
 
-__all__ = ["PersistentEstimator", "PersistentModule", "load", "read_metadata", "save"]
+__all__ = ["PersistentEstimator", "PersistentModule", "check_save_path", "load", "read_metadata", "save"]
 
 # The only classes a file may name: the public subclasses of PersistentEstimator and PersistentModule,
 # which register themselves when their module is imported (nothing else is ever constructed).
 _REGISTRY: dict[str, tuple[type, str]] = {}
+
+_READERS = (read_safetensors,)   # the formats besides .npz that load recognises by their first bytes
 
 
 # -- public API -------------------------------------------------------------------------------------
@@ -54,15 +61,26 @@ def save(obj: Any, path: str | os.PathLike[str]) -> Path:
     ----------
     obj : estimator of equilin.models.closed_form or module of equilin.models.nn
     path : str or os.PathLike
-        The file to write, exactly as named (no suffix is added; ``.npz`` is customary). Its directory
-        must exist; an existing file is replaced only once the new one is complete.
+        The file to write, exactly as named (no suffix is added; ``.npz`` is customary). A name ending
+        in ``.safetensors`` (any case) writes a torch module as a safetensors file: its ``state_dict``
+        as the tensors, what else rebuilds it in the metadata (needs the ``safetensors`` package;
+        estimators are refused there). Its directory must exist; an existing regular file is replaced
+        only once the new one is complete. A symbolic link is written through: the file it points to is
+        replaced atomically and the link stays a link; a dangling link creates the file it points to
+        when that file's directory exists. A directory, device node, FIFO or socket at ``path`` is
+        never touched.
 
     Raises
     ------
     TypeError
         ``obj`` is not one of equilin's estimators or modules, or ``path`` is not a path.
     PersistenceError
-        An attribute cannot be stored (its name is in the message).
+        An attribute cannot be stored (its name is in the message), or an estimator was given a
+        ``.safetensors`` name.
+    IsADirectoryError, FileExistsError, FileNotFoundError, NotADirectoryError, PermissionError, OSError
+        ``path`` is a directory; a device, FIFO or socket; in a missing directory; a read-only file;
+        or the write failed (no space, read-only file system): one message naming ``path``, nothing
+        left behind, a previous file unchanged.
 
     Examples
     --------
@@ -75,15 +93,12 @@ def save(obj: Any, path: str | os.PathLike[str]) -> Path:
     >>> bool(np.array_equal(again.predict(np.eye(5)), model.predict(np.eye(5))))
     True
     """
-    target = _check_path(path)
+    kind = _registered_kind(obj)
+    target = _save_target(path)
+    safetensors = _is_safetensors(path)
+    if safetensors:
+        _check_safetensors_kind(kind, path)
     key = type(obj).__name__
-    registered = _REGISTRY.get(key, (None,))[0]
-    if registered is not type(obj):
-        clash = "" if registered is None else (f"; the name {key} belongs to {registered.__module__}.{key}, and a "
-                                               "file names its class by name only: rename this class")
-        raise TypeError(f"cannot save a {type(obj).__module__}.{type(obj).__qualname__}: equilin saves only "
-                        f"its estimators and modules ({', '.join(sorted(_REGISTRY))}){clash}")
-    kind = _REGISTRY[key][1]
     encoder = _Encoder()
     if kind == "estimator":
         body = _encode_estimator(obj, encoder)
@@ -101,8 +116,71 @@ def save(obj: Any, path: str | os.PathLike[str]) -> Path:
         "arrays": {name: {"shape": list(a.shape), "dtype": a.dtype.str} for name, a in encoder.arrays.items()},
     }
     meta["checksum"] = {"algorithm": "sha256", "hexdigest": _checksum(meta, encoder.arrays)}
-    _atomic_write(target, lambda fh: _write_archive(fh, meta, encoder.arrays))
-    return target
+    if safetensors:
+        data = write_safetensors(meta, encoder.arrays)
+        _atomic_write(target, lambda fh: _write_bytes(fh, data), os.fspath(path))
+    else:
+        _atomic_write(target, lambda fh: _write_archive(fh, meta, encoder.arrays), os.fspath(path))
+    return Path(path)
+
+
+def check_save_path(path: str | os.PathLike[str], obj: Any = None) -> Path:
+    """Refuse now what :func:`save` would refuse at the end: call it before a long computation whose
+    result goes to ``path``; returns ``Path(path)``.
+
+    Checks what :func:`save` checks of ``path`` (a directory, device node, FIFO or socket there, a
+    missing directory, a read-only file; with ``obj``, an estimator given a ``.safetensors`` name and
+    the safetensors package for a module), and that a file can be created in its directory (a
+    temporary file, removed at once: this catches read-only file systems, missing permissions and
+    ``/proc``). Nothing is written at ``path``.
+
+    Raises
+    ------
+    The errors of :func:`save` about paths, with the same messages.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     check_save_path(tmp)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    IsADirectoryError: [Errno 21] ... is a directory; pass a file name such as .../model.npz
+    """
+    target = _save_target(path)
+    if obj is not None:
+        kind = _registered_kind(obj)
+        if _is_safetensors(path):
+            _check_safetensors_kind(kind, path)
+            _numpy_backend()
+    _probe(target, os.fspath(path))
+    return Path(path)
+
+
+def _write_bytes(fh: IO[bytes], data: bytes) -> None:
+    fh.write(data)
+
+
+def _registered_kind(obj: Any) -> str:
+    key = type(obj).__name__
+    registered = _REGISTRY.get(key, (None,))[0]
+    if registered is not type(obj):
+        clash = "" if registered is None else (f"; the name {key} belongs to {registered.__module__}.{key}, and a "
+                                               "file names its class by name only: rename this class")
+        raise TypeError(f"cannot save a {type(obj).__module__}.{type(obj).__qualname__}: equilin saves only "
+                        f"its estimators and modules ({', '.join(sorted(_REGISTRY))}){clash}")
+    return _REGISTRY[key][1]
+
+
+def _is_safetensors(path: str | os.PathLike[str]) -> bool:
+    return os.fspath(path).lower().endswith(SUFFIX)
+
+
+def _check_safetensors_kind(kind: str, path: str | os.PathLike[str]) -> None:
+    if kind != "module":
+        raise PersistenceError(f"cannot save an estimator to {os.fspath(path)}: a .safetensors file holds the "
+                               "tensors of a torch module (its state_dict); save estimators as .npz, such as "
+                               f"{Path(path).with_suffix('.npz')}")
 
 
 def load(path: str | os.PathLike[str], expected: type | tuple[type, ...] | None = None, *,
@@ -140,7 +218,7 @@ def load(path: str | os.PathLike[str], expected: type | tuple[type, ...] | None 
     ...
     equilin.io.PersistenceError: .../bad.npz is not an equilin model file: not a zip archive (truncated, ...)
     """
-    meta, arrays = _read_verified(path)
+    meta, arrays = _read_verified(path, _READERS)
     where = str(path)
     key = meta["class"]
     cls = _resolve(meta, where)
@@ -172,7 +250,7 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     >>> meta["class"], meta["format_version"], meta["params"]
     ('DenseAutoencoder', 4, {'dict': [['rank', 3], ['batch_size', 8192]]})
     """
-    meta, _ = _read_verified(path)
+    meta, _ = _read_verified(path, _READERS)
     return meta
 
 
@@ -253,7 +331,8 @@ class PersistentModule:
         raise NotImplementedError
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write this module (constructor arguments and ``state_dict()``) to ``path`` atomically; see
+        """Write this module (constructor arguments and ``state_dict()``) to ``path`` atomically: an
+        ``.npz`` file, or a safetensors file when ``path`` ends in ``.safetensors``; see
         :func:`equilin.io.save`."""
         return save(self, path)
 
@@ -266,17 +345,6 @@ class PersistentModule:
 
 
 # -- paths, classes, versions -------------------------------------------------------------------------
-def _check_path(path: Any) -> Path:
-    if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    target = Path(path)
-    if target.is_dir():
-        raise IsADirectoryError(f"{target} is a directory; pass a file name such as {target / 'model.npz'}")
-    if not target.parent.is_dir():
-        raise FileNotFoundError(f"the directory {target.parent} does not exist; create it first")
-    return target
-
-
 def _resolve(meta: Mapping[str, Any], where: str) -> type:
     """The registered class a file names (its kind checked too)."""
     key, kind = meta["class"], meta["kind"]

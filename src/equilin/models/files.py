@@ -21,7 +21,8 @@ __all__ = ["load"]
 
 def load(path: str | os.PathLike[str], expected: type | tuple[type, ...] | None = None, *,
          group: Permutation | PermutationGroup | None = None, map_location: Any = None) -> Any:
-    """Read an estimator or module written by :func:`equilin.save`, after verifying the whole file.
+    """Read an estimator or module written by :func:`equilin.save` (an ``.npz`` file, or a module's
+    ``.safetensors`` file, told apart by their content), after verifying the whole file.
 
     The arguments and errors are those of :func:`equilin.io.load`; in addition an ``ImportError`` says
     how to install torch when the file holds a torch module and torch is missing.
