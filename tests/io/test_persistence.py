@@ -374,3 +374,18 @@ def test_a_class_that_reuses_a_registered_name_can_be_defined_but_not_saved(tmp_
     with pytest.raises(TypeError, match="the name DenseAutoencoder belongs to equilin.models.closed_form"):
         save(twin, tmp_path / "twin.npz")
     assert type(load(save(DenseAutoencoder(2).fit(np.eye(5)), tmp_path / "ours.npz"))) is DenseAutoencoder
+
+
+def test_the_set_output_choice_is_saved_and_restored(tmp_path: Path) -> None:
+    """A model set to pandas output loads set to pandas output, with its input feature names."""
+    pd = pytest.importorskip("pandas")
+    X = np.random.default_rng(0).standard_normal((30, 4))
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    model = DenseAutoencoder(2).set_output(transform="pandas").fit(frame)
+    loaded = load(save(model, tmp_path / "m.npz"))
+    codes = loaded.transform(frame)
+    assert isinstance(codes, pd.DataFrame)
+    assert list(codes.columns) == ["denseautoencoder0", "denseautoencoder1"]
+    np.testing.assert_array_equal(codes.to_numpy(), model.transform(frame).to_numpy())
+    plain = load(save(DenseAutoencoder(2).fit(X), tmp_path / "plain.npz"))
+    assert isinstance(plain.transform(X), np.ndarray)

@@ -377,8 +377,9 @@ def _renamed(cls: type, params: Any, version: int) -> Any:
 def _encode_estimator(est: Any, encoder: _Encoder) -> dict[str, Any]:
     params = est.get_params()
     fitted: dict[str, Any] = {}
+    output = _output_config(est)
     for name, value in vars(est).items():
-        if name in params:
+        if name in params or name == _OUTPUT_CONFIG:
             continue
         if name.startswith("_") or not name.endswith("_"):
             raise PersistenceError(
@@ -391,7 +392,21 @@ def _encode_estimator(est: Any, encoder: _Encoder) -> dict[str, Any]:
         "fitted": encoder.encode(fitted, "fitted") if fitted else None,
         "summary": _summary(params.get("group"), fitted.get("ranks_"), "float64",
                             fitted.get("n_features_in_")),
+        **({"output": output} if output else {}),
     }
+
+
+_OUTPUT_CONFIG = "_sklearn_output_config"  # where scikit-learn's set_output keeps its choice
+
+
+def _output_config(est: Any) -> dict[str, str]:
+    """What ``est.set_output(...)`` chose (``{"transform": "pandas"}``), kept so a loaded model outputs
+    the same container; only scikit-learn's string settings are accepted."""
+    config = getattr(est, _OUTPUT_CONFIG, None) or {}
+    if not isinstance(config, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in config.items()):
+        raise PersistenceError(f"cannot save the set_output configuration {config!r} of {type(est).__name__}: "
+                               "only string settings such as set_output(transform='pandas') can be stored")
+    return dict(config)
 
 
 def _decode_estimator(cls: type, meta: Mapping[str, Any], decoder: _Decoder) -> Any:
@@ -410,6 +425,12 @@ def _decode_estimator(cls: type, meta: Mapping[str, Any], decoder: _Decoder) -> 
         if name.startswith("_") or not name.endswith("_"):
             raise decoder.fail(f"{name!r} is not a fitted attribute name")
         setattr(est, name, value)
+    output = meta.get("output")
+    if output is not None:
+        valid = isinstance(output, dict) and set(output) <= {"transform"}
+        if not valid or not all(isinstance(v, str) for v in output.values()):
+            raise decoder.fail(f"the stored set_output configuration {output!r} is not {{'transform': str}}")
+        est.set_output(**output)
     if fitted:
         _check_estimator(est, params, decoder)
     return est
