@@ -167,7 +167,7 @@ def test_export_matches_eager(case: Case) -> None:
             close(program(x), case.module(x))
 
 
-@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning", "ignore:`torch.jit:DeprecationWarning")
 def test_jit_trace_matches_eager(case: Case) -> None:
     traced = torch.jit.trace(case.module, (case.x,))
     close(traced(case.x), case.eager)
