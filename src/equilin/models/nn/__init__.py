@@ -9,7 +9,7 @@
   basis ``Q`` (one matrix over R, C or H per block), never an ``n x n`` matrix (``docs/math.md``
   section 4, ``docs/equivariance.md``). Its ``kernel`` is, for a cyclic group, the talk's Fourier
   transforms along the cycles (:mod:`~equilin.models.nn.cyclic_kernel`: real DFT matrices for cycles of
-  length at most :data:`DFT_MATRIX_MAX_LENGTH`, FFTs for longer ones, a hand-written backward pass),
+  length at most :data:`DFT_MATRIX_MAX_LENGTH`, FFTs for longer ones, in plain differentiable ops),
   and for every other group the block kernel (:mod:`~equilin.models.nn.block_kernel`) between the
   coordinate operators of :mod:`~equilin.models.nn.operators` (a gather by orbit type and batched
   products per block shape, or FFTs for translation groups beyond ``DENSE_LIMIT`` points).
@@ -39,7 +39,7 @@ except ImportError as exc:          # torch is an optional dependency of equilin
     raise ImportError("equilin.models.nn needs PyTorch, which is not installed: pip install 'equilin[torch]'"
                       ) from exc
 
-from equilin.models.nn.cyclic_kernel import DFT_MATRIX_MAX_LENGTH
+from equilin.models.nn.cyclic_kernel import DFT_MATRIX_MAX_LENGTH, dft_matrices
 from equilin.models.nn.deep import ACTIVATIONS, DeepEquivariantNetwork
 from equilin.models.nn.dense import DenseLinearAutoencoder
 from equilin.models.nn.equivariant import EquivariantLinearAutoencoder, IsotypicLinearAutoencoder
@@ -55,5 +55,6 @@ __all__ = [
     "InvariantLinearAutoencoder",
     "IsotypicLinearAutoencoder",
     "TrainingHistory",
+    "dft_matrices",
     "train",
 ]

@@ -1,30 +1,67 @@
 """The talk's Fourier kernel of :class:`~equilin.models.nn.EquivariantLinearAutoencoder` for a cyclic
 group (``method="fourier"``): transforms along the cycles of ``sigma`` (real DFT matrices for cycles of
-length at most :data:`DFT_MATRIX_MAX_LENGTH`, FFTs for longer ones), one batched product per group of
-blocks, and a hand-written backward pass (:class:`_Encode`, :class:`_Decode`).
+length at most :data:`DFT_MATRIX_MAX_LENGTH`, FFTs for longer ones) and one batched product per group
+of blocks, in plain differentiable torch operations: autograd, ``torch.func``, ``torch.compile``,
+``torch.export``, ``torch.jit.trace`` and ONNX export see ordinary operators. (Hand-written backward
+passes are no faster, to within a few percent, than autograd's once the forward pass avoids slices and
+out-of-place scatters.)
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from numpy.typing import NDArray
-from torch.autograd.function import once_differentiable
 
 from equilin.equivariance import EquivariantVariety
 from equilin.geometry import COMPLEX
 from equilin.models.closed_form import EquivariantAutoencoder
 from equilin.models.nn.base import _buffer, _Structured
+from equilin.models.nn.operators import _placed
 
-__all__ = ["DFT_MATRIX_MAX_LENGTH"]
+__all__ = ["DFT_MATRIX_MAX_LENGTH", "dft_matrices"]
 
 _SQRT2 = math.sqrt(2.0)
 DFT_MATRIX_MAX_LENGTH = 256
-"""Cycles up to this length are transformed by real DFT matrices, longer ones by FFTs."""
+"""Cycles up to this length are transformed by real DFT matrices, longer ones by FFTs (but see
+:func:`dft_matrices`)."""
+
+_DFT_ONLY = [False]   # set by dft_matrices()
+
+
+@contextmanager
+def dft_matrices() -> Iterator[None]:
+    """Within ``with dft_matrices():`` the cyclic kernel (``method="fourier"``) transforms the cycles of
+    every length by real DFT matrices, never by FFTs: the same function, for exports whose runtime lacks
+    FFT operators or computes them in a lower precision (e.g. ONNX: onnxruntime's float32 ``DFT`` of a
+    cycle of prime length ``L`` is a direct sum, off by about ``L * 5e-8``). The matrices are constants
+    of the exported graph: ``2 L`` numbers per complex block and cycle length (``L`` per real one).
+
+    Examples
+    --------
+    >>> from equilin.groups import Permutation
+    >>> from equilin.models.nn import EquivariantLinearAutoencoder
+    >>> model = EquivariantLinearAutoencoder(Permutation.from_cycles("(" + " ".join(map(str, range(1, 301)))
+    ...                                      + ")", 300), {"r_{1,1}": 1, "r_{300,299}": 1})
+    >>> x = torch.rand(2, 300)
+    >>> with dft_matrices():
+    ...     program = torch.export.export(model, (x,))
+    >>> [node.target for node in program.graph.nodes if "fft" in str(node.target) and node.op == "call_function"]
+    []
+    >>> torch.allclose(program.module()(x), model(x), atol=1e-6)
+    True
+    """
+    previous = _DFT_ONLY[0]
+    _DFT_ONLY[0] = True
+    try:
+        yield
+    finally:
+        _DFT_ONLY[0] = previous
 
 
 class _Batch(NamedTuple):
@@ -61,105 +98,16 @@ def _complex_code(PT: torch.Tensor, width: int) -> torch.Tensor:
     """From ``P = [Re ; Im] @ [E_re | E_im]``, given transposed (``(B, 2w, 2N)``), the code
     ``Z = Z_re + i Z_im`` as the transposed real form ``[[Z_re, -Z_im], [Z_im, Z_re]]^T``, which the
     decoder multiplies by ``[D_re ; D_im]`` to get ``[T_re ; T_im]`` in one product. (Transposed, so
-    that the pieces are runs of ``N`` contiguous numbers.)"""
-    N, w = PT.shape[2] // 2, width
-    code = torch.empty_like(PT)
-    torch.sub(PT[:, :w, :N], PT[:, w:, N:], out=code[:, :w, :N])  # Z_re = Re E_re - Im E_im
-    code[:, w:, N:] = code[:, :w, :N]
-    torch.add(PT[:, w:, :N], PT[:, :w, N:], out=code[:, :w, N:])  # Z_im = Re E_im + Im E_re
-    torch.neg(code[:, :w, N:], out=code[:, w:, :N])
-    return code
-
-
-def _complex_code_grad(dC: torch.Tensor, width: int) -> torch.Tensor:
-    """The transpose of :func:`_complex_code`: the gradient of ``P^T`` from that of the code."""
-    N, w = dC.shape[2] // 2, width
-    dP = torch.empty_like(dC)
-    torch.add(dC[:, :w, :N], dC[:, w:, N:], out=dP[:, :w, :N])  # dZ_re
-    torch.sub(dC[:, :w, N:], dC[:, w:, :N], out=dP[:, w:, :N])  # dZ_im
-    dP[:, :w, N:] = dP[:, w:, :N]
-    torch.neg(dP[:, :w, :N], out=dP[:, w:, N:])
-    return dP
-
-
-class _Encode(torch.autograd.Function):
-    """``x -> codes`` of :class:`_CyclicKernel` with a hand-written backward: the Fourier
-    analysis is one matrix product per cycle length, each batch of blocks one ``bmm``. Codes are
-    ``(blocks, w, N)`` (real batches) or ``(blocks, 2w, 2N)`` (complex ones, see :func:`_complex_code`)."""
-
-    @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, kernel: _CyclicKernel,
-                *weights: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        spectra = kernel._analysis(x)
-        weights = tuple(kernel._masked(weight, g, "encoder") for g, weight in enumerate(weights))
-        codes = []
-        for batch, weight in zip(kernel.batches, weights):
-            product = torch.bmm(weight.transpose(1, 2), kernel._coordinates(spectra, batch).transpose(1, 2))
-            codes.append(_complex_code(product, batch.width) if batch.complex else product)
-        ctx.kernel = kernel
-        ctx.save_for_backward(*spectra, *weights)
-        return tuple(codes)
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx: Any, *grads: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        kernel = ctx.kernel
-        saved = ctx.saved_tensors
-        spectra, weights = saved[:len(kernel.lengths)], saved[len(kernel.lengths):]
-        need_x = ctx.needs_input_grad[0]
-        d_spectra = [torch.empty_like(s) for s in spectra] if need_x else []
-        d_weights: list[torch.Tensor | None] = []
-        for g, (batch, dcode) in enumerate(zip(kernel.batches, grads)):
-            d_product = (_complex_code_grad(dcode, batch.width) if batch.complex else dcode).transpose(1, 2)
-            if need_x:
-                kernel._put(d_spectra, batch, d_product, weights[g].transpose(1, 2))
-            d_weights.append(kernel._masked(torch.bmm(kernel._coordinates(spectra, batch).transpose(1, 2),
-                                                      d_product), g, "encoder")
-                             if ctx.needs_input_grad[2 + g] else None)
-        dx = kernel._synthesis(d_spectra, grads[0].shape[2] // kernel.batches[0].parts) if need_x else None
-        return (dx, None, *d_weights)
-
-
-class _Decode(torch.autograd.Function):
-    """``codes -> y`` of :class:`_CyclicKernel` (the transpose of :class:`_Encode`'s
-    structure): one ``bmm`` per batch of blocks, then one matrix product per cycle length."""
-
-    @staticmethod
-    def forward(ctx: Any, kernel: _CyclicKernel, *tensors: torch.Tensor) -> torch.Tensor:
-        codes, weights = tensors[:len(kernel.batches)], tensors[len(kernel.batches):]
-        N = codes[0].shape[2] // kernel.batches[0].parts
-        spectra = [codes[0].new_empty(rows, N * count) for rows, count in zip(kernel.n_rows, kernel.counts)]
-        weights = tuple(kernel._masked(weight, g, "decoder") for g, weight in enumerate(weights))
-        for batch, code, weight in zip(kernel.batches, codes, weights):
-            kernel._put(spectra, batch, code.transpose(1, 2), weight)
-        ctx.kernel = kernel
-        ctx.save_for_backward(*codes, *weights)
-        return kernel._synthesis(spectra, N)
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx: Any, dy: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        kernel = ctx.kernel
-        saved = ctx.saved_tensors
-        n_batches = len(kernel.batches)
-        codes, weights = saved[:n_batches], saved[n_batches:]
-        d_spectra = kernel._analysis(dy)
-        d_codes: list[torch.Tensor | None] = []
-        d_weights: list[torch.Tensor | None] = []
-        for g, (batch, code) in enumerate(zip(kernel.batches, codes)):
-            dT = kernel._coordinates(d_spectra, batch)
-            d_codes.append(torch.bmm(weights[g], dT.transpose(1, 2))
-                           if ctx.needs_input_grad[1 + g] else None)
-            d_weights.append(kernel._masked(torch.bmm(code, dT), g, "decoder")
-                             if ctx.needs_input_grad[1 + n_batches + g] else None)
-        return (None, *d_codes, *d_weights)
-
-
-# typed entry points (torch leaves ``Function.apply`` unannotated)
-_encode: Callable[..., tuple[torch.Tensor, ...]] = _Encode.apply
-"""``_Encode.apply(x, kernel, *encoders)``: the codes of every batch of blocks."""
-_decode: Callable[..., torch.Tensor] = _Decode.apply
-"""``_Decode.apply(kernel, *codes, *decoders)``: the outputs ``(N, n)``."""
+    that the pieces are runs of ``N`` contiguous numbers.) Plain differentiable ops: autograd gives
+    the transposed map, and derivatives of every order."""
+    B, N, w = PT.shape[0], PT.shape[2] // 2, width
+    # (B, 2, w, N) each: rows E_re, E_im; columns Re (P_re) and Im (P_im). Z_re = Re E_re - Im E_im,
+    # Z_im = Re E_im + Im E_re. (unbind and stack: their backward passes are a stack and views, where
+    # slices would each add a zero-filled copy of P)
+    P_re, P_im = PT.reshape(B, 2, w, 2, N).unbind(3)
+    im_e_re, im_e_im = P_im.unbind(1)
+    re, im = (P_re + torch.stack([-im_e_im, im_e_re], dim=1)).unbind(1)
+    return torch.cat([torch.cat([re, im], dim=2), torch.cat([-im, re], dim=2)], dim=1)
 
 
 class _CyclicKernel(_Structured):
@@ -179,8 +127,8 @@ class _CyclicKernel(_Structured):
     of a block in consecutive rows, so a batch's coordinates are a view ``[Re ; Im]`` of shape
     ``(blocks, 2N, d)``; one ``bmm`` with ``[E_re | E_im]`` and a few small additions give the codes
     (kept as the real form ``[[Z_re, -Z_im], [Z_im, Z_re]]``), one ``bmm`` with ``[D_re ; D_im]``
-    gives the output spectrum, and one product per cycle length transforms it back. Encoder and
-    decoder are :class:`torch.autograd.Function` s whose backward passes are the transposed steps.
+    gives the output spectrum, and one product per cycle length transforms it back. Autograd
+    differentiates these steps (to any order).
 
     The kernel holds the structure (non-persistent buffers); the weights are the module's parameters,
     passed in."""
@@ -270,13 +218,34 @@ class _CyclicKernel(_Structured):
             decoders.append(decoder * _buffer(self, f"decoder_mask_{g}"))
         return encoders, decoders
 
-    # -- the steps of _Encode and _Decode --------------------------------------------------------------
+    # -- the steps of the forward pass -----------------------------------------------------------------
     def _masked(self, weight: torch.Tensor, g: int, which: str) -> torch.Tensor:
         """``weight`` (or its gradient) with the entries beyond each block's rank zeroed."""
         return weight * _buffer(self, f"{which}_mask_{g}") if self._has_padding[g] else weight
 
+    def _fft(self, li: int) -> bool:
+        """Whether cycle length ``li`` is transformed by FFTs (else by its DFT matrix)."""
+        return self.use_fft[li] and not _DFT_ONLY[0]
+
+    def _dft_matrix(self, li: int, like: torch.Tensor) -> torch.Tensor:
+        """The DFT matrix of the active rows of cycle length ``li`` (built for every call on an FFT
+        length, under :func:`dft_matrices`)."""
+        if not self.use_fft[li]:
+            return self._constant(li, like)
+        rows: dict[int, tuple[int, int]] = {}        # spectrum row -> (frequency, part), from the batches
+        for batch in self.batches:
+            for s, (lj, start) in enumerate(batch.pieces):
+                if lj == li:
+                    for i, b in enumerate(batch.blocks):
+                        for part in range(batch.parts):
+                            rows[start + i * batch.parts + part] = (self.block_sources[b][s][1], part)
+        matrix = _dft_rows(self.lengths[li], [rows[r] for r in range(len(rows))])
+        return torch.from_numpy(matrix).to(dtype=like.dtype, device=like.device)
+
     def _constant(self, li: int, like: torch.Tensor) -> torch.Tensor:
         key = (li, like.dtype, like.device)
+        if torch.compiler.is_compiling() or torch.compiler.is_exporting():   # a graph constant, not an attribute
+            return torch.from_numpy(self._constants[li]).to(dtype=like.dtype, device=like.device)
         if key not in self._constant_cache:
             self._constant_cache[key] = torch.from_numpy(self._constants[li]).to(dtype=like.dtype, device=like.device)
         return self._constant_cache[key]
@@ -289,69 +258,101 @@ class _CyclicKernel(_Structured):
         for li, L in enumerate(self.lengths):
             signal = x.contiguous() if self.in_place else x.index_select(1, _buffer(self, f"positions_{li}"))
             signal = signal.view(N * self.counts[li], L)
-            if self.use_fft[li]:
-                spectrum = torch.view_as_real(torch.fft.rfft(signal, dim=-1, norm="ortho")).reshape(
-                    signal.shape[0], 2 * (L // 2 + 1))
-                rows = spectrum.index_select(1, _buffer(self, f"fft_columns_{li}")) * self._constant(li, spectrum)
+            if self._fft(li):
+                spectrum = torch.view_as_real(torch.fft.rfft(signal, dim=-1, norm="ortho")).flatten(1)
+                rows = spectrum.index_select(1, _buffer(self, f"fft_columns_{li}")) * self._constant(li, signal)
                 out.append(rows.T.contiguous())
             else:
-                out.append(torch.matmul(self._constant(li, signal), signal.T))
+                out.append(torch.matmul(self._dft_matrix(li, signal), signal.T))
         return out
 
     def _synthesis(self, spectra: Sequence[torch.Tensor], N: int) -> torch.Tensor:
         """The transpose (on the active rows, the inverse) of :meth:`_analysis`: ``(N, n)``."""
         pieces: list[torch.Tensor] = []
         for li, L in enumerate(self.lengths):
-            if self.use_fft[li]:
-                F = L // 2 + 1
-                full = spectra[li].new_zeros(spectra[li].shape[1], 2 * F)
-                full.index_copy_(1, _buffer(self, f"fft_columns_{li}"), spectra[li].T / self._constant(li, full))
-                values = torch.fft.irfft(torch.view_as_complex(full.view(full.shape[0], F, 2)), n=L, dim=-1,
+            if self._fft(li):
+                full = _placed(spectra[li].T / self._constant(li, spectra[li]), 1,
+                               _buffer(self, f"fft_columns_{li}"), 2 * (L // 2 + 1))
+                values = torch.fft.irfft(torch.view_as_complex(full.view(full.shape[0], L // 2 + 1, 2)), n=L, dim=-1,
                                          norm="ortho")
             else:
-                values = torch.matmul(spectra[li].T, self._constant(li, spectra[li]))
+                values = torch.matmul(spectra[li].T, self._dft_matrix(li, spectra[li]))
             pieces.append(values.reshape(N, self.counts[li] * L))
         if self.in_place:
             return pieces[0]
-        out = pieces[0].new_zeros(N, self.n_features)
-        for li, values in enumerate(pieces):
-            out.index_copy_(1, _buffer(self, f"positions_{li}"), values)
+        out = _placed(pieces[0], 1, _buffer(self, "positions_0"), self.n_features)
+        for li in range(1, len(pieces)):
+            out = out.index_add_(1, _buffer(self, f"positions_{li}"), pieces[li])   # (disjoint positions)
         return out
 
-    def _coordinates(self, spectra: Sequence[torch.Tensor], batch: _Batch) -> torch.Tensor:
-        """The batch's block coordinates ``(blocks, parts * N, d)`` (``[Re ; Im]`` per block): a view of
-        the spectrum when the blocks come from one cycle length, else a concatenation."""
-        B, rows = len(batch.blocks), batch.parts * len(batch.blocks)
-        views = [spectra[li][start:start + rows].view(B, rows // B * (spectra[li].shape[1] // self.counts[li]),
-                                                      self.counts[li]) for li, start in batch.pieces]
+    def _split(self, spectra: Sequence[torch.Tensor]) -> dict[tuple[int, int], torch.Tensor]:
+        """The spectra's rows by batch piece, ``(cycle length index, first row) -> rows``: one ``split``
+        per cycle length (whose backward pass is one concatenation, where slices would each add a
+        zero-filled copy of the spectrum)."""
+        starts: list[list[tuple[int, int]]] = [[] for _ in self.lengths]
+        for batch in self.batches:
+            for li, start in batch.pieces:
+                starts[li].append((start, batch.parts * len(batch.blocks)))
+        out = {}
+        for li, pieces in enumerate(starts):
+            pieces.sort()
+            for (start, _), rows in zip(pieces, spectra[li].split_with_sizes([size for _, size in pieces])):
+                out[li, start] = rows
+        return out
+
+    def _coordinates(self, rows: dict[tuple[int, int], torch.Tensor], batch: _Batch) -> torch.Tensor:
+        """The batch's block coordinates ``(blocks, parts * N, d)`` (``[Re ; Im]`` per block), from its
+        rows of the spectra (:meth:`_split`): a view when the blocks come from one cycle length, else a
+        concatenation."""
+        B, parts = len(batch.blocks), batch.parts
+        views = [rows[li, start].view(B, parts, -1, self.counts[li]).flatten(1, 2) for li, start in batch.pieces]
         return views[0] if len(views) == 1 else torch.cat(views, dim=2)
 
-    def _put(self, spectra: list[torch.Tensor], batch: _Batch, left: torch.Tensor, right: torch.Tensor) -> None:
-        """Write the batch's coordinates ``left @ right`` (``(blocks, parts * N, d)``) into its rows."""
-        B, rows = len(batch.blocks), batch.parts * len(batch.blocks)
-        if len(batch.pieces) == 1:
-            li, start = batch.pieces[0]
-            torch.bmm(left, right, out=spectra[li][start:start + rows].view(B, left.shape[1], self.counts[li]))
-            return
-        values, column = torch.bmm(left, right), 0
-        for li, start in batch.pieces:
-            width = self.counts[li]
-            spectra[li][start:start + rows].view(B, left.shape[1], width).copy_(values[:, :, column:column + width])
-            column += width
+    def _codes(self, x: torch.Tensor, encoders: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """The codes of every batch: ``(blocks, w, N)`` (real batches) or ``(blocks, 2w, 2N)`` (complex
+        ones, the real form of :func:`_complex_code`): the Fourier analysis, then one ``bmm`` per batch."""
+        rows = self._split(self._analysis(x))
+        codes = []
+        for g, (batch, weight) in enumerate(zip(self.batches, encoders)):
+            product = torch.bmm(self._masked(weight, g, "encoder").transpose(1, 2),
+                                self._coordinates(rows, batch).transpose(1, 2))
+            codes.append(_complex_code(product, batch.width) if batch.complex else product)
+        return codes
+
+    def _outputs(self, codes: Sequence[torch.Tensor], decoders: Sequence[torch.Tensor], N: int) -> torch.Tensor:
+        """The outputs ``(N, n)`` of the batches' codes: one ``bmm`` per batch and source cycle length
+        gives its rows of that spectrum (``(blocks, parts * N, cycles)``, :meth:`_coordinates`' layout,
+        contiguous: a view of the rows), the spectra are their rows in order, and one matrix product (or
+        inverse FFT) per cycle length transforms them back."""
+        rows: list[list[tuple[int, torch.Tensor]]] = [[] for _ in self.lengths]
+        for g, (batch, code, weight) in enumerate(zip(self.batches, codes, decoders)):
+            codeT, weight = code.transpose(1, 2), self._masked(weight, g, "decoder")
+            B, column = len(batch.blocks), 0
+            for li, start in batch.pieces:
+                count = self.counts[li]
+                part = weight if len(batch.pieces) == 1 else weight[:, :, column:column + count]
+                values = torch.bmm(codeT, part).view(B, batch.parts, N, count)   # (explicit sizes: no
+                rows[li].append((start, values.flatten(2).flatten(0, 1)))      # guards on symbolic N)
+                column += count
+        spectra = []
+        for pieces in rows:
+            pieces.sort(key=lambda piece: piece[0])
+            spectra.append(pieces[0][1] if len(pieces) == 1 else torch.cat([p for _, p in pieces], dim=0))
+        return self._synthesis(spectra, N)
 
     # -- what the module calls ---------------------------------------------------------------------------
     def forward(self, x: torch.Tensor, encoders: Sequence[torch.Tensor],
                 decoders: Sequence[torch.Tensor]) -> torch.Tensor:
         if not self.batches or x.shape[0] == 0:  # (the FFTs refuse empty batches)
             return x.new_zeros(x.shape)
-        return _decode(self, *_encode(x, self, *encoders), *decoders)
+        return self._outputs(self._codes(x, encoders), decoders, x.shape[0])
 
     def encode(self, x: torch.Tensor, encoders: Sequence[torch.Tensor], rank: int) -> torch.Tensor:
         N = x.shape[0]
         if not self.batches or N == 0:
             return x.new_zeros(N, rank)
         flat = []
-        for batch, code in zip(self.batches, _encode(x, self, *encoders)):
+        for batch, code in zip(self.batches, self._codes(x, encoders)):
             if batch.complex:  # (blocks, w, N, 2): Z_re and Z_im, the first rows of the code
                 code = torch.stack([code[:, :batch.width, :N], code[:, :batch.width, N:]], dim=3)
             flat.append(code.movedim(2, 0).reshape(N, len(batch.blocks) * batch.parts * batch.width))
@@ -373,7 +374,7 @@ class _CyclicKernel(_Structured):
                 codes.append(torch.cat([torch.cat([re, im], dim=2), torch.cat([-im, re], dim=2)], dim=1))
             else:
                 codes.append(code[..., 0].contiguous())
-        return _decode(self, *codes, *decoders)
+        return self._outputs(codes, decoders, N)
 
     def to_blocks(self, x: torch.Tensor) -> list[torch.Tensor]:
         spectra = {L: torch.fft.rfft(x[:, _buffer(self, f"cycles_{i}")].reshape(x.shape[0], -1, L), dim=-1,

@@ -43,7 +43,7 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
         The block decomposition, as for :class:`equilin.equivariance.EquivariantVariety` (``"auto"``
         decides by :func:`equilin.equivariance.choose_method`). Where several apply they give the same
         function space; ``"fourier"`` (a generator that generates the group) runs the talk's cyclic
-        kernel: transforms along the cycles and a hand-written backward pass.
+        kernel: transforms along the cycles.
 
     Attributes
     ----------

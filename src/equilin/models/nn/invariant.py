@@ -54,7 +54,8 @@ class InvariantLinearAutoencoder(_LinearAutoencoder):
         return {"group": self.group, "rank": self.rank, "m": self.n_outputs}
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        sums = torch.zeros(x.shape[0], self.k, dtype=x.dtype, device=x.device).index_add_(1, self.orbit_of, x)
+        # zeros shaped like x (batched under torch.func.vmap), summed into in place
+        sums = torch.zeros_like(x[:, :1].expand(x.shape[0], self.k)).index_add_(1, self.orbit_of, x)
         return sums @ self.weight.T
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:

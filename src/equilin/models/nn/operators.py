@@ -5,14 +5,16 @@ and their adjoint, in torch, without an ``n x n`` matrix.
 * :class:`_FourierOperator`: FFTs on grids, for products of cyclic groups (translation groups) of any size.
 * :class:`_TorusOperator`: translations with a point group on a torus, by FFTs and a signed regrouping.
 
-:class:`_Permute` is a permutation of one dimension whose backward pass is a gather, not a scatter-add.
+Every step is a plain differentiable torch operation (gathers are ``index_select``: a permutation by a
+custom autograd function whose backward pass is a gather, not torch's scatter-add, was no faster on a
+forward and backward step), so the operators work under ``torch.func``, ``torch.compile``,
+``torch.export``, ``torch.jit.trace`` and ONNX export.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -27,22 +29,17 @@ _Decomposition = IsotypicDecomposition | AbelianFourierDecomposition | TorusFour
 """The decompositions that :class:`_OrbitOperator` reads (all give ``orbit_type_bases()``)."""
 
 
-class _Permute(torch.autograd.Function):
-    """``x.index_select(dim, perm)`` for a permutation ``perm`` whose backward is the gather by the inverse
-    permutation (torch's own backward of ``index_select`` is a scatter-add, several times slower)."""
-
-    @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, dim: int, perm: torch.Tensor, inverse: torch.Tensor) -> torch.Tensor:
-        ctx.dim, ctx.inverse, ctx.perm = dim, inverse, perm
-        return x.index_select(dim, perm)
-
-    @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        return _permute(grad, ctx.dim, ctx.inverse, ctx.perm), None, None, None
-
-
-_permute: Callable[[torch.Tensor, int, torch.Tensor, torch.Tensor], torch.Tensor] = _Permute.apply
-"""``_permute(x, dim, perm, inverse)``, typed (torch leaves ``Function.apply`` unannotated)."""
+def _placed(source: torch.Tensor, dim: int, index: torch.Tensor, size: int) -> torch.Tensor:
+    """``zeros.index_copy(dim, index, source)`` for zeros of ``source``'s shape with ``size`` entries along
+    ``dim`` and distinct positions ``index``, written as an ``index_add_`` into fresh zeros shaped like
+    ``source``: its backward pass is one gather (an out-of-place ``index_copy`` copies the zeros once more,
+    an in-place one masks the gradient), and ``torch.func.vmap`` batches it (zeros shaped like a batched
+    tensor are batched; vmap has no batching rule for ``index_copy_``)."""
+    shape = list(source.shape)
+    shape[dim] = size
+    if source.shape[dim] == 0:
+        return source.new_zeros(shape)
+    return torch.zeros_like(source.narrow(dim, 0, 1).expand(shape)).index_add_(dim, index, source)
 
 
 class _Operator(_Structured):
@@ -131,21 +128,21 @@ class _OrbitOperator(_Operator):
         rows of ``x^T``, one product per orbit type batched over its orbits)."""
         if self._transitive:
             Yt = torch.mm(_buffer(self, "local_0").T, x.T)        # (width, N), one product
-            return Yt if self._identity else _permute(Yt, 0, self._to_groups, self._from_groups)
+            return Yt if self._identity else Yt.index_select(0, self._to_groups)
         N = x.shape[0]
-        xg = _permute(x.T, 0, self._gather, self._scatter)  # (n, N), orbit after orbit
+        xg = x.T.index_select(0, self._gather)  # (n, N), orbit after orbit
         pieces = []
         for t, (start, count, size, width) in enumerate(self._types):
             if width:
                 X3 = xg[start:start + count * size].view(count, size, N)
                 pieces.append(torch.matmul(_buffer(self, f"local_{t}").T, X3).reshape(count * width, N))
         Yt = torch.cat(pieces, dim=0) if len(pieces) > 1 else pieces[0]
-        return Yt if self._identity else _permute(Yt, 0, self._to_groups, self._from_groups)
+        return Yt if self._identity else Yt.index_select(0, self._to_groups)
 
     def vectors_T(self, Yt: torch.Tensor) -> torch.Tensor:
         """:meth:`vectors` of ``Yt^T`` (``Yt`` is ``(width, N)``), computed in that layout."""
         if not self._identity:
-            Yt = _permute(Yt, 0, self._from_groups, self._to_groups)
+            Yt = Yt.index_select(0, self._from_groups)
         if self._transitive:
             return torch.mm(Yt.T, _buffer(self, "local_0").T)     # (N, n), one product
         N = Yt.shape[1]
@@ -157,7 +154,7 @@ class _OrbitOperator(_Operator):
             part = Yt[used:used + count * width].reshape(count, width, N)
             pieces.append(torch.matmul(_buffer(self, f"local_{t}"), part).reshape(count * size, N))
             used += count * width
-        return _permute(torch.cat(pieces, dim=0), 0, self._scatter, self._gather).T
+        return torch.cat(pieces, dim=0).index_select(0, self._scatter).T
 
     def vectors(self, Y: torch.Tensor) -> torch.Tensor:
         N = Y.shape[0]
@@ -227,6 +224,16 @@ class _FourierOperator(_Operator):
         self._register_structure("_gather", order)
         self._register_structure("_scatter", np.argsort(order))
 
+    def _signs(self, t: int, inverse: bool) -> torch.Tensor:
+        """``(P, 2)``: the factors of the real and imaginary parts of grid type ``t``'s chosen frequencies
+        (``scale``, and ``-scale`` on the imaginary part of a conjugated one; ``1 / scale`` if ``inverse``).
+        The complex numbers are kept as real pairs throughout, so that every step also exports to ONNX
+        (whose converters refuse complex gathers and scatters)."""
+        scale = _buffer(self, f"scale_{t}")
+        if inverse:
+            scale = 1.0 / scale
+        return torch.stack([scale, torch.where(_buffer(self, f"conj_{t}"), -scale, scale)], dim=1)
+
     def coordinates(self, x: torch.Tensor) -> torch.Tensor:
         N = x.shape[0]
         if N == 0:                        # torch's FFTs refuse empty batches
@@ -237,10 +244,9 @@ class _FourierOperator(_Operator):
             n_t = count * math.prod(shape)
             if P:
                 G = xg[:, start:start + n_t].reshape((N, count) + shape)
-                F = torch.fft.rfftn(G, dim=tuple(range(2, 2 + len(shape))), norm="ortho").reshape(N, count, size)
-                W = F.index_select(2, _buffer(self, f"read_{t}"))
-                W = torch.where(_buffer(self, f"conj_{t}"), W.conj(), W) * _buffer(self, f"scale_{t}")
-                pieces.append(torch.view_as_real(W).reshape(N, count * P * 2))
+                F = torch.view_as_real(torch.fft.rfftn(G, dim=tuple(range(2, 2 + len(shape))), norm="ortho"))
+                W = F.reshape(N, count, size, 2).index_select(2, _buffer(self, f"read_{t}")) * self._signs(t, False)
+                pieces.append(W.reshape(N, count * P * 2))
             start += n_t
         Y = torch.cat(pieces, dim=1) if len(pieces) > 1 else pieces[0]
         return Y.index_select(1, self._to_groups)
@@ -249,21 +255,20 @@ class _FourierOperator(_Operator):
         N = Y.shape[0]
         if N == 0:
             return Y.new_zeros((0, self._gather.numel()))
-        full = Y.new_zeros((N, self._width)).index_copy(1, self._to_groups, Y)
+        full = _placed(Y, 1, self._to_groups, self._width)
         pieces, used = [], 0
         for t, (count, shape, half, size, P) in enumerate(self._types):
             if not P:
                 pieces.append(Y.new_zeros((N, count * math.prod(shape))))
                 continue
-            V = torch.view_as_complex(full[:, used:used + count * P * 2].reshape(N, count, P, 2).contiguous())
+            V = full[:, used:used + count * P * 2].reshape(N, count, P, 2) * self._signs(t, True)
             used += count * P * 2
-            V = V / _buffer(self, f"scale_{t}")
-            V = torch.where(_buffer(self, f"conj_{t}"), V.conj(), V)
-            F = V.new_zeros((N, count, size)).index_copy(2, _buffer(self, f"read_{t}"), V)
+            F = _placed(V, 2, _buffer(self, f"read_{t}"), size)
             twin = _buffer(self, f"twin_{t}")
-            if twin.numel():
-                F = F.index_copy(2, twin, V.index_select(2, _buffer(self, f"twin_of_{t}")).conj())
-            values = torch.fft.irfftn(F.reshape((N, count) + half), s=shape,
+            if twin.numel():   # the twins' values are the conjugates: the imaginary parts negated
+                twins = V.index_select(2, _buffer(self, f"twin_of_{t}"))
+                F = F.index_add_(2, twin, torch.stack([twins[..., 0], -twins[..., 1]], dim=-1))
+            values = torch.fft.irfftn(torch.view_as_complex(F.reshape((N, count) + half + (2,))), s=shape,
                                       dim=tuple(range(2, 2 + len(shape))), norm="ortho")
             pieces.append(values.reshape(N, count * math.prod(shape)))
         return torch.cat(pieces, dim=1).index_select(1, self._scatter)
