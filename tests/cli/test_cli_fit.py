@@ -80,7 +80,8 @@ def test_fit_bad_input_one_line_status_2(capsys: pytest.CaptureFixture[str], tmp
     cases = [
         (["--data", str(tmp_path / "missing"), "--model", "dense", "-r", "1"], "no such file"),
         (["--data", str(empty), "--model", "dense", "-r", "1"], "no .npy shards"),
-        (["--data", str(odd), "--model", "dense", "-r", "1"], "b.npy: X has 15 features, but DenseAutoencoder is expecting 16 features as input"),
+        (["--data", str(odd), "--model", "dense", "-r", "1"],
+         "b.npy: X has 15 features, but DenseAutoencoder is expecting 16 features as input"),
         (["--data", str(pickled), "--model", "dense", "-r", "1"], "a.npy: cannot be read"),
         (["--data", str(folder), "--model", "dense", "-r", "1", *group], "takes no group"),
         (["--data", str(folder), "--model", "dense"], "needs the rank -r"),

@@ -9,7 +9,14 @@ import torch
 
 from equilin import Permutation
 from equilin.groups import image_shift
-from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
+from equilin.models.closed_form import (
+    DenseAutoencoder,
+    DenseRegressor,
+    EquivariantAutoencoder,
+    EquivariantRegressor,
+    InvariantAutoencoder,
+    InvariantRegressor,
+)
 from equilin.models.nn import (
     DenseLinearAutoencoder,
     EquivariantLinearAutoencoder,
@@ -21,9 +28,13 @@ from equilin.models.nn import (
 def test_from_closed_form_reproduces_the_estimators(rng: np.random.Generator) -> None:
     sigma = Permutation.from_cycles("(1 2 3 4 5 6)(7 8 9)(10 11)", 12)
     X, Y = rng.standard_normal((80, 12)), rng.standard_normal((80, 12))
-    for estimator, module_cls in [(DenseAutoencoder(3).fit(X, Y), DenseLinearAutoencoder),
-                                  (InvariantAutoencoder(sigma, 2).fit(X, Y), InvariantLinearAutoencoder),
-                                  (EquivariantAutoencoder(sigma, "best", rank=5).fit(X, Y),
+    for estimator, module_cls in [(DenseAutoencoder(3).fit(X), DenseLinearAutoencoder),
+                                  (DenseRegressor(3).fit(X, Y), DenseLinearAutoencoder),
+                                  (InvariantAutoencoder(sigma, 2).fit(X), InvariantLinearAutoencoder),
+                                  (InvariantRegressor(sigma, 2).fit(X, Y), InvariantLinearAutoencoder),
+                                  (EquivariantAutoencoder(sigma, "best", rank=5).fit(X),
+                                   EquivariantLinearAutoencoder),
+                                  (EquivariantRegressor(sigma, "best", rank=5).fit(X, Y),
                                    EquivariantLinearAutoencoder)]:
         module = module_cls.from_closed_form(estimator)
         with torch.no_grad():

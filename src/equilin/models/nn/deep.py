@@ -40,7 +40,7 @@ from torch import nn
 
 from equilin.deep import DeepLinearNetwork, GSet
 from equilin.groups import PermutationGroup, orbit_labels
-from equilin.models.closed_form import EquivariantAutoencoder
+from equilin.models.closed_form import EquivariantAutoencoder, EquivariantRegressor
 from equilin.models.nn.base import _buffer, _check_dtype, _check_module_dtype, _Structured
 
 __all__ = ["DeepEquivariantNetwork", "ACTIVATIONS"]
@@ -101,14 +101,16 @@ class DeepEquivariantNetwork(_Structured):
         self.bias = bool(bias)
 
     @classmethod
-    def from_closed_form(cls, network: DeepLinearNetwork, estimator: EquivariantAutoencoder,
+    def from_closed_form(cls, network: DeepLinearNetwork, estimator: EquivariantAutoencoder | EquivariantRegressor,
                          dtype: torch.dtype = torch.float64) -> DeepEquivariantNetwork:
         """The module computing the function of a fitted :class:`equilin.models.EquivariantAutoencoder` of
         the same group whose block ranks are at most the network's bottleneck (with ranks ``b``: the
         global optimum over the function space), through :meth:`equilin.deep.DeepLinearNetwork.factor`;
         each layer's orbital weights are the entries of its factor. The module is linear and bias-free."""
-        if not isinstance(estimator, EquivariantAutoencoder) or not hasattr(estimator, "component_"):
-            raise ValueError("expected a fitted equilin.models.EquivariantAutoencoder")
+        kinds = (EquivariantAutoencoder, EquivariantRegressor)
+        fitted = isinstance(estimator, kinds) and hasattr(estimator, "component_")
+        if not fitted:
+            raise ValueError("expected a fitted equilin.models.EquivariantAutoencoder or EquivariantRegressor")
         if estimator.variety_.group != network.group:
             raise ValueError("the estimator was fitted for another group than the network's")
         n = network.group.n

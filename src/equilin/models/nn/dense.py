@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from equilin.models.closed_form import DenseAutoencoder
+from equilin.models.closed_form import DenseAutoencoder, DenseRegressor
 from equilin.models.nn.base import _check_dtype, _LinearAutoencoder
 from equilin.validation import check_int
 
@@ -46,11 +46,11 @@ class DenseLinearAutoencoder(_LinearAutoencoder):
         return out
 
     @classmethod
-    def from_closed_form(cls, estimator: DenseAutoencoder,
+    def from_closed_form(cls, estimator: DenseAutoencoder | DenseRegressor,
                          dtype: torch.dtype = torch.float64) -> DenseLinearAutoencoder:
         """The module with the weights of a fitted :class:`equilin.models.DenseAutoencoder`."""
-        if not isinstance(estimator, DenseAutoencoder) or not hasattr(estimator, "components_"):
-            raise ValueError("expected a fitted equilin.models.DenseAutoencoder")
+        if not isinstance(estimator, (DenseAutoencoder, DenseRegressor)) or not hasattr(estimator, "components_"):
+            raise ValueError("expected a fitted equilin.models.DenseAutoencoder or DenseRegressor")
         module = cls(estimator.n_features_in_, estimator.rank, estimator.n_outputs_, dtype=dtype)
         with torch.no_grad():
             module.encoder.weight.copy_(torch.from_numpy(estimator.components_))

@@ -14,7 +14,7 @@ from torch import nn
 
 from equilin.equivariance import EquivariantVariety, choose_method
 from equilin.groups import Permutation, PermutationGroup, as_group
-from equilin.models.closed_form import EquivariantAutoencoder
+from equilin.models.closed_form import EquivariantAutoencoder, EquivariantRegressor
 from equilin.models.nn.base import _check_dtype, _LinearAutoencoder
 from equilin.models.nn.block_kernel import _BlockKernel
 from equilin.models.nn.cyclic_kernel import _CyclicKernel
@@ -172,12 +172,14 @@ class EquivariantLinearAutoencoder(_LinearAutoencoder):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @classmethod
-    def from_closed_form(cls, estimator: EquivariantAutoencoder,
+    def from_closed_form(cls, estimator: EquivariantAutoencoder | EquivariantRegressor,
                          dtype: torch.dtype = torch.float64) -> EquivariantLinearAutoencoder:
         """The module computing the function of a fitted :class:`equilin.models.EquivariantAutoencoder`
         (same group, method and component)."""
-        if not isinstance(estimator, EquivariantAutoencoder) or not hasattr(estimator, "component_"):
-            raise ValueError("expected a fitted equilin.models.EquivariantAutoencoder")
+        kinds = (EquivariantAutoencoder, EquivariantRegressor)
+        fitted = isinstance(estimator, kinds) and hasattr(estimator, "component_")
+        if not fitted:
+            raise ValueError("expected a fitted equilin.models.EquivariantAutoencoder or EquivariantRegressor")
         variety = estimator.variety_
         seed = variety.decomposition.seed if variety.method == "generic" else 0
         module = cls(variety.group, estimator.component_.ranks, dtype=dtype, seed=seed, method=variety.method)

@@ -12,7 +12,7 @@ from torch import nn
 
 from equilin.geometry import InvariantVariety
 from equilin.groups import Permutation, PermutationGroup, as_group
-from equilin.models.closed_form import InvariantAutoencoder
+from equilin.models.closed_form import InvariantAutoencoder, InvariantRegressor
 from equilin.models.nn.base import _check_dtype, _LinearAutoencoder
 from equilin.validation import check_int
 
@@ -63,11 +63,11 @@ class InvariantLinearAutoencoder(_LinearAutoencoder):
         return out
 
     @classmethod
-    def from_closed_form(cls, estimator: InvariantAutoencoder,
+    def from_closed_form(cls, estimator: InvariantAutoencoder | InvariantRegressor,
                          dtype: torch.dtype = torch.float64) -> InvariantLinearAutoencoder:
         """The module with the weights of a fitted :class:`equilin.models.InvariantAutoencoder`."""
-        if not isinstance(estimator, InvariantAutoencoder) or not hasattr(estimator, "weights_"):
-            raise ValueError("expected a fitted equilin.models.InvariantAutoencoder")
+        if not isinstance(estimator, (InvariantAutoencoder, InvariantRegressor)) or not hasattr(estimator, "weights_"):
+            raise ValueError("expected a fitted equilin.models.InvariantAutoencoder or InvariantRegressor")
         module = cls(estimator.variety_.group, estimator.rank, estimator.n_outputs_, dtype=dtype)
         with torch.no_grad():
             module.weight.copy_(torch.from_numpy(estimator.weights_))
