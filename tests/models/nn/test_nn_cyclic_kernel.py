@@ -1,5 +1,5 @@
 """equilin.models.nn.cyclic_kernel: the talk's Fourier kernel (DFT matrices and FFTs along the cycles,
-hand-written backward pass) against numpy and finite differences."""
+autograd of plain torch operations) against numpy and finite differences."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def test_fft_path_for_long_cycles_matches_dft_path(cycles: str | None) -> None:
 
 
 @pytest.mark.parametrize("cycles", ["(1 2 3 4 5 6)(7 8 9)(10 11)(12 13 14 15)", "(1 2 3 4)(5 6 7 8)", None])
-def test_hand_written_backward_passes_gradcheck(cycles: str | None) -> None:
+def test_backward_passes_gradcheck(cycles: str | None) -> None:
     """The custom autograd functions (mixed cycle lengths with concatenated block coordinates, the
     uniform fast path, the FFT path for a long cycle) against finite differences in float64; entries
     beyond a block's rank, even when set to nonzero values, neither change the function nor get gradient."""
