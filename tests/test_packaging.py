@@ -2,8 +2,9 @@
 
 Both are built from a copy of the tracked files with setuptools' own build backend (the one pip calls),
 so the checks see what a user of the package index would get. The wheel is tried in a new virtual
-environment that holds only the wheel and the required dependencies (numpy, scipy, scikit-learn and what
-they need, tqdm), linked from this environment: no torch, matplotlib, pandas, dask, sympy or safetensors.
+environment that holds only the wheel and the closure of its required dependencies (numpy, scipy, scikit-learn,
+tqdm and what they require in turn, read from their metadata), linked from this environment: no torch,
+matplotlib, pandas, dask, sympy or safetensors.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# the required dependencies (pyproject.toml's `dependencies`) and what they import in turn
-REQUIRED = ("numpy", "scipy", "sklearn", "joblib", "threadpoolctl", "tqdm")
 EXTRAS = ("torch", "matplotlib", "pandas", "dask", "zarr", "sympy", "safetensors", "onnx", "onnxruntime")
 
 
@@ -92,10 +92,22 @@ def test_the_wheel_metadata_names_the_license_and_the_extras(dist: dict[str, Pat
     assert not any(n.startswith(("tests/", "docs/")) for n in names)
 
 
-def _site_packages(module: str) -> Path:
-    spec = __import__(module).__file__
-    assert spec is not None
-    return Path(spec).resolve().parents[1]
+def _required(wheel: Path) -> set[str]:
+    """The distributions the wheel needs without extras: its requirements, theirs, and so on."""
+    with zipfile.ZipFile(wheel) as whl:
+        (meta_name,) = [n for n in whl.namelist() if n.endswith(".dist-info/METADATA")]
+        lines = whl.read(meta_name).decode().splitlines()
+    todo = [line.split(":", 1)[1].strip() for line in lines if line.startswith("Requires-Dist:")]
+    found: set[str] = set()
+    while todo:
+        req = Requirement(todo.pop())
+        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            continue
+        name = metadata.distribution(req.name).metadata["Name"]
+        if name not in found:
+            found.add(name)
+            todo.extend(metadata.requires(name) or [])
+    return found
 
 
 def test_the_wheel_imports_without_the_extras(dist: dict[str, Path]) -> None:
@@ -110,11 +122,12 @@ def test_the_wheel_imports_without_the_extras(dist: dict[str, Path]) -> None:
         whl.extractall(site)
     deps = dist["work"] / "deps"
     deps.mkdir()
-    for module in REQUIRED:  # link each required distribution's files (packages, .libs, dist-info)
-        dist_name = {"sklearn": "scikit-learn"}.get(module, module)
-        files = metadata.distribution(dist_name).files or []
-        base = _site_packages(module)
-        for top in {Path(str(f)).parts[0] for f in files} - {"..", "bin"}:
+    required = _required(dist["wheel"])
+    assert {"numpy", "scipy", "scikit-learn", "tqdm"} <= required
+    for name in required:  # link each required distribution's files (packages, .libs, dist-info)
+        distribution = metadata.distribution(name)
+        base = Path(str(distribution.locate_file("")))
+        for top in {Path(str(f)).parts[0] for f in distribution.files or []} - {"..", "bin"}:
             if not (deps / top).exists() and (base / top).exists():
                 (deps / top).symlink_to(base / top)
     (site / "deps.pth").write_text(str(deps) + "\n")
