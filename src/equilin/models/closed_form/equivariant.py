@@ -150,13 +150,7 @@ class _EquivariantModel(_ClosedFormBase):
 
 
 
-class EquivariantAutoencoder(_AutoencoderRole, _EquivariantModel):
-    __doc__ = """Equivariant linear autoencoder for one component of ``E^G_r``: block-diagonal encoder
-    and decoder in the adapted basis ``Q`` (``Q_sigma`` for a cyclic group; one matrix over the block's
-    field R, C or H per block), fitted exactly block by block to ``||X - X M^T||``; a scikit-learn
-    transformer (``fit(X, y=None)`` ignores ``y``; regression: :class:`EquivariantRegressor`).
-
-""" + """    Parameters
+_PARAMETERS_AND_ATTRIBUTES = """    Parameters
     ----------
     group : Permutation or PermutationGroup
         The group: a permutation ``sigma`` (the cyclic group it generates) or any permutation group.
@@ -197,7 +191,17 @@ class EquivariantAutoencoder(_AutoencoderRole, _EquivariantModel):
         times the true sums: rows of extreme magnitude are scaled by a power of two), whether targets were
         given.
 
-    Examples
+"""
+"""The shared part of the two estimators' docstrings (one model, two roles)."""
+
+
+class EquivariantAutoencoder(_AutoencoderRole, _EquivariantModel):
+    __doc__ = """Equivariant linear autoencoder for one component of ``E^G_r``: block-diagonal encoder
+    and decoder in the adapted basis ``Q`` (``Q_sigma`` for a cyclic group; one matrix over the block's
+    field R, C or H per block), fitted exactly block by block to ``||X - X M^T||``; a scikit-learn
+    transformer (``fit(X, y=None)`` ignores ``y``; regression: :class:`EquivariantRegressor`).
+
+""" + _PARAMETERS_AND_ATTRIBUTES + """    Examples
     --------
     >>> sigma = Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9)
     >>> X = np.random.default_rng(0).standard_normal((200, 9))
@@ -214,48 +218,7 @@ class EquivariantRegressor(_RegressorRole, _EquivariantModel):
     group in one component of ``E^G_r`` (block by block in the adapted basis ``Q``) for ``||X M^T - Y||``,
     ``Y`` of shape ``(N, n)``; a scikit-learn regressor (``score`` is ``R^2``).
 
-""" + """    Parameters
-    ----------
-    group : Permutation or PermutationGroup
-        The group: a permutation ``sigma`` (the cyclic group it generates) or any permutation group.
-    ranks : tuple of int, mapping, or "best"
-        The component: ranks in block order (or ``{label: rank}``), or ``"best"`` to choose, from the
-        training data, the ranks that minimize the training loss under the weighted budget ``rank``.
-    rank : int, optional
-        Rank budget for ``ranks="best"`` (for explicit ranks it defaults to their weighted sum).
-    batch_size : int
-        Rows per chunk when accumulating the blocks' Gram matrices. A ``scipy.sparse`` ``X`` is densified
-        chunk by chunk (``batch_size`` rows at a time: memory stays bounded), as in ``transform`` and
-        ``predict``.
-    method : {"auto", "fourier", "abelian", "torus", "generic"}
-        The backend of :class:`~equilin.equivariance.EquivariantVariety` (``"auto"``: decided by
-        :func:`~equilin.equivariance.choose_method`); backends that apply to the same group give the same
-        blocks and the same fit.
-
-    Attributes
-    ----------
-    ranks_ : dict
-        ``{block label: rank}``, in block order.
-    component_ : EquivariantComponent
-        The fitted component (for ``"best"``: the knapsack's choice, raised to a maximal tuple where
-        extra rank gains nothing, e.g. on degenerate data).
-    block_encoders_, block_decoders_ : list of ndarray
-        Per block ``d_b x r_b`` and ``r_b x d_b`` (complex on complex blocks); a block's fitted values
-        are ``coords_b @ enc_b @ dec_b``.
-    gains_ : list of ndarray
-        Per block, the training-loss reduction (sum of squares) of each rank ``0..d_b``.
-    train_loss_, n_params_ (``sum 2 dim_R(D) d r`` over the blocks), n_features_in_, feature_names_in_,
-    n_outputs_.
-    gram_inputs_, gram_cross_ : list of ndarray
-        Per block the accumulated ``C_b^H C_b`` and ``C_b^H T_b`` (``d_b x d_b``, complex on complex
-        blocks; ``gram_cross_`` is ``None`` for an autoencoder) of the block coordinates ``C_b`` of
-        ``X`` and ``T_b`` of ``Y``: ``sum_b w_b d_b^2 <= n max_b d_b`` numbers, never ``n x n``.
-    sum_squares_, n_samples_seen_, scale_exponent_, has_targets_
-        ``tr(Y^T Y)``, the number of samples, the scale (the Gram statistics are ``4^-scale_exponent_``
-        times the true sums: rows of extreme magnitude are scaled by a power of two), whether targets were
-        given.
-
-    Examples
+""" + _PARAMETERS_AND_ATTRIBUTES + """    Examples
     --------
     >>> sigma = Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9)
     >>> rng = np.random.default_rng(0)
