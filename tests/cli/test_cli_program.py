@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import warnings
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from equilin.cli import main
@@ -77,3 +81,97 @@ def test_an_os_error_during_the_work_is_one_line(capsys: pytest.CaptureFixture[s
 
     monkeypatch.setattr(equilin.experiments, "run_mnist", closed)
     assert run(capsys, "mnist", "--data", "digits", "--out", str(tmp_path), "--quiet") == (0, "", "")
+
+
+# -- --quiet on every command ------------------------------------------------------------------
+SMALL_MNIST = ("--data", "digits", "--rank", "10", "--limit-train", "200", "--limit-test", "50", "--threads", "1")
+QUIET_RUNS: dict[str, tuple[str, ...]] = {
+    "invariant": ("--gens", "(1 2 3)", "--n", "3", "-m", "2", "-r", "1"),
+    "equivariant": ("--gens", "(1 2 3)", "--n", "3", "-r", "1"),
+    "count": ("--gens", "(1 2 3)", "--n", "3", "-r", "1"),
+    "deep": ("--gens", "(1 2 3)", "--n", "3", "--hidden", "regular"),
+    "lcn": ("--filters", "2,3", "--strides", "2,1"),
+    "mnist": (*SMALL_MNIST, "--train", "both", "--adam-models", "dense", "--epochs", "2"),
+    "demo": ("--geometry",),
+    "fit": ("--model", "dense", "-r", "2"),
+    "critical": ("--n-init", "1"),
+}
+
+
+def _quiet_argv(command: str, tmp_path: Path) -> list[str]:
+    argv = [command, *QUIET_RUNS[command]]
+    if command == "mnist":
+        argv += ["--out", str(tmp_path / "out")]
+    if command == "fit":
+        np.save(tmp_path / "data.npy", np.random.default_rng(0).standard_normal((30, 4)))
+        argv += ["--data", str(tmp_path / "data.npy"), "--out", str(tmp_path / "model.npz")]
+    return argv
+
+
+def test_every_command_takes_quiet(tmp_path: Path) -> None:
+    from equilin.cli.program import COMMANDS, QUIET_HELP, build_parser
+
+    parser = build_parser()
+    assert set(QUIET_RUNS) == set(COMMANDS)
+    for command in COMMANDS:
+        assert parser.parse_args([*_quiet_argv(command, tmp_path), "--quiet"]).quiet is True
+        assert parser.parse_args(_quiet_argv(command, tmp_path)).quiet is False
+    assert "informational" in QUIET_HELP
+
+
+@pytest.mark.parametrize("command", list(QUIET_RUNS))
+def test_quiet_leaves_stderr_empty_and_the_result_on_stdout(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                            command: str) -> None:
+    """--quiet: nothing on stderr (no progress, no information), the result still on stdout."""
+    if command in ("mnist", "critical"):
+        pytest.importorskip("sklearn")
+        pytest.importorskip("torch")
+    status, out, err = run(capsys, *_quiet_argv(command, tmp_path), "--quiet")
+    assert status == 0 and err == "", err
+    assert out.strip()
+
+
+@pytest.mark.parametrize("command", ["mnist", "fit"])
+def test_progress_off_a_terminal_is_plain_lines(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                command: str) -> None:
+    """Without --quiet, progress goes to stderr; captured (not a terminal) it is plain lines, no tqdm
+    carriage returns; stdout is the same as with --quiet."""
+    pytest.importorskip("torch")
+    status, out, err = run(capsys, *_quiet_argv(command, tmp_path))
+    assert status == 0 and "\r" not in err
+    lines = err.splitlines()
+    if command == "fit":
+        assert lines == [lines[0]] and lines[0].startswith("fit: 1/1 shard, ") and "samples=30" in lines[0]
+    else:
+        stages = [line for line in lines if line.startswith("mnist: ")]
+        assert stages[0].startswith("mnist: load (stage 1/") and stages[-2].startswith("mnist: json (stage ")
+        assert re.fullmatch(r"mnist: (\d+)/\1 stages, .*", lines[-1])   # every stage counted
+        training = [line for line in lines if line.startswith("training DenseLinearAutoencoder: ")]
+        assert [line.split(",")[0].split()[-2] for line in training] == ["1/2", "2/2"]
+    quiet_status, quiet_out, _ = run(capsys, *_quiet_argv(command, tmp_path), "--quiet")
+    assert quiet_status == 0
+    if command == "fit":
+        assert quiet_out == out
+
+
+def test_quiet_silences_warnings_not_errors(capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import equilin.experiments
+
+    class Result:
+        def table(self) -> str:
+            return "the table"
+
+    def warns(**kwargs: Any) -> Result:
+        warnings.warn("an informational warning", RuntimeWarning, stacklevel=1)
+        return Result()
+
+    monkeypatch.setattr(equilin.experiments, "run_critical", warns)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert run(capsys, "critical", "--quiet") == (0, "the table\n", "")
+    assert caught == []
+    with pytest.warns(RuntimeWarning, match="an informational warning"):   # shown (here: recorded)
+        assert run(capsys, "critical") == (0, "the table\n", "")
+    status, _, err = run(capsys, "critical", "--n-init", "0", "--quiet")
+    assert status == 2 and err.startswith("equilin critical: error: --n-init must be")

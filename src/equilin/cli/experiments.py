@@ -24,6 +24,7 @@ from equilin.cli.arguments import Command, Subparsers, UsageError, check_non_neg
 from equilin.cli.paths import check_output_directory, printable
 from equilin.data import SOURCES
 from equilin.experiments import GROUPS, MODEL_NAMES, NONLINEAR_GROUPS
+from equilin.progress import stage_summary
 
 __all__ = [
     "DEMO_ADAM_MODELS",
@@ -53,8 +54,11 @@ r_{2,1} = 13, frequency 13 gets 10, ..., frequency 7 gets 1, weighted rank 99); 
 fill from the highest frequency down.
 best: the component with the least training error (exact knapsack over the blocks).
 Prints a table (parameters, train and test MSE per pixel on all test images, the talk's test MSE,
-equivariance error under cyclic shifts by 1-3 pixels on 1,000 test images, fit time) and writes
-mnist_reconstructions.png, mnist_weight_sharing.png and mnist.json to --out.
+equivariance error under cyclic shifts by 1-3 pixels on 1,000 test images, fit time), writes
+mnist_reconstructions.png, mnist_weight_sharing.png and mnist.json to --out, and prints the wall time
+of each stage (loading, shifting, each fit and evaluation, Adam training, figures; in the JSON:
+stage_seconds). Progress goes to stderr: a bar on a terminal, one line per stage in a pipe or a log
+file, nothing with --quiet.
 --nonlinear (--group shift-x or d4): three more rows, ReLU autoencoders trained with Adam (--epochs,
 --lr, --seed, batch 256): relu-best, permuted hidden neurons through the smallest G-set that carries the
 best component (parameters of the order of the linear equivariant model's); relu-wide, channels of the
@@ -89,6 +93,7 @@ def _run_mnist_command(args: argparse.Namespace, *, data: str, rank: int, train:
     print(result.table())
     if result.files:
         print("wrote " + ", ".join(printable(path) for path in result.files.values()))
+    print("\n" + stage_summary(result.stage_seconds, "time per stage (wall clock)"))
 
 
 MNIST_FILES = ("mnist_reconstructions.png", "mnist_weight_sharing.png", "mnist.json")
@@ -174,7 +179,7 @@ def cmd_demo(args: argparse.Namespace, run: Callable[[Sequence[str]], int]) -> N
     for title, argv in DEMO_STEPS:
         print(f"\n== {title}\n$ equilin " + " ".join(f"'{a}'" if " " in a or "(" in a else a for a in argv))
         sys.stdout.flush()
-        status = run(argv)
+        status = run([*argv, "--quiet"] if args.quiet else argv)
         if status:
             raise SystemExit(status)
 
@@ -234,7 +239,6 @@ def add_mnist_command(sub: Subparsers) -> Command:
                      help="at most N threads for numpy's BLAS and PyTorch (default: the libraries' "
                           "own); 1 is much faster on a machine whose cores are busy")
     mni.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    mni.add_argument("--quiet", action="store_true", help="no progress bars")
     return cmd_mnist
 
 
@@ -255,7 +259,6 @@ def add_demo_command(sub: Subparsers, run: Callable[[Sequence[str]], int]) -> Co
     demo.add_argument("--threads", type=int, default=DEMO_THREADS, metavar="N",
                       help=f"at most N threads for numpy's BLAS and PyTorch (default {DEMO_THREADS}: "
                            "robust on a shared machine)")
-    demo.add_argument("--quiet", action="store_true", help="no progress bars")
     return functools.partial(cmd_demo, run=run)
 
 
@@ -281,5 +284,4 @@ def add_critical_command(sub: Subparsers) -> Command:
                      help="deep equivariant linear networks (permuted hidden layers, depths 2-4) instead of "
                           "the LCN and fully-connected cases")
     cri.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    cri.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     return cmd_critical

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
-
-from tqdm.auto import tqdm
 
 from equilin.cli.arguments import (
     Command,
@@ -32,6 +29,7 @@ from equilin.data import open_shards
 from equilin.equivariance import EquivariantVariety, Ranks
 from equilin.io import save
 from equilin.models import DenseAutoencoder, EquivariantAutoencoder, InvariantAutoencoder
+from equilin.progress import Progress
 
 __all__ = ["FIT_HELP", "add_fit_command", "fit_report"]
 
@@ -108,8 +106,7 @@ def fit_report(args: argparse.Namespace) -> dict[str, Any]:
             raise UsageError(f"{shard.name}: expected a 2-D array (samples x features), got shape {shape}")
         if group is not None and shape[1] != group.n:
             raise UsageError(f"{shard.name}: {shape[1]} features, but the group acts on n = {group.n} points")
-    bar = tqdm(shards, desc="fit", unit=shards.unit, disable=True if args.quiet else None,  # None: terminals only
-               file=sys.stderr, leave=False)
+    bar = Progress(shards, "fit", unit=shards.unit, enabled=not args.quiet)  # a bar on a terminal, else lines
     for shard in bar:
         rows = shard.read()
         try:
@@ -171,5 +168,4 @@ def add_fit_command(sub: Subparsers) -> Command:
                      help="where to write the fitted model (checked before the data is read: its directory "
                           "must exist and be writable; a symbolic link is written through)")
     fit.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
-    fit.add_argument("--quiet", action="store_true", help="no progress bar")
     return cmd_fit

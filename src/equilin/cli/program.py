@@ -3,12 +3,17 @@
 Bad input never shows a traceback: one line on stderr, exit status 2 (also for an ``OSError``, such as
 an output file that cannot be written). Each command lives in the
 module of its family, which adds its options to the parser and returns the function that runs it.
+
+Every command takes ``--quiet`` (:data:`QUIET_HELP`): no progress and no informational messages on
+stderr (Python warnings included); errors, and the result on stdout, still print. Progress itself is
+:mod:`equilin.progress`: a bar on a terminal, plain lines in a pipe or a log file.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -21,12 +26,16 @@ from equilin.cli.lcn import add_lcn_command
 from equilin.cli.paths import describe_error
 from equilin.version import VERSION
 
-__all__ = ["main", "build_parser"]
+__all__ = ["QUIET_HELP", "main", "build_parser"]
 
 PROG = "equilin"
 
 COMMANDS: dict[str, Command] = {}
 """The function that runs each command, filled by :func:`build_parser`."""
+
+QUIET_HELP = ("no progress and no informational messages on stderr (errors, and the result on stdout, "
+              "still print)")
+"""The help of ``--quiet``, which :func:`build_parser` gives every command."""
 
 
 def _one_line(text: str) -> str:
@@ -55,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     COMMANDS["demo"] = add_demo_command(sub, run=main)
     COMMANDS["fit"] = add_fit_command(sub)
     COMMANDS["critical"] = add_critical_command(sub)
+    for command in sub.choices.values():
+        command.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     return parser
 
 
@@ -70,7 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"(see '{PROG} --help')", file=sys.stderr)
         return 2
     try:
-        COMMANDS[args.command](args)
+        with warnings.catch_warnings():
+            if args.quiet:
+                warnings.simplefilter("ignore")
+            COMMANDS[args.command](args)
     except BrokenPipeError:  # e.g. `equilin ... | head`
         return 0
     except (UsageError, ValueError, OverflowError, MemoryError, OSError) as exc:

@@ -52,13 +52,11 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from numpy.typing import NDArray
-from tqdm.auto import tqdm
 
 from equilin import data as _data
 from equilin import plots
@@ -78,6 +76,7 @@ from equilin.experiments.results import ExperimentResult, ModelResult
 from equilin.experiments.threads import limit_threads
 from equilin.groups import Permutation, PermutationGroup, image_group, image_shift
 from equilin.models.closed_form import DenseAutoencoder, EquivariantAutoencoder
+from equilin.progress import Stages
 from equilin.testing import equivariance_error
 from equilin.validation import check_int
 
@@ -150,24 +149,12 @@ def shift_elements(h: int, w: int, shifts: Sequence[int] = EQUIVARIANCE_SHIFTS) 
 
 
 # -- progress ----------------------------------------------------------------------------------
-class _Stages:
-    """One tqdm bar over the experiment's stages (stderr); records each stage's wall time."""
+class _Stages(Stages):
+    """The experiment's stages (:class:`equilin.progress.Stages` on stderr: a bar on a terminal, one line
+    per stage elsewhere, nothing without ``progress``); ``seconds`` records each stage's wall time."""
 
     def __init__(self, total: int, progress: bool) -> None:
-        self.bar = tqdm(total=total, desc="mnist experiment", disable=not progress, leave=False,
-                        file=sys.stderr, bar_format="{desc}: {n}/{total} stages [{elapsed}]")
-        self.seconds: dict[str, float] = {}
-
-    @contextmanager
-    def step(self, name: str) -> Iterator[None]:
-        self.bar.set_description_str(f"mnist: {name}")
-        start = time.perf_counter()
-        yield
-        self.seconds[name] = time.perf_counter() - start
-        self.bar.update(1)
-
-    def close(self) -> None:
-        self.bar.close()
+        super().__init__(total, "mnist", enabled=progress)
 
 
 # -- the models --------------------------------------------------------------------------------
@@ -211,7 +198,8 @@ def run_mnist(data: str | os.PathLike[str] = "mnist", rank: int = 99, train: str
         weight sharing) and ``mnist.json``; created when missing. Figures need matplotlib; without it
         they are skipped with a message on stderr.
     progress : bool
-        tqdm progress bars on stderr.
+        Progress on stderr (:mod:`equilin.progress`): bars on a terminal, plain lines (one per stage,
+        Adam's every tenth of the epochs) in a pipe or a log file.
     limit_train, limit_test : int, optional
         Use only the first images (for quick runs).
     threads : int, optional

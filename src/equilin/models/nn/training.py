@@ -63,7 +63,8 @@ def train(model: nn.Module, X: Any, Y: Any = None, *, epochs: int = 20, batch_si
         Evaluated after every epoch; with ``patience`` the best epoch's weights are restored after
         ``patience`` epochs without improvement.
     progress : bool
-        Show a tqdm progress bar over epochs.
+        Show progress over the epochs on stderr (:class:`equilin.progress.Progress`: a bar on a
+        terminal, a plain line every tenth of the epochs or 30 s elsewhere).
 
     Returns
     -------
@@ -83,7 +84,7 @@ def train(model: nn.Module, X: Any, Y: Any = None, *, epochs: int = 20, batch_si
     >>> len(history["train_loss"])
     2
     """
-    from tqdm.auto import tqdm
+    from equilin.progress import Progress
 
     epochs = check_int(epochs, "epochs", 1)
     batch_size = check_int(batch_size, "batch_size", 1)
@@ -120,7 +121,7 @@ def train(model: nn.Module, X: Any, Y: Any = None, *, epochs: int = 20, batch_si
     optimizer = torch.optim.Adam(trainable, lr=lr)
     history = TrainingHistory(train_loss=[], val_loss=[], best_epoch=-1, stopped_early=False)
     best, best_state, waited = math.inf, None, 0
-    bar = tqdm(range(epochs), desc=f"training {type(model).__name__}", disable=not progress, leave=False)
+    bar = Progress(range(epochs), f"training {type(model).__name__}", unit="epoch", enabled=progress)
     for epoch in bar:
         model.train()
         order = torch.randperm(Xt.shape[0], generator=generator).to(ref.device)
