@@ -54,7 +54,8 @@ fill from the highest frequency down.
 best: the component with the least training error (exact knapsack over the blocks).
 Prints a table (parameters, train and test MSE per pixel on all test images, the talk's test MSE,
 equivariance error under cyclic shifts by 1-3 pixels on 1,000 test images, fit time) and writes
-mnist_reconstructions.png, mnist_weight_sharing.png and mnist.json to --out.
+mnist.json and the figures mnist_reconstructions.png, mnist_code_sharing.png, mnist_filters.png and
+mnist_spectrum.png to --out.
 --nonlinear (--group shift-x or d4): three more rows, ReLU autoencoders trained with Adam (--epochs,
 --lr, --seed, batch 256): relu-best, permuted hidden neurons through the smallest G-set that carries the
 best component (parameters of the order of the linear equivariant model's); relu-wide, channels of the
@@ -91,7 +92,8 @@ def _run_mnist_command(args: argparse.Namespace, *, data: str, rank: int, train:
         print("wrote " + ", ".join(printable(path) for path in result.files.values()))
 
 
-MNIST_FILES = ("mnist_reconstructions.png", "mnist_weight_sharing.png", "mnist.json")
+MNIST_FILES = ("mnist_reconstructions.png", "mnist_code_sharing.png", "mnist_filters.png", "mnist_spectrum.png",
+               "mnist.json")
 """The files ``equilin mnist`` and ``equilin demo`` write to ``--out DIR``."""
 
 

@@ -188,9 +188,6 @@ def invariant_sharing(variety: InvariantVariety) -> SharingClasses:
 def _palette(count: int) -> list[tuple[float, float, float, float]]:
     from matplotlib import colormaps
 
-    if count > GRAPH_COLOURS:
-        raise ValueError(f"{count} tied weights are too many to tell apart by colour (at most {GRAPH_COLOURS}); "
-                         "draw code units as images with equilin.plots.code_sharing instead")
     names = ["tab10"] if count <= 10 else ["tab20"] if count <= 20 else ["tab20", "tab20b", "tab20c"]
     colours = [tuple(colormaps[name](k)) for name in names for k in range(colormaps[name].N)]
     return colours[:count]  # type: ignore[return-value]
@@ -245,10 +242,14 @@ def sharing_graph(encoder: SharingClasses, decoder: SharingClasses | None = None
     if len(inputs) != n or len(codes) != r:
         raise ValueError(f"need {n} input labels and {r} code labels, got {len(inputs)} and {len(codes)}")
     n_enc = encoder.n_classes
-    colours = _palette(n_enc + (decoder.n_classes if decoder is not None else 0))
+    total = n_enc + (decoder.n_classes if decoder is not None else 0)
+    if total > GRAPH_COLOURS:
+        raise ValueError(f"{total} tied weights are too many to tell apart by colour (at most {GRAPH_COLOURS}); "
+                         "draw code units as images with equilin.plots.code_sharing instead")
     width = float(np.clip(0.75 * n + 2.0, 6.0, 16.0))
     layers = 3 if decoder is not None else 2
-    fig = new_figure(width, 1.5 * layers + 0.9)
+    fig = new_figure(width, 1.5 * layers + 0.9)  # first: says how to install matplotlib
+    colours = _palette(total)
     lines = title.count("\n") + 1 if title else 0
     ax = fig.add_axes((0.01, 0.02, 0.98, 0.96 - 0.19 * lines / fig.get_figheight()))
     x_in = np.arange(n, dtype=np.float64)

@@ -96,12 +96,14 @@ def spectrum(labels: Sequence[str], energy: ArrayLike, ranks: Mapping[str, Seque
     top.bar(x[positive], share[positive], color="0.45", width=0.7)
     top.set_yscale("log")
     top.set_ylabel("share of sum of squares", fontsize=8)
-    top.set_title(title or "training data's energy per block and the ranks each model gives it", fontsize=9)
+    top.set_title(title or "the data's share of energy per block (top)\nand the rank each model gives it (bottom)",
+                  fontsize=9)
     count = max(len(ranks), 1)
     width = 0.8 / count
     for i, (model, values) in enumerate(ranks.items()):
         bottom.bar(x - 0.4 + width * (i + 0.5), np.asarray(values, dtype=np.float64), width=width, label=model)
     bottom.set_ylabel("rank", fontsize=8)
+    bottom.yaxis.get_major_locator().set_params(integer=True)
     bottom.set_xlabel(xlabel, fontsize=8)
     bottom.set_xticks(x)
     bottom.set_xticklabels(tick_labels, fontsize=7, rotation=0 if ticks is not None else 45)

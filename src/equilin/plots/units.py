@@ -171,6 +171,17 @@ def orbit_numbers(ids: NDArray[np.int64], orbits: Sequence[Sequence[int]]) -> ND
     return out
 
 
+def _orbit_walls(orbits: Sequence[Sequence[int]], h: int, w: int) -> list[list[tuple[float, float]]]:
+    """Segments between 4-neighbour pixels of different orbits, in image coordinates."""
+    label = np.empty(h * w, dtype=np.int64)
+    for i, orbit in enumerate(orbits):
+        label[list(orbit)] = i
+    grid = label.reshape(h, w)
+    walls = [[(x + 0.5, y - 0.5), (x + 0.5, y + 0.5)] for y, x in zip(*np.nonzero(grid[:, 1:] != grid[:, :-1]))]
+    walls += [[(x - 0.5, y + 0.5), (x + 0.5, y + 0.5)] for y, x in zip(*np.nonzero(grid[1:] != grid[:-1]))]
+    return [[(float(a), float(b)) for a, b in wall] for wall in walls]
+
+
 def code_sharing(component: EquivariantComponent, shape: tuple[int, int],
                  path: str | os.PathLike[str] | None = None, *, units: Sequence[int] | None = None,
                  count: int = 4, cycle_length: int | None = None, title: str | None = None) -> Figure:
@@ -179,9 +190,9 @@ def code_sharing(component: EquivariantComponent, shape: tuple[int, int],
     One image per unit (:func:`~equilin.plots.pixel_sharing` of the encoder): inside every orbit of the
     group (an image row for horizontal shifts) the unit's tied weights are numbered in order of first
     occurrence and coloured by that number (the colour bar), so equal colours inside an orbit are one
-    shared weight; different orbits have their own weights. A black dot marks a pixel whose weight is
-    minus the shared one; grey pixels have weight 0. Each axis is titled with the unit, its block and its
-    counts of tied weights and negated pixels.
+    shared weight; different orbits have their own weights, and white lines separate them. A black dot
+    marks a pixel whose weight is minus the shared one; grey pixels have weight 0. Each axis is titled
+    with the unit, its block and its counts of tied weights and negated pixels.
 
     Parameters
     ----------
@@ -210,37 +221,43 @@ def code_sharing(component: EquivariantComponent, shape: tuple[int, int],
     >>> [ax.get_title().splitlines()[0] for ax in fig.axes if ax.images]
     ['unit 0: r_{1,1}', 'unit 2: r_{8,7}']
     """
-    from matplotlib import colormaps
-    from matplotlib.colors import ListedColormap
-
     h, w = _check_shape(shape, component.variety.n)
     chosen = list(units) if units is not None else _default_units(component, count)
     if not chosen:
         raise ValueError("the component has no code units (every rank is 0)")
     owner: dict[int, Block] = {u: b for b, r in zip(component.blocks, block_units(component)) for u in r}
     orbits = component.variety.group.orbits
-    fig = new_figure(3.0 * len(chosen) + 0.4, 3.6)
+    walls = _orbit_walls(orbits, h, w)
+    fig = new_figure(max(3.4 * len(chosen) + 0.4, 8.0), 4.2)  # first: says how to install matplotlib
+    from matplotlib import colormaps
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import ListedColormap
+
     axes = fig.subplots(1, len(chosen), squeeze=False)[0]
     for ax, unit in zip(axes, chosen):
         S = pixel_sharing(component, "encoder", [unit])
         local = orbit_numbers(S.ids[0], orbits)
         k = int(local.max(initial=-1)) + 1
         base: Any = colormaps["tab20"] if k <= 20 else colormaps["viridis"].resampled(k)
-        cmap = ListedColormap([base(i) for i in range(k)] if k <= 20 else base(np.arange(k)), name="tied")
-        cmap = cmap.with_extremes(bad="0.85")
+        cmap = ListedColormap([base(i) for i in range(k)] if k <= 20 else base(np.arange(k)),
+                              name="tied").with_extremes(bad="0.85")
         img = np.ma.masked_less(local.reshape(h, w).astype(np.float64), 0)
         im = ax.imshow(img, cmap=cmap, vmin=-0.5, vmax=k - 0.5, interpolation="nearest")
         ys, xs = np.divmod(np.flatnonzero(S.signs[0] < 0), w)
         ax.scatter(xs, ys, s=max(2.0, 900.0 / (h * w)), c="black", marker="o", linewidths=0)
+        ax.add_collection(LineCollection(walls, colors="white", linewidths=0.8))
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(f"unit {unit}: {block_name(owner[unit], cycle_length)}\n{S.n_classes} tied weights, "
                      f"{int((S.signs[0] < 0).sum())} negated", fontsize=7)
         bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03, ticks=np.arange(k) if k <= 14 else None)
+        if k <= 14:
+            bar.set_ticklabels([str(i + 1) for i in range(k)])
         bar.ax.tick_params(labelsize=6)
         bar.set_label("shared weight within its orbit", fontsize=6)
     fig.suptitle(title or "tied weights of code units in pixel space: one colour = one shared weight "
                  "inside an orbit, dot = negated, grey = 0", fontsize=8)
+    fig.subplots_adjust(left=0.03, right=0.95, bottom=0.03, top=0.78, wspace=0.25)
     if path is not None:
         save(fig, path)
     return fig
