@@ -15,6 +15,7 @@ matplotlib infers from the suffix). matplotlib is an optional dependency (``pip 
 * :mod:`~equilin.plots.spectrum` -- :func:`block_energy` and :func:`spectrum`: the data's energy per
   block beside the ranks each model gives it.
 * :mod:`~equilin.plots.basis` -- :func:`weight_sharing`: the templates in the adapted basis ``Q``.
+* :mod:`~equilin.plots.talk` -- :func:`talk_graphs`: the talk's two weight-sharing graphs.
 
 ``python -m equilin.plots DIR`` writes the talk's two weight-sharing graphs to ``DIR``
 (:mod:`equilin.plots.__main__`).
