@@ -149,8 +149,12 @@ def test_figures(digits_run: tuple[ExperimentResult, Path]) -> None:
     width, height = png_size(figure)
     assert 600 <= width <= 2000 and 200 <= height <= 1000 and width > 2 * height
     assert figure.stat().st_size > 5_000
-    width, height = png_size(out / "mnist_weight_sharing.png")
-    assert width >= 400 and height >= 150
+    for key in ("code_sharing", "filters", "spectrum"):   # content: tests/plots
+        path = Path(result.files[key])
+        assert path.parent == out and path.name == f"mnist_{key}.png"
+        width, height = png_size(path)
+        assert width >= 400 and height >= 150
+    assert not (out / "mnist_weight_sharing.png").exists()
 
 
 def test_closed_form_equivariance_and_optimality(digits_run: tuple[ExperimentResult, Path]) -> None:

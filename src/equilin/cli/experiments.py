@@ -55,10 +55,10 @@ fill from the highest frequency down.
 best: the component with the least training error (exact knapsack over the blocks).
 Prints a table (parameters, train and test MSE per pixel on all test images, the talk's test MSE,
 equivariance error under cyclic shifts by 1-3 pixels on 1,000 test images, fit time), writes
-mnist_reconstructions.png, mnist_weight_sharing.png and mnist.json to --out, and prints the wall time
-of each stage (loading, shifting, each fit and evaluation, Adam training, figures; in the JSON:
-stage_seconds). Progress goes to stderr: a bar on a terminal, one line per stage in a pipe or a log
-file, nothing with --quiet.
+mnist.json and the figures mnist_reconstructions.png, mnist_code_sharing.png, mnist_filters.png and
+mnist_spectrum.png to --out, and prints the wall time of each stage (loading, shifting, each fit and
+evaluation, Adam training, figures; in the JSON: stage_seconds). Progress goes to stderr: a bar on a
+terminal, one line per stage in a pipe or a log file, nothing with --quiet.
 --nonlinear (--group shift-x or d4): three more rows, ReLU autoencoders trained with Adam (--epochs,
 --lr, --seed, batch 256): relu-best, permuted hidden neurons through the smallest G-set that carries the
 best component (parameters of the order of the linear equivariant model's); relu-wide, channels of the
@@ -96,7 +96,8 @@ def _run_mnist_command(args: argparse.Namespace, *, data: str, rank: int, train:
     print("\n" + stage_summary(result.stage_seconds, "time per stage (wall clock)"))
 
 
-MNIST_FILES = ("mnist_reconstructions.png", "mnist_weight_sharing.png", "mnist.json")
+MNIST_FILES = ("mnist_reconstructions.png", "mnist_code_sharing.png", "mnist_filters.png", "mnist_spectrum.png",
+               "mnist.json")
 """The files ``equilin mnist`` and ``equilin demo`` write to ``--out DIR``."""
 
 

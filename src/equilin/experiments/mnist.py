@@ -193,10 +193,14 @@ def run_mnist(data: str | os.PathLike[str] = "mnist", rank: int = 99, train: str
     adam_models : sequence of str, optional
         Models trained with Adam (default: all five); ignored for ``train="closed-form"``.
     out : path-like, optional
-        Directory for ``mnist_reconstructions.png`` (nine shifted test digits, then the equivariant
-        and the dense model's outputs), ``mnist_weight_sharing.png`` (the equivariant component's
-        weight sharing) and ``mnist.json``; created when missing. Figures need matplotlib; without it
-        they are skipped with a message on stderr.
+        Directory for ``mnist.json`` and the figures (:mod:`equilin.plots`), created when missing:
+        ``mnist_reconstructions.png`` (nine shifted test digits, then the equivariant and the dense
+        model's outputs), ``mnist_code_sharing.png`` (which pixel weights of a few code units of the
+        equivariant component are one shared weight), ``mnist_filters.png`` (the closed-form
+        equivariant model's encoder rows as images, block by block, and the dense model's) and
+        ``mnist_spectrum.png`` (each block's share of the training data's sum of squares and the ranks
+        the models give it); the last two need the closed-form fits. Figures need matplotlib; without
+        it they are skipped with a message on stderr.
     progress : bool
         Progress on stderr (:mod:`equilin.progress`): bars on a terminal, plain lines (one per stage,
         Adam's every tenth of the epochs) in a pipe or a log file.
@@ -432,16 +436,45 @@ def _write_outputs(stages: _Stages, result: ExperimentResult, predictors: dict[t
             plots.reconstructions(digits, rows, path, title=f"{result.data['name']}, shifted test digits "
                                   f"(top) and reconstructions, r = {result.data['rank']}")
             result.files["figure"] = str(path)
+            h, w = result.data["shape"]
+            try:  # spatial frequencies along the rows label the blocks of the horizontal shifts
+                ticks: list[str] | None = [str(b.frequency(w)) for b in variety.blocks]
+            except ValueError:
+                ticks = None
+            cycle = w if ticks is not None else None
             if main == "equivariant":
                 eq = next(s for s in specs if s.name == "equivariant")
                 assert isinstance(eq.ranks, tuple)
                 component = EquivariantVariety.for_ranks(variety.group, eq.ranks).component(eq.ranks)
             else:
                 best = next(m for m in result.models if m.name == "best")
-                component = variety.component(best.ranks)
-            path = out_dir / "mnist_weight_sharing.png"
-            plots.weight_sharing(component, path)
-            result.files["weight_sharing"] = str(path)
+                component = variety.component(tuple(best.ranks.values()))
+            path = out_dir / "mnist_code_sharing.png"
+            nonzero = " ".join(f"{k}={v}" for k, v in component.labelled_ranks.items() if v)
+            plots.code_sharing(component, (h, w), path, cycle_length=cycle,
+                               title=f"{main} model ({nonzero}): tied weights of code units in pixel "
+                               "space\none colour = one shared weight inside an orbit (an image row for the "
+                               "shifts), dot = negated, grey = 0")
+            result.files["code_sharing"] = str(path)
+            # the closed-form fits are the predictors' owners (Adam predictors are plain functions)
+            fitted = {name: getattr(predictors.get((name, "closed-form")), "__self__", None)
+                      for name in (main, "dense")}
+            model, dense = fitted[main], fitted["dense"]
+            if isinstance(model, EquivariantAutoencoder):
+                path = out_dir / "mnist_filters.png"
+                plots.encoder_filters(model, (h, w), path, cycle_length=cycle,
+                                      dense=dense if isinstance(dense, DenseAutoencoder) else None,
+                                      title=f"encoder rows in pixel space: {main} model (closed form) by "
+                                      "block, dense model below (red > 0 > blue)")
+                result.files["filters"] = str(path)
+                ranks = {m.name: list(m.ranks.values()) for m in result.models
+                         if m.training == "closed-form" and list(m.ranks) == list(variety.labels)}
+                path = out_dir / "mnist_spectrum.png"
+                plots.spectrum(variety.labels, plots.block_energy(model), ranks, path, ticks=ticks,
+                               xlabel="spatial frequency along the rows" if ticks else "block",
+                               title=f"{result.data['name']}: each block's share of the training data's sum of "
+                               f"squares (top)\nand the rank each model gives it (bottom), r = {result.data['rank']}")
+                result.files["spectrum"] = str(path)
         except ImportError as exc:
             if progress:
                 print(f"equilin: figures skipped ({exc})", file=sys.stderr)

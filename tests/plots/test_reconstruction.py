@@ -1,4 +1,4 @@
-"""equilin.plots: the reconstruction figure and the weight-sharing picture are written as valid PNGs."""
+"""equilin.plots.reconstruction: the talk's MNIST figure shows the inputs and each model's outputs."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from equilin.equivariance import EquivariantVariety  # noqa: E402
-from equilin.groups import Permutation, image_shift  # noqa: E402
-from equilin.plots import reconstructions, weight_sharing  # noqa: E402
+from equilin.plots import reconstructions  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -36,6 +34,11 @@ def test_reconstructions_writes_a_png(tmp_path: Path, rng: np.random.Generator) 
     assert 600 <= width <= 2000 and 200 <= height <= 1000
     assert width > 2 * height  # three rows of nine digits
     assert path.stat().st_size > 5_000
+    # content: the top row shows the inputs, the next rows each model's outputs, labelled
+    assert [fig.axes[9 * i].get_ylabel() for i in range(3)] == ["input", "equivariant", "dense"]
+    for j in range(9):
+        np.testing.assert_array_equal(fig.axes[j].images[0].get_array(), images[j])
+        np.testing.assert_array_equal(fig.axes[9 + j].images[0].get_array(), images[j] * 0.5)
 
 
 @pytest.mark.parametrize("rows, message", [
@@ -46,25 +49,3 @@ def test_reconstructions_writes_a_png(tmp_path: Path, rng: np.random.Generator) 
 def test_reconstructions_rejects_mismatched_outputs(rows: list[tuple[str, np.ndarray]], message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         reconstructions(np.zeros((9, 28, 28)), rows)
-
-
-def test_weight_sharing_small_component(tmp_path: Path) -> None:
-    E = EquivariantVariety(Permutation.from_cycles("(1 2 3 4)(5 6 7 8)", 9), 3)
-    path = tmp_path / "ws.png"
-    fig = weight_sharing(E.component((1, 1, 0)), path)
-    assert [ax.get_title() for ax in fig.axes] == ["encoder (3 x 9)", "decoder, transposed (3 x 9)"]
-    # the complex block's "-b" entries are drawn as markers: one per negated entry in each panel
-    W = E.component((1, 1, 0)).weight_sharing()
-    offsets = [len(np.asarray(ax.collections[0].get_offsets())) for ax in fig.axes]
-    assert offsets == [int((W.encoder_signs < 0).sum()), int((W.decoder_signs < 0).sum())]
-    width, height = png_size(path)
-    assert width >= 400 and height >= 150
-
-
-def test_weight_sharing_mnist_component(tmp_path: Path) -> None:
-    E = EquivariantVariety(image_shift(28, 28), 99)
-    path = tmp_path / "mnist_ws.png"
-    weight_sharing(E.component((13, 10, 9, 8, 7, 5, 3, 1) + (0,) * 7), path)
-    width, height = png_size(path)
-    assert width >= 1000 and height >= 300
-    assert path.stat().st_size > 20_000
