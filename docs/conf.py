@@ -20,6 +20,9 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), os.environ.ge
 for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# tqdm.auto, imported by the library, warns in a kernel without ipywidgets; the tutorials show no bars
+os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"),
+                                                      "ignore:IProgress not found"]))
 
 import equilin  # noqa: E402  (after the path above)
 
@@ -62,6 +65,7 @@ nb_execution_cache_path = str(DOCS / "_build" / ".jupyter_cache")
 nb_execution_timeout = 120
 nb_execution_raise_on_error = True    # a tutorial that fails fails the build
 nb_merge_streams = True
+nb_output_stderr = "warn"             # anything a tutorial writes to stderr is a warning, so an error
 
 # -- cross-references -------------------------------------------------------------------------------
 # Built with -n (nitpicky): every reference must resolve. The docstrings name objects the way their
