@@ -91,7 +91,9 @@ def image_rot90(p: int) -> Permutation:
 
 def image_flip(h: int, w: int, axis: str = "x") -> Permutation:
     """Mirror an ``h x w`` image: ``axis="x"`` reverses every row (left-right),
-    ``axis="y"`` reverses every column (up-down). For a 2 x 2 image, flip-x::
+    ``axis="y"`` reverses every column (up-down).
+
+    For a 2 x 2 image, flip-x::
 
         a b        b a
         c d   ->   d c
