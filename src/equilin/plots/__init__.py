@@ -18,7 +18,7 @@ matplotlib infers from the suffix). matplotlib is an optional dependency (``pip 
 * :mod:`~equilin.plots.talk` -- :func:`talk_graphs`: the talk's two weight-sharing graphs.
 
 ``python -m equilin.plots DIR`` writes the talk's two weight-sharing graphs to ``DIR``
-(:mod:`equilin.plots.__main__`).
+(the module ``equilin.plots.__main__``).
 """
 
 from equilin.plots.basis import weight_sharing
