@@ -211,6 +211,8 @@ def test_adam_only_for_chosen_models() -> None:
     ({"rank": 65}, "at most 64"),
     ({"rank": 7}, "rank >= 8"),
     ({"epochs": 0, "train": "adam"}, "epochs"),
+    ({"patience": 0, "train": "adam"}, "patience"),
+    ({"validation_fraction": 1.0, "train": "adam"}, "validation_fraction"),
     ({"train": "sgd"}, "train must be"),
     ({"train": "both", "adam_models": ["dense", "wide"]}, "unknown model 'wide'"),
     ({"lr": -1.0}, "lr must be"),
@@ -269,6 +271,7 @@ def test_cli_table(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     (["--train", "both", "--adam-models", "dense,wide"], "--adam-models must be a comma-separated list"),
     (["--rank", "ten"], "invalid int"),
     (["--threads", "0"], "--threads must be at least 1"),
+    (["--patience", "-1", "--train", "adam"], "--patience must be at least 0"),
 ])
 def test_cli_bad_input_one_line_status_2(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                          argv: list[str], message: str) -> None:
@@ -296,7 +299,37 @@ def test_demo_runs_the_mnist_experiment(capsys: pytest.CaptureFixture[str], monk
     assert (call["data"], call["rank"], call["train"]) == ("mnist", 99, "both")
     assert tuple(call["adam_models"]) == ("equivariant", "dense") and call["epochs"] >= 1
     assert call["threads"] == 1
+    assert call["patience"] == 30 and call["lr"] == 1e-2
     assert "equilin demo --geometry" in out and "equal-rank" in out
+
+
+@pytest.mark.parametrize(("argv", "expected"), [([], (300, 30)), (["--patience", "0", "--epochs", "7"], (7, None)),
+                                                (["--patience", "5"], (300, 5))])
+def test_cli_stopping_options(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                              argv: list[str], expected: tuple[int, int | None]) -> None:
+    """--epochs is the cap, --patience the rule (0: exactly --epochs epochs, patience=None)."""
+    calls: list[dict[str, Any]] = []
+    real = experiments.run_mnist
+
+    def fake(**kwargs: Any) -> ExperimentResult:
+        calls.append(kwargs)
+        return real(**{**kwargs, "train": "closed-form", "limit_train": 100, "limit_test": 20})
+
+    monkeypatch.setattr(experiments, "run_mnist", fake)
+    status, _, err = run(capsys, "mnist", "--data", "digits", "--rank", "10", "--train", "adam", "--quiet",
+                         "--out", str(tmp_path), *argv)
+    assert status == 0, err
+    assert (calls[0]["epochs"], calls[0]["patience"]) == expected
+
+
+def test_fixed_epochs_without_patience() -> None:
+    """patience=None trains exactly `epochs` epochs on all images and says so."""
+    pytest.importorskip("torch")
+    result = run_mnist("digits", rank=12, train="adam", epochs=3, patience=None, adam_models=["high-pass"],
+                       progress=False, limit_train=300, limit_test=50, threads=1)
+    row = result.model("high-pass", "adam")
+    assert (row.epochs, row.stop_reason) == (3, "cap")
+    assert result.data["adam"]["patience"] is None and "adam: 3 epochs" in result.table()
 
 
 

@@ -8,6 +8,13 @@ Every module is built under ``torch.manual_seed(seed)``, trained by :func:`equil
 (float32, shuffled with ``seed``) and converted to float64 for
 evaluation, so an equivariant module's equivariance error is at float64 rounding level, like the
 closed form's.
+
+The stopping rule (:class:`Stopping`, the experiment's default): a seeded tenth of the training images is
+held out, Adam runs until the loss on it has not improved by a relative :data:`MIN_DELTA` for
+``patience`` epochs (at most ``epochs``), the learning rate is halved after ``patience // 3`` epochs
+without improvement, and the weights of the best epoch are restored. A fixed number of epochs does not
+converge: 5 epochs of the 1,500 digits are 30 Adam steps; the rule adapts the number of epochs to the
+data (BENCHMARKS.md, "Adam against the closed form").
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
@@ -29,6 +37,13 @@ from equilin.models import nn as enn
 __all__ = [
     "Autoencoder",
     "DenseNonlinearAutoencoder",
+    "MIN_DELTA",
+    "LR_FACTOR",
+    "PATIENCE",
+    "VALIDATION_FRACTION",
+    "Stopping",
+    "Trained",
+    "fit",
     "linear_autoencoder",
     "nonlinear_equivariant",
     "train",
@@ -82,17 +97,83 @@ def nonlinear_equivariant(group: Permutation | PermutationGroup, hidden: GSet) -
 
 M = TypeVar("M", bound=torch.nn.Module)
 
+MIN_DELTA = 1e-4
+"""Relative improvement of the validation loss that counts (for the patience and the learning rate)."""
 
-def train(build: Callable[[], M], X: NDArray[Any], *, batch_size: int, epochs: int, lr: float, seed: int,
-          progress: bool) -> tuple[M, float]:
-    """Build a module under ``torch.manual_seed(seed)``, train it with Adam on ``X`` (an autoencoder),
-    and return it in float64 evaluation mode with the training time in seconds."""
+LR_FACTOR = 0.5
+"""Learning-rate factor after ``patience // 3`` epochs without improvement."""
+
+PATIENCE = 30
+"""Epochs without improvement before training stops (the default of :func:`~equilin.experiments.run_mnist`)."""
+
+VALIDATION_FRACTION = 0.1
+"""Fraction of the training images held out to decide when to stop."""
+
+
+@dataclass(frozen=True)
+class Stopping:
+    """When Adam stops in the experiment (:func:`equilin.models.nn.train`'s options).
+
+    ``patience=None`` trains exactly ``epochs`` epochs on all images; otherwise ``validation_fraction``
+    of the images is held out, ``epochs`` is a cap, training stops after ``patience`` epochs without a
+    relative improvement of :data:`MIN_DELTA`, the learning rate is multiplied by :data:`LR_FACTOR`
+    after ``max(1, patience // 3)`` such epochs, and the best epoch's weights are restored.
+    """
+
+    epochs: int
+    patience: int | None = PATIENCE
+    validation_fraction: float = VALIDATION_FRACTION
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`equilin.models.nn.train`."""
+        if self.patience is None:
+            return {"epochs": self.epochs}
+        return {"epochs": self.epochs, "patience": self.patience, "validation_fraction": self.validation_fraction,
+                "min_delta": MIN_DELTA, "lr_patience": max(1, self.patience // 3), "lr_factor": LR_FACTOR}
+
+    def describe(self) -> dict[str, Any]:
+        """The rule as JSON-ready settings (``run_mnist``'s ``data["adam"]``)."""
+        if self.patience is None:
+            return {"epochs": self.epochs, "patience": None}
+        return {"epochs": self.epochs, "patience": self.patience, "validation_fraction": self.validation_fraction,
+                "min_delta": MIN_DELTA, "lr_patience": max(1, self.patience // 3), "lr_factor": LR_FACTOR,
+                "restore_best": True}
+
+
+@dataclass
+class Trained:
+    """A trained module (float64, evaluation mode), its training time in seconds, the epochs that ran
+    and why training stopped (``"converged"`` or ``"cap"``)."""
+
+    module: Any
+    seconds: float
+    epochs: int
+    stop_reason: str
+
+
+def fit(build: Callable[[], M], X: NDArray[Any], *, batch_size: int, lr: float, seed: int, stopping: Stopping,
+        progress: bool) -> Trained:
+    """Build a module under ``torch.manual_seed(seed)``, train it with Adam on ``X`` (an autoencoder) under
+    the ``stopping`` rule, and return it in float64 evaluation mode with what the training did."""
     torch.manual_seed(seed)
     module = build()
     start = time.perf_counter()
-    enn.train(module, X, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress)
+    history = enn.train(module, X, batch_size=batch_size, lr=lr, seed=seed, progress=progress,
+                        **stopping.options())
     seconds = time.perf_counter() - start
-    return module.double().eval(), seconds
+    return Trained(module.double().eval(), seconds, int(history["epochs_run"]), str(history["stop_reason"]))
+
+
+def train(build: Callable[[], M], X: NDArray[Any], *, batch_size: int, epochs: int, lr: float, seed: int,
+          progress: bool, patience: int | None = PATIENCE,
+          validation_fraction: float = VALIDATION_FRACTION) -> tuple[M, float]:
+    """:func:`fit` with the rule ``Stopping(epochs, patience, validation_fraction)`` (by default the
+    experiment's: ``epochs`` is a cap); returns the module in float64 evaluation mode and the training time
+    in seconds."""
+    trained = fit(build, X, batch_size=batch_size, lr=lr, seed=seed, progress=progress,
+                  stopping=Stopping(epochs, patience, validation_fraction))
+    module: M = trained.module
+    return module, trained.seconds
 
 
 def predictor(module: Autoencoder) -> Predictor:
