@@ -272,7 +272,7 @@ def add_demo_command(sub: Subparsers, run: Callable[[Sequence[str]], int]) -> Co
                                        "geometry examples)",
                           description="Without options: 'equilin mnist --train both --adam-models "
                                       f"{','.join(DEMO_ADAM_MODELS)} --epochs {DEMO_EPOCHS}' on full MNIST, "
-                                      "Adam trained until it converges (about 4 minutes on 2 idle cores). "
+                                      "Adam trained until it converges (about 5 minutes on 2 idle cores). "
                                       "With --geometry: the talk's worked "
                                       "examples of invariant and equivariant varieties.")
     demo.add_argument("--geometry", action="store_true", help="the talk's worked geometry examples instead")
