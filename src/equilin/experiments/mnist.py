@@ -425,12 +425,12 @@ def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tu
             with stages.step("choose the best component (closed form)"):
                 best_ranks = tuple(EquivariantAutoencoder(G, "best", rank=rank).fit(X).ranks_.values())
         rows = nonlinear_rows(variety, dict(zip(labels, best_ranks, strict=True)), X, X_test, check_error, rank,
-                              epochs=epochs, lr=lr, seed=seed, batch_size=ADAM_BATCH_SIZE, threads=threads,
-                              progress=progress, step=stages.step)
+                              epochs=epochs, patience=rule[1], validation_fraction=rule[2], lr=lr, seed=seed,
+                              batch_size=ADAM_BATCH_SIZE, threads=threads, progress=progress, step=stages.step)
         for row, predict in rows:
             models.append(row)
             predictors[row.name, row.training] = predict
-        verdict = nonlinear_verdict(models, n, epochs)
+        verdict = nonlinear_verdict(models, n, epochs, capped=rule[1] is not None)
     result = ExperimentResult(info, models, stages.seconds, verdict=verdict)
     if out_dir is not None:
         _write_outputs(stages, result, predictors, variety, specs, ds.x_test[:FIGURE_DIGITS], out_dir,

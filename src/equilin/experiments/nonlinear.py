@@ -69,7 +69,8 @@ def wide_channels(variety: EquivariantVariety, rank: int) -> int:
 
 def nonlinear_rows(variety: EquivariantVariety, best: dict[str, int], X: NDArray[Any], X_test: NDArray[Any],
                    check_error: Callable[[Predictor], float], rank: int, *, epochs: int, lr: float, seed: int,
-                   batch_size: int, threads: int | None = None, progress: bool = False,
+                   batch_size: int, patience: int | None = None, validation_fraction: float = 0.1,
+                   threads: int | None = None, progress: bool = False,
                    step: Step | None = None) -> list[tuple[ModelResult, Predictor]]:
     """Train and evaluate the rows of :data:`NONLINEAR_MODELS` on ``X``.
 
@@ -88,6 +89,10 @@ def nonlinear_rows(variety: EquivariantVariety, best: dict[str, int], X: NDArray
         The bottleneck ``r``: the hidden width of ``relu-dense``; ``relu-wide`` is sized by ``2 n r``.
     epochs, lr, seed, batch_size : int, float, int, int
         Adam's settings (every module built under ``torch.manual_seed(seed)``).
+    patience, validation_fraction : int or None, float
+        The experiment's stopping rule (:class:`equilin.experiments.adam.Stopping`): ``patience=None``
+        trains exactly ``epochs`` epochs; otherwise ``epochs`` is a cap and training stops when the held-out
+        ``validation_fraction`` of the images stops improving.
     threads : int, optional
         At most this many PyTorch threads while training and evaluating (restored afterwards).
     progress : bool
@@ -128,13 +133,14 @@ def nonlinear_rows(variety: EquivariantVariety, best: dict[str, int], X: NDArray
     with torch_adam.torch_threads(threads):
         for name, build, width, hidden, note in builds:
             with stage(f"train {name} (adam)"):
-                module, seconds = torch_adam.train(build, X, batch_size=batch_size, epochs=epochs, lr=lr, seed=seed,
-                                                   progress=progress)
+                trained = torch_adam.fit(build, X, batch_size=batch_size, lr=lr, seed=seed, progress=progress,
+                                         stopping=torch_adam.Stopping(epochs, patience, validation_fraction))
+                module, seconds = trained.module, trained.seconds
             with stage(f"evaluate {name} (adam)"):
                 predict = torch_adam.predictor(module)
                 row = ModelResult(name, "adam", {}, int(module.n_parameters()), mse(predict, X),
                                   mse(predict, X_test), seconds, check_error(predict), None, None, note,
-                                  width=width, hidden=hidden)
+                                  width=width, hidden=hidden, epochs=trained.epochs, stop_reason=trained.stop_reason)
             rows.append((row, predict))
     return rows
 
@@ -165,9 +171,10 @@ def _describe(m: ModelResult, pad: int) -> str:
             f"{m.fit_seconds:.1f} s)")
 
 
-def nonlinear_verdict(models: Sequence[ModelResult], n: int, epochs: int) -> list[str]:
+def nonlinear_verdict(models: Sequence[ModelResult], n: int, epochs: int, capped: bool = False) -> list[str]:
     """Where nonlinearity pays, in words, from the test MSEs of ``models`` (a run's rows; ``n`` pixels,
-    ``epochs`` of Adam); no lines without ReLU rows. One paragraph per comparison whose rows are present:
+    ``epochs`` of Adam, or at most ``epochs`` when ``capped``: early stopping); no lines without ReLU rows.
+    One paragraph per comparison whose rows are present:
 
     * with the bottleneck, equivariant: ``relu-best`` against the linear ``best`` (closed form when the
       run has it, else Adam);
@@ -197,8 +204,8 @@ def nonlinear_verdict(models: Sequence[ModelResult], n: int, epochs: int) -> lis
     relu = {m.name: m for m in models if m.name in NONLINEAR_MODELS}
     if not relu:
         return []
-    lines = [f"Where nonlinearity pays, from this run's test MSE (ReLU rows: Adam, {epochs} "
-             f"epoch{'s' if epochs != 1 else ''}):"]
+    budget = f"{'at most ' if capped else ''}{epochs} epoch{'s' if epochs != 1 else ''}"
+    lines = [f"Where nonlinearity pays, from this run's test MSE (ReLU rows: Adam, {budget}):"]
     pad = max(len(m.name) for m in models)
     for name, linear_name, label in (("relu-best", "best", "with the bottleneck, equivariant"),
                                      ("relu-dense", "dense", "with the bottleneck, dense")):
