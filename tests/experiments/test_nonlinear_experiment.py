@@ -111,7 +111,11 @@ def test_verdict_from_the_numbers(run: tuple[str, ExperimentResult]) -> None:
     linear one turns 'does not pay' into 'pays'."""
     _, result = run
     verdict = result.verdict
-    assert verdict == nonlinear_verdict(result.models, 64, 2)
+    assert verdict == nonlinear_verdict(result.models, 64, 2, capped=True)   # early stopping, at most 2 epochs
+    assert verdict[0].endswith("(ReLU rows: Adam, at most 2 epochs):")
+    for name in NONLINEAR_MODELS:   # each ReLU row says how many epochs ran and why it stopped
+        row = result.model(name, "adam")
+        assert row.epochs is not None and 1 <= row.epochs <= 2 and row.stop_reason in ("converged", "cap")
     assert result.table().endswith("\n".join(verdict))
     text = "\n".join(verdict)
     for name in ("best", "dense", *NONLINEAR_MODELS):
