@@ -76,7 +76,7 @@ def test_mnist_nonlinear_table_then_verdict(capsys: pytest.CaptureFixture[str], 
     rows = {line.split()[0]: line.split() for line in lines[2:8]}
     assert list(rows) == ["dense", "equal-rank", "best", "relu-best", "relu-wide", "relu-dense"]
     assert rows["relu-wide"][1:4] == ["adam", "64", "units"]
-    start = lines.index("Where nonlinearity pays, from this run's test MSE (ReLU rows: Adam, 1 epoch):")
+    start = lines.index("Where nonlinearity pays, from this run's test MSE (ReLU rows: Adam, at most 1 epoch):")
     verdict = "\n".join(lines[start:])
     for name in ("best", "dense", "relu-best", "relu-wide", "relu-dense"):
         column = 6 if name.startswith("relu") else 5             # "64 units" is two words
