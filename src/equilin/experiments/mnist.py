@@ -357,6 +357,7 @@ def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tu
                         "patience": rule[1], "validation_fraction": rule[2]}
     results: dict[tuple[str, str], ModelResult] = {}
     predictors: dict[tuple[str, str], Predictor] = {}
+    fitted: dict[str, Any] = {}   # the closed-form estimators, by model name (for the figures)
     best_ranks: tuple[int, ...] | None = None
     labels = variety.labels
     talk = TALK_TEST_MSE if is_talk_variety(variety) else dict.fromkeys(MODEL_NAMES)
@@ -388,6 +389,7 @@ def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tu
                     check_error(predict), talk.get(spec.name),
                     rank if chosen is None else weighted_rank(variety, chosen), spec.note)
                 predictors[spec.name, "closed-form"] = predict
+                fitted[spec.name] = model
     if adam:
         from equilin.experiments import adam as torch_adam  # imports torch: only when Adam trains
 
@@ -433,14 +435,14 @@ def _run(stages: _Stages, source: Any, rank: int, trainings: list[str], adam: tu
         verdict = nonlinear_verdict(models, n, epochs, capped=rule[1] is not None)
     result = ExperimentResult(info, models, stages.seconds, verdict=verdict)
     if out_dir is not None:
-        _write_outputs(stages, result, predictors, variety, specs, ds.x_test[:FIGURE_DIGITS], out_dir,
+        _write_outputs(stages, result, predictors, fitted, variety, specs, ds.x_test[:FIGURE_DIGITS], out_dir,
                        progress)
     return result
 
 
 def _write_outputs(stages: _Stages, result: ExperimentResult, predictors: dict[tuple[str, str], Predictor],
-                   variety: EquivariantVariety, specs: list[ModelSpec], digits: NDArray[Any], out_dir: Path,
-                   progress: bool) -> None:
+                   fitted: dict[str, Any], variety: EquivariantVariety, specs: list[ModelSpec],
+                   digits: NDArray[Any], out_dir: Path, progress: bool) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     with stages.step("figures"):
         try:
@@ -479,10 +481,7 @@ def _write_outputs(stages: _Stages, result: ExperimentResult, predictors: dict[t
                                "space\none colour = one shared weight inside an orbit (an image row for the "
                                "shifts), dot = negated, grey = 0")
             result.files["code_sharing"] = str(path)
-            # the closed-form fits are the predictors' owners (Adam predictors are plain functions)
-            fitted = {name: getattr(predictors.get((name, "closed-form")), "__self__", None)
-                      for name in (main, "dense")}
-            model, dense = fitted[main], fitted["dense"]
+            model, dense = fitted.get(main), fitted.get("dense")   # the closed-form fits (absent: Adam only)
             if isinstance(model, EquivariantAutoencoder):
                 path = out_dir / "mnist_filters.png"
                 plots.encoder_filters(model, (h, w), path, cycle_length=cycle,
