@@ -33,7 +33,9 @@ Modules, from the bottom up:
   the ED degree of ``E^G_r``, exactly; :mod:`~equilin.equivariance.selection` -- :func:`best_ranks`
   (the knapsack of nearest points).
 * :mod:`~equilin.equivariance.weight_sharing` -- :class:`WeightSharing`, the templates of a component's
-  autoencoder; :mod:`~equilin.equivariance.lowrank` -- a component's points as decoder times encoder.
+  autoencoder in the basis ``Q``; :mod:`~equilin.equivariance.pixel_sharing` -- :func:`pixel_sharing`
+  and :func:`invariant_sharing`, the classes of tied weights in pixel space (:class:`SharingClasses`);
+  :mod:`~equilin.equivariance.lowrank` -- a component's points as decoder times encoder.
 * :mod:`~equilin.equivariance.variety` -- :class:`EquivariantVariety` (``E^G_r``, a :class:`Commutant`
   with a rank bound) and :class:`EquivariantComponent`.
 """
@@ -47,6 +49,7 @@ from equilin.equivariance.cyclic import blocks_of, spectrum
 from equilin.equivariance.cyclic_fourier import DENSE_Q_LIMIT, CycleGroup, CyclicFourier, FourierLayout
 from equilin.equivariance.grid_fourier import AbelianFourierDecomposition, FourierBlockOperator, GridReader
 from equilin.equivariance.isotypic import REPRESENTATIVE_LIMIT, IsotypicDecomposition
+from equilin.equivariance.pixel_sharing import SharingClasses, invariant_sharing, pixel_sharing
 from equilin.equivariance.selection import best_ranks
 from equilin.equivariance.torus_fourier import TorusFourierDecomposition
 from equilin.equivariance.variety import EquivariantComponent, EquivariantVariety
@@ -73,6 +76,7 @@ __all__ = [
     "METHODS",
     "REPRESENTATIVE_LIMIT",
     "Ranks",
+    "SharingClasses",
     "TorusFourierDecomposition",
     "WeightSharing",
     "adjoint_basis",
@@ -81,6 +85,8 @@ __all__ = [
     "choose_method",
     "count_components",
     "first_rows",
+    "invariant_sharing",
+    "pixel_sharing",
     "spectrum",
     "with_twins",
 ]

@@ -8,8 +8,9 @@ matplotlib infers from the suffix). matplotlib is an optional dependency (``pip 
 'equilin[plots]'``); it is imported when a function draws.
 
 * :mod:`~equilin.plots.reconstruction` -- :func:`reconstructions`: input digits and each model's outputs.
-* :mod:`~equilin.plots.sharing` -- :func:`pixel_sharing` and :func:`invariant_sharing` (which weights are
-  tied, in the original coordinates), :func:`sharing_graph` (the talk's graphs: an edge per weight).
+* :mod:`~equilin.plots.sharing` -- :func:`sharing_graph` (the talk's graphs: an edge per weight) of the
+  classes of tied weights that :func:`equilin.equivariance.pixel_sharing` and
+  :func:`equilin.equivariance.invariant_sharing` compute in the original coordinates.
 * :mod:`~equilin.plots.units` -- for image models: :func:`encoder_filters` (a fitted model's encoder
   rows as images, block by block) and :func:`code_sharing` (one code unit's tied pixel weights).
 * :mod:`~equilin.plots.spectrum` -- :func:`block_energy` and :func:`spectrum`: the data's energy per
@@ -24,7 +25,7 @@ matplotlib infers from the suffix). matplotlib is an optional dependency (``pip 
 from equilin.plots.basis import weight_sharing
 from equilin.plots.canvas import new_figure, save
 from equilin.plots.reconstruction import reconstructions
-from equilin.plots.sharing import GRAPH_COLOURS, SharingClasses, invariant_sharing, pixel_sharing, sharing_graph
+from equilin.plots.sharing import GRAPH_COLOURS, sharing_graph
 from equilin.plots.spectrum import block_energy, spectrum
 from equilin.plots.talk import TALK_GRAPHS, talk_graphs
 from equilin.plots.units import code_sharing, encoder_filters
@@ -32,13 +33,10 @@ from equilin.plots.units import code_sharing, encoder_filters
 __all__ = [
     "GRAPH_COLOURS",
     "TALK_GRAPHS",
-    "SharingClasses",
     "block_energy",
     "code_sharing",
     "encoder_filters",
-    "invariant_sharing",
     "new_figure",
-    "pixel_sharing",
     "reconstructions",
     "save",
     "sharing_graph",

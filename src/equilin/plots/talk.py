@@ -16,10 +16,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from equilin.equivariance import EquivariantVariety
+from equilin.equivariance import EquivariantVariety, invariant_sharing, pixel_sharing
 from equilin.geometry import InvariantVariety
 from equilin.groups import Permutation, talk_pixel_order, talk_rotation
-from equilin.plots.sharing import invariant_sharing, pixel_sharing, sharing_graph
+from equilin.plots.sharing import sharing_graph
 
 __all__ = ["talk_graphs", "TALK_GRAPHS"]
 

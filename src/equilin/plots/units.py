@@ -4,7 +4,7 @@
 weights each code unit gives the pixels) as small images, one row of images per block of the component
 (the filters of one frequency for the shifts), and a dense autoencoder's first rows below for
 comparison. :func:`code_sharing` draws, for a few code units of a component, which of the unit's pixel
-weights are one shared weight (:func:`~equilin.plots.pixel_sharing`): equal colour inside an orbit of the
+weights are one shared weight (:func:`~equilin.equivariance.pixel_sharing`): equal colour inside an orbit of the
 group, a dot where the weight is negated.
 """
 
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from equilin.equivariance import pixel_sharing
 from equilin.plots.canvas import new_figure, save
-from equilin.plots.sharing import pixel_sharing
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -187,7 +187,7 @@ def code_sharing(component: EquivariantComponent, shape: tuple[int, int],
                  count: int = 4, cycle_length: int | None = None, title: str | None = None) -> Figure:
     """Which of a code unit's pixel weights are one shared weight, for a few code units.
 
-    One image per unit (:func:`~equilin.plots.pixel_sharing` of the encoder): inside every orbit of the
+    One image per unit (:func:`~equilin.equivariance.pixel_sharing` of the encoder): inside every orbit of the
     group (an image row for horizontal shifts) the unit's tied weights are numbered in order of first
     occurrence and coloured by that number (the colour bar), so equal colours inside an orbit are one
     shared weight; different orbits have their own weights, and white lines separate them. A black dot
