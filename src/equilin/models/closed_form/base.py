@@ -369,6 +369,27 @@ class _ClosedFormBase(PersistentEstimator, BaseEstimator):  # type: ignore[misc]
         self.train_loss_ = float(_unscale(loss, stats.exponent))
 
 
+class _LinearDecoderModel(_ClosedFormBase):
+    """A model whose decoder is one real matrix ``decoder_`` (``m x r``, the dense and the invariant
+    models): codes are :meth:`_transform_checked`, outputs are codes times ``decoder_^T``."""
+
+    decoder_: NDArray[np.float64]
+
+    @property
+    def _code_width(self) -> int:
+        return int(self.decoder_.shape[1])
+
+    def inverse_transform(self, X: Any) -> NDArray[np.float64]:
+        """Decoded outputs ``Z A^T`` (``N x m``) of codes ``X`` (``Z``, ``N x r``)."""
+        self._check_fitted()
+        codes = _as_rows(X, "Z", self._code_width, type(self).__name__, " codes")
+        return self._map_rows(codes, lambda z: z @ self.decoder_.T)
+
+    def _predict_checked(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
+        out: NDArray[np.float64] = self._transform_checked(X) @ self.decoder_.T
+        return out
+
+
 # -- the two roles ---------------------------------------------------------------------------------
 class _AutoencoderRole(ClassNamePrefixFeaturesOutMixin, TransformerMixin):  # type: ignore[misc]  # sklearn is untyped
     """A model as an autoencoder: a scikit-learn transformer whose targets are its inputs.

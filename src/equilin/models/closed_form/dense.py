@@ -11,11 +11,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from equilin.models.closed_form.base import (
-    _as_rows,
     _AutoencoderRole,
     _check_batch,
     _check_padding,
-    _ClosedFormBase,
+    _LinearDecoderModel,
     _RegressorRole,
 )
 from equilin.models.closed_form.statistics import _accumulate, _BlockSolution, _DenseKernel, _unscale
@@ -24,11 +23,10 @@ from equilin.validation import check_int
 __all__ = ["DenseAutoencoder", "DenseRegressor"]
 
 
-class _DenseModel(_ClosedFormBase):
+class _DenseModel(_LinearDecoderModel):
     """The dense solver; :class:`DenseAutoencoder` and :class:`DenseRegressor` choose the targets."""
 
     components_: NDArray[np.float64]
-    decoder_: NDArray[np.float64]
     singular_values_: NDArray[np.float64]
     ranks_: int
 
@@ -59,23 +57,9 @@ class _DenseModel(_ClosedFormBase):
         self.n_params_ = rank * n + m * rank
         self._set_train_loss(stats, float(solution.gains[k]))
 
-    @property
-    def _code_width(self) -> int:
-        return int(self.components_.shape[0])
-
     def _transform_checked(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         codes: NDArray[np.float64] = X @ self.components_.T
         return codes
-
-    def inverse_transform(self, X: Any) -> NDArray[np.float64]:
-        """Decoded outputs ``Z A^T`` (``N x m``) of codes ``X`` (``Z``, ``N x r``)."""
-        self._check_fitted()
-        codes = _as_rows(X, "Z", self._code_width, type(self).__name__, " codes")
-        return self._map_rows(codes, lambda z: z @ self.decoder_.T)
-
-    def _predict_checked(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
-        out: NDArray[np.float64] = (X @ self.components_.T) @ self.decoder_.T
-        return out
 
 
 class DenseAutoencoder(_AutoencoderRole, _DenseModel):

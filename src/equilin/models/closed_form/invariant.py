@@ -14,11 +14,10 @@ from numpy.typing import NDArray
 from equilin.geometry import InvariantVariety
 from equilin.groups import Permutation, PermutationGroup, as_group
 from equilin.models.closed_form.base import (
-    _as_rows,
     _AutoencoderRole,
     _check_batch,
     _check_padding,
-    _ClosedFormBase,
+    _LinearDecoderModel,
     _RegressorRole,
 )
 from equilin.models.closed_form.statistics import _accumulate, _BlockSolution, _InvariantKernel
@@ -27,13 +26,12 @@ from equilin.validation import check_int
 __all__ = ["InvariantAutoencoder", "InvariantRegressor"]
 
 
-class _InvariantModel(_ClosedFormBase):
+class _InvariantModel(_LinearDecoderModel):
     """The invariant solver; :class:`InvariantAutoencoder` and :class:`InvariantRegressor` choose the
     targets."""
 
     variety_: InvariantVariety
     weights_: NDArray[np.float64]
-    decoder_: NDArray[np.float64]
     ranks_: int
     _dropped_params = ("m",)  # files of equilin 0.1: the output dimension, now that of the targets
 
@@ -72,23 +70,9 @@ class _InvariantModel(_ClosedFormBase):
         self.n_params_ = variety.n_params_shared
         self._set_train_loss(stats, float(solution.gains[kept]))
 
-    @property
-    def _code_width(self) -> int:
-        return int(self.weights_.shape[0])
-
     def _transform_checked(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         codes: NDArray[np.float64] = self.variety_.orbit_sums(X) @ self.weights_.T
         return codes
-
-    def inverse_transform(self, X: Any) -> NDArray[np.float64]:
-        """Decoded outputs ``Z A^T`` (``N x m``) of codes ``X`` (``Z``, ``N x r``)."""
-        self._check_fitted()
-        codes = _as_rows(X, "Z", self._code_width, type(self).__name__, " codes")
-        return self._map_rows(codes, lambda z: z @ self.decoder_.T)
-
-    def _predict_checked(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
-        out: NDArray[np.float64] = self._transform_checked(X) @ self.decoder_.T
-        return out
 
 
 _PARAMETERS = """
